@@ -1,1 +1,19 @@
-var app = WebApplication.Create(args); app.Run();
+using Timely.Server.Api;
+using Timely.Server.Feeds;
+using Timely.Server.Inactivity;
+using Timely.Server.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddConversationStore(builder.Configuration);
+builder.Services.AddFeeds(builder.Configuration);
+builder.Services.AddInactivityRules(builder.Configuration);
+builder.Services.AddConversationApi(builder.Configuration);
+
+var app = builder.Build();
+app.MapConversationApi();
+app.Run();
+
+/// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,36 @@
+namespace Timely.Server.Api;
+
+public static class ApiSetup
+{
+    public const string CorsPolicy = "grpc-web";
+
+    /// <summary>gRPC with its error mapping and call logs, grpc-web with CORS, reflection and health.</summary>
+    public static IServiceCollection AddConversationApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<CallInterceptor>();
+            o.MaxReceiveMessageSize = configuration.GetValue("Grpc:MaxRequestBytes", 1024 * 1024);
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks();
+        services.AddCors(o => o.AddPolicy(CorsPolicy, policy => policy
+            .WithOrigins(configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])
+            .AllowAnyMethod()
+            .AllowAnyHeader()
+            .WithExposedHeaders("Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding", "Grpc-Accept-Encoding")));
+        return services;
+    }
+
+    public static WebApplication MapConversationApi(this WebApplication app)
+    {
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        app.UseCors();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapGrpcService<ConversationApi>().RequireCors(CorsPolicy);
+        app.MapGrpcHealthChecksService().RequireCors(CorsPolicy);
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}

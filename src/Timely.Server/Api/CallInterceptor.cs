@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Timely.Server.Api;
+
+/// <summary>Around every call: turns domain errors into their gRPC status (ErrorMapping) and logs
+/// the method, the status and the duration.</summary>
+public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await continuation(request, context);
+            LogCall(context.Method, StatusCode.OK, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return response;
+        }
+        catch (Exception e)
+        {
+            throw Fail(context, e, started);
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await continuation(request, responseStream, context);
+            LogCall(context.Method, StatusCode.OK, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception e)
+        {
+            throw Fail(context, e, started);
+        }
+    }
+
+    private RpcException Fail(ServerCallContext context, Exception exception, long started)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var rpc = exception as RpcException ?? ErrorMapping.ToRpcException(exception);
+        if (rpc is null && exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            rpc = new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+        }
+        if (rpc is null)
+        {
+            LogUnexpected(exception, context.Method, elapsed);
+            return new RpcException(new Status(StatusCode.Internal, "an unexpected error occurred; it has been logged"));
+        }
+        LogCall(context.Method, rpc.StatusCode, elapsed);
+        return rpc;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Method} ended {StatusCode} in {ElapsedMs:0.0} ms")]
+    private partial void LogCall(string method, StatusCode statusCode, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "gRPC {Method} failed unexpectedly after {ElapsedMs:0.0} ms")]
+    private partial void LogUnexpected(Exception exception, string method, double elapsedMs);
+}

@@ -1,0 +1,312 @@
+using Grpc.Core;
+using Timely.Conversations.V1;
+using Timely.Server.Domain;
+using Timely.Server.Feeds;
+using Timely.Server.Storage;
+using Domain = Timely.Server.Domain;
+
+namespace Timely.Server.Api;
+
+/// <summary>The gRPC endpoints: read and check the request, call the store or a feed, map the result.
+/// Lifecycle rules live in Domain/Lifecycle.cs, SQL in Storage/, error statuses in ErrorMapping.</summary>
+public sealed class ConversationApi(
+    IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
+    IHostApplicationLifetime lifetime, TimeProvider clock)
+    : ConversationService.ConversationServiceBase
+{
+    public override async Task<CreateConversationResponse> CreateConversation(CreateConversationRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var conversation = new NewConversation(
+            Caller.Workspace(context),
+            check.Id("agent_id", request.AgentId),
+            check.Id("channel_id", request.ChannelId),
+            check.Id("contact_id", request.ContactId),
+            check.Subject("subject", request.Subject),
+            check.Tags("tags", request.Tags));
+        var key = check.RequestId(request.RequestId, nameof(CreateConversation), Clone(request, r => r.RequestId = ""));
+        check.ThrowIfInvalid();
+
+        var created = await store.CreateConversationAsync(conversation, key, context.CancellationToken);
+        return new CreateConversationResponse { Conversation = created.ToProto() };
+    }
+
+    public override async Task<GetConversationResponse> GetConversation(GetConversationRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var id = check.Id("id", request.Id);
+        check.ThrowIfInvalid();
+
+        var conversation = await store.GetConversationAsync(Caller.Workspace(context), id, context.CancellationToken)
+            ?? throw NotFoundException.Conversation(id);
+        return new GetConversationResponse { Conversation = conversation.ToProto() };
+    }
+
+    public override async Task<ListConversationsResponse> ListConversations(ListConversationsRequest request, ServerCallContext context)
+    {
+        var workspace = Caller.Workspace(context);
+        var check = new RequestChecker();
+        var pageSize = check.PageSize(request.PageSize);
+        var created = check.Range("created_after", request.CreatedAfter, "created_before", request.CreatedBefore);
+        var lastMessage = check.Range("last_message_after", request.LastMessageAfter, "last_message_before", request.LastMessageBefore);
+        var query = new ConversationQuery(
+            check.Statuses("statuses", request.Statuses),
+            check.OptionalId("agent_id", request.AgentId),
+            check.OptionalId("channel_id", request.ChannelId),
+            check.OptionalId("contact_id", request.ContactId),
+            check.OptionalId("assigned_to", request.AssignedTo),
+            check.Text("tag", request.Tag, Limits.MaxTagLength),
+            created.From, created.Before, lastMessage.From, lastMessage.Before,
+            request.OrderBy switch
+            {
+                Conversations.V1.ConversationOrder.Unspecified or Conversations.V1.ConversationOrder.LastMessageAtDesc => Storage.ConversationOrder.LastMessageAtDesc,
+                Conversations.V1.ConversationOrder.CreatedAtDesc => Storage.ConversationOrder.CreatedAtDesc,
+                _ => Invalid(check, "order_by", $"{(int)request.OrderBy} is not an order", Storage.ConversationOrder.LastMessageAtDesc),
+            });
+        check.ThrowIfInvalid();
+        // The token is bound to everything but the paging fields themselves.
+        var fingerprint = Fingerprints.Of(nameof(ListConversations), Clone(request, r => { r.PageToken = ""; r.PageSize = 0; }));
+        var after = tokens.ReadPageToken(workspace, fingerprint, request.PageToken);
+
+        // One row more than the page tells whether there is a next page without a count.
+        var rows = await store.ListConversationsAsync(workspace, query, after, pageSize + 1, context.CancellationToken);
+        var page = rows.Take(pageSize).ToList();
+        var response = new ListConversationsResponse();
+        response.Conversations.AddRange(page.Select(c => c.ToProto()));
+        if (rows.Count > pageSize)
+        {
+            response.NextPageToken = tokens.PageToken(workspace, fingerprint, ConversationKey.Of(page[^1], query.Order));
+        }
+        return response;
+    }
+
+    public override async Task<UpdateConversationResponse> UpdateConversation(UpdateConversationRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var input = request.Conversation ?? new Conversations.V1.Conversation();
+        if (request.Conversation is null)
+        {
+            check.Fail("conversation", "is required");
+        }
+        var id = check.Id("conversation.id", input.Id);
+        var etag = check.Etag(input.Etag);
+        var subject = check.Subject("conversation.subject", input.Subject);
+        var tags = check.Tags("conversation.tags", input.Tags);
+        var paths = UpdatePaths(check, request, input);
+        check.ThrowIfInvalid();
+
+        var updated = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag, current =>
+        {
+            var after = current with
+            {
+                Subject = paths.Contains("subject") ? subject : current.Subject,
+                Tags = paths.Contains("tags") ? tags : current.Tags,
+            };
+            return after.Subject == current.Subject && after.Tags.SequenceEqual(current.Tags)
+                ? new ConversationChange(current, [])
+                : new ConversationChange(after, [new PendingEvent(Domain.ConversationEventType.Updated)]);
+        }, context.CancellationToken);
+        return new UpdateConversationResponse { Conversation = updated.ToProto() };
+    }
+
+    public override async Task<HandoffConversationResponse> HandoffConversation(HandoffConversationRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var id = check.Id("id", request.Id);
+        var assignee = check.Id("assigned_to", request.AssignedTo);
+        var etag = check.Etag(request.Etag);
+        check.ThrowIfInvalid();
+        var conversation = await Transition(context, id, etag, LifecycleAction.Handoff, assignee);
+        return new HandoffConversationResponse { Conversation = conversation.ToProto() };
+    }
+
+    public override async Task<ResumeConversationResponse> ResumeConversation(ResumeConversationRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var id = check.Id("id", request.Id);
+        var etag = check.Etag(request.Etag);
+        check.ThrowIfInvalid();
+        var conversation = await Transition(context, id, etag, LifecycleAction.Resume, actor: null);
+        return new ResumeConversationResponse { Conversation = conversation.ToProto() };
+    }
+
+    public override async Task<CloseConversationResponse> CloseConversation(CloseConversationRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var id = check.Id("id", request.Id);
+        var etag = check.Etag(request.Etag);
+        check.ThrowIfInvalid();
+        var conversation = await Transition(context, id, etag, LifecycleAction.Close, actor: null);
+        return new CloseConversationResponse { Conversation = conversation.ToProto() };
+    }
+
+    public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var conversationId = check.Id("conversation_id", request.ConversationId);
+        var sender = check.Sender(request.SenderType);
+        var senderId = sender == Domain.SenderType.HumanAgent
+            ? check.Id("sender_id", request.SenderId)
+            : check.OptionalId("sender_id", request.SenderId);
+        var message = check.Message(sender, senderId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata);
+        var key = check.RequestId(request.RequestId, nameof(SendMessage), Clone(request, r => r.RequestId = ""));
+        check.ThrowIfInvalid();
+
+        var result = await store.AppendMessageAsync(Caller.Workspace(context), conversationId, message, key, context.CancellationToken);
+        return new SendMessageResponse { Message = result.Message.ToProto(), Conversation = result.Conversation.ToProto() };
+    }
+
+    public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
+    {
+        var workspace = Caller.Workspace(context);
+        var check = new RequestChecker();
+        var conversationId = check.Id("conversation_id", request.ConversationId);
+        var pageSize = check.PageSize(request.PageSize);
+        check.ThrowIfInvalid();
+        var scope = $"{nameof(ListMessages)}/{conversationId}";
+        var after = tokens.ReadSequenceToken(workspace, scope, request.PageToken);
+
+        _ = await store.GetConversationAsync(workspace, conversationId, context.CancellationToken)
+            ?? throw NotFoundException.Conversation(conversationId);
+        var rows = await store.ListMessagesAsync(workspace, conversationId, after, pageSize + 1, context.CancellationToken);
+        var response = new ListMessagesResponse();
+        response.Messages.AddRange(rows.Take(pageSize).Select(m => m.ToProto()));
+        if (rows.Count > pageSize)
+        {
+            response.NextPageToken = tokens.SequenceToken(workspace, scope, rows[pageSize - 1].Sequence);
+        }
+        return response;
+    }
+
+    public override async Task<IngestCustomerMessageResponse> IngestCustomerMessage(IngestCustomerMessageRequest request, ServerCallContext context)
+    {
+        var check = new RequestChecker();
+        var channelId = check.Id("channel_id", request.ChannelId);
+        var contactId = check.Id("contact_id", request.ContactId);
+        var inbound = new InboundMessage(
+            Caller.Workspace(context),
+            channelId,
+            contactId,
+            check.Id("agent_id", request.AgentId),
+            check.Text("external_id", request.ExternalId, Limits.MaxExternalIdLength),
+            check.Message(Domain.SenderType.Customer, contactId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata));
+        var key = check.RequestId(request.RequestId, nameof(IngestCustomerMessage), Clone(request, r => r.RequestId = ""));
+        check.ThrowIfInvalid();
+
+        var result = await store.IngestCustomerMessageAsync(inbound, key, context.CancellationToken);
+        return new IngestCustomerMessageResponse
+        {
+            Conversation = result.Conversation.ToProto(),
+            Message = result.Message.ToProto(),
+            ConversationCreated = result.ConversationCreated,
+            Duplicate = result.Duplicate,
+        };
+    }
+
+    public override async Task StreamMessages(StreamMessagesRequest request, IServerStreamWriter<StreamMessagesResponse> responseStream, ServerCallContext context)
+    {
+        var workspace = Caller.Workspace(context);
+        var check = new RequestChecker();
+        var conversationId = check.Id("conversation_id", request.ConversationId);
+        if (request.AfterSequence < 0)
+        {
+            check.Fail("after_sequence", "must not be negative");
+        }
+        check.ThrowIfInvalid();
+        var conversation = await store.GetConversationAsync(workspace, conversationId, context.CancellationToken)
+            ?? throw NotFoundException.Conversation(conversationId);
+        if (request.AfterSequence > conversation.LastSequence)
+        {
+            throw new PositionOutOfRangeException("after_sequence",
+                $"after_sequence {request.AfterSequence} is past the conversation's last sequence {conversation.LastSequence}");
+        }
+
+        await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence,
+            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct));
+    }
+
+    public override async Task WatchConversations(WatchConversationsRequest request, IServerStreamWriter<WatchConversationsResponse> responseStream, ServerCallContext context)
+    {
+        var workspace = Caller.Workspace(context);
+        var check = new RequestChecker();
+        var filter = new EventFilter(
+            check.OptionalId("agent_id", request.AgentId),
+            check.OptionalId("channel_id", request.ChannelId),
+            check.OptionalId("conversation_id", request.ConversationId),
+            check.Statuses("statuses", request.Statuses));
+        check.ThrowIfInvalid();
+        var after = tokens.ReadCursor(workspace, request.AfterCursor);
+        if (after > await store.GetLatestEventIdAsync(context.CancellationToken))
+        {
+            throw new PositionOutOfRangeException("after_cursor", "after_cursor is past the end of the event log");
+        }
+
+        await UntilShutdown(context, ct => eventFeed.WatchAsync(workspace, filter, after,
+            e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Id)) }, ct), ct));
+    }
+
+    private Task<Domain.Conversation> Transition(ServerCallContext context, Guid id, long? etag, LifecycleAction action, Guid? actor) =>
+        store.UpdateConversationAsync(Caller.Workspace(context), id, etag,
+            current => ConversationStore.StatusChange(current, Lifecycle.Apply(current, action, clock.GetUtcNow(), actor)),
+            context.CancellationToken);
+
+    /// <summary>Runs a stream until the client leaves or the server stops; on shutdown the client gets
+    /// UNAVAILABLE, its cue to reconnect (to any replica) and resume from its last position.</summary>
+    private async Task UntilShutdown(ServerCallContext context, Func<CancellationToken, Task> stream)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            await stream(either.Token);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down; reconnect and resume from your last position"));
+        }
+    }
+
+    /// <summary>The field mask of an update: only subject and tags may change (AIP-134).</summary>
+    private static HashSet<string> UpdatePaths(RequestChecker check, UpdateConversationRequest request, Conversations.V1.Conversation input)
+    {
+        var paths = new HashSet<string>();
+        var requested = request.UpdateMask?.Paths ?? [];
+        for (var i = 0; i < requested.Count; i++)
+        {
+            switch (requested[i])
+            {
+                case "subject" or "tags":
+                    paths.Add(requested[i]);
+                    break;
+                case "*":
+                    paths.UnionWith(["subject", "tags"]);
+                    break;
+                default:
+                    check.Fail($"update_mask.paths[{i}]", $"\"{requested[i]}\" cannot be updated; updatable fields are subject and tags");
+                    break;
+            }
+        }
+        if (requested.Count == 0)
+        {
+            if (input.Subject.Length > 0) paths.Add("subject");
+            if (input.Tags.Count > 0) paths.Add("tags");
+            if (paths.Count == 0)
+            {
+                check.Fail("update_mask", "names no field and the conversation sets none: nothing to update");
+            }
+        }
+        return paths;
+    }
+
+    private static T Invalid<T>(RequestChecker check, string field, string description, T fallback)
+    {
+        check.Fail(field, description);
+        return fallback;
+    }
+
+    private static T Clone<T>(T request, Action<T> edit) where T : Google.Protobuf.IMessage<T>
+    {
+        var copy = request.Clone();
+        edit(copy);
+        return copy;
+    }
+}

@@ -1,0 +1,47 @@
+namespace Timely.Server.Domain;
+
+/// <summary>A conversation as stored. Immutable: changes produce a new record.</summary>
+public sealed record Conversation(
+    Guid Id,
+    string Workspace,
+    Guid AgentId,
+    Guid ChannelId,
+    Guid ContactId,
+    ConversationStatus Status,
+    Guid? AssignedTo,
+    string Subject,
+    IReadOnlyList<string> Tags,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ClosedAt,
+    DateTimeOffset? LastMessageAt,
+    SenderType? LastSenderType,
+    long LastSequence,
+    long Version)
+{
+    /// <summary>The etag clients send back for conditional writes (AIP-154).</summary>
+    public string Etag => Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>One message of a conversation. Messages are immutable once written.</summary>
+public sealed record Message(
+    Guid Id,
+    Guid ConversationId,
+    long Sequence,
+    SenderType SenderType,
+    Guid? SenderId,
+    string Content,
+    MessageType MessageType,
+    string MediaUrl,
+    string MediaType,
+    IReadOnlyDictionary<string, string> Metadata,
+    DateTimeOffset CreatedAt);
+
+/// <summary>One row of the append-only event log.</summary>
+public sealed record ConversationEvent(
+    long Id,
+    ConversationEventType Type,
+    DateTimeOffset OccurredAt,
+    Conversation Conversation,
+    ConversationStatus? OldStatus,
+    ConversationStatus? NewStatus,
+    Message? Message);

@@ -1,0 +1,151 @@
+using System.Threading.Channels;
+
+namespace Timely.Server.Feeds;
+
+/// <summary>This process's live subscribers, by workspace and by conversation. Waking one costs a
+/// non-blocking write to a one-slot channel: however many changes arrive while a subscriber is
+/// busy, it holds one pending wake-up, never a queue.</summary>
+public sealed class ChangeSignals
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, ChangeSubscription[]> byWorkspace = [];
+    private readonly Dictionary<Guid, ChangeSubscription[]> byConversation = [];
+
+    /// <summary>Subscribes to changes of a whole workspace, or of one conversation. Subscribe before
+    /// the first read of the store, so a change between that read and the first wait still wakes.</summary>
+    public ChangeSubscription Subscribe(string workspace, Guid? conversationId)
+    {
+        var subscription = new ChangeSubscription(this, workspace, conversationId);
+        lock (gate)
+        {
+            if (conversationId is { } id)
+            {
+                byConversation[id] = [.. byConversation.GetValueOrDefault(id, []), subscription];
+            }
+            else
+            {
+                byWorkspace[workspace] = [.. byWorkspace.GetValueOrDefault(workspace, []), subscription];
+            }
+        }
+        return subscription;
+    }
+
+    public void Wake(string workspace, Guid conversationId)
+    {
+        ChangeSubscription[]? forConversation, forWorkspace;
+        lock (gate)
+        {
+            byConversation.TryGetValue(conversationId, out forConversation);
+            byWorkspace.TryGetValue(workspace, out forWorkspace);
+        }
+        foreach (var s in forConversation ?? [])
+        {
+            s.Signal();
+        }
+        foreach (var s in forWorkspace ?? [])
+        {
+            s.Signal();
+        }
+    }
+
+    /// <summary>Wakes everyone, e.g. after notifications may have been missed.</summary>
+    public void WakeAll()
+    {
+        ChangeSubscription[] all;
+        lock (gate)
+        {
+            all = [.. byConversation.Values.SelectMany(s => s), .. byWorkspace.Values.SelectMany(s => s)];
+        }
+        foreach (var s in all)
+        {
+            s.Signal();
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return byConversation.Values.Sum(s => s.Length) + byWorkspace.Values.Sum(s => s.Length);
+            }
+        }
+    }
+
+    internal void Remove(ChangeSubscription subscription)
+    {
+        lock (gate)
+        {
+            if (subscription.ConversationId is { } id)
+            {
+                RemoveFrom(byConversation, id, subscription);
+            }
+            else
+            {
+                RemoveFrom(byWorkspace, subscription.Workspace, subscription);
+            }
+        }
+    }
+
+    private static void RemoveFrom<TKey>(Dictionary<TKey, ChangeSubscription[]> map, TKey key, ChangeSubscription subscription)
+        where TKey : notnull
+    {
+        if (!map.TryGetValue(key, out var current))
+        {
+            return;
+        }
+        var rest = current.Where(s => s != subscription).ToArray();
+        if (rest.Length == 0)
+        {
+            map.Remove(key);
+        }
+        else
+        {
+            map[key] = rest;
+        }
+    }
+}
+
+/// <summary>One subscriber's pending wake-up.</summary>
+public sealed class ChangeSubscription : IDisposable
+{
+    private readonly ChangeSignals owner;
+    private readonly Channel<bool> pending = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    internal ChangeSubscription(ChangeSignals owner, string workspace, Guid? conversationId)
+    {
+        this.owner = owner;
+        Workspace = workspace;
+        ConversationId = conversationId;
+    }
+
+    public string Workspace { get; }
+
+    public Guid? ConversationId { get; }
+
+    internal void Signal() => pending.Writer.TryWrite(true);
+
+    /// <summary>Waits for a change, or for <paramref name="timeout"/> to pass (a safety poll: the store is
+    /// the source of truth, so the caller re-reads it either way).</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
+    {
+        if (pending.Reader.TryRead(out _))
+        {
+            return;
+        }
+        using var poll = new CancellationTokenSource(timeout, clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, poll.Token);
+        try
+        {
+            await pending.Reader.ReadAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The safety poll is due.
+        }
+    }
+
+    public void Dispose() => owner.Remove(this);
+}

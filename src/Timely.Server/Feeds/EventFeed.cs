@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+using Timely.Server.Domain;
+using Timely.Server.Storage;
+
+namespace Timely.Server.Feeds;
+
+/// <summary>Delivery of a workspace's event log, filtered, from a position on. Like
+/// <see cref="MessageFeed"/>, it reads the store whenever woken, so it neither skips nor repeats.</summary>
+public sealed class EventFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+{
+    /// <summary>Writes every matching event after <paramref name="afterId"/> (or after the present when
+    /// null), then each new one, until <paramref name="ct"/> is cancelled.</summary>
+    public async Task WatchAsync(string workspace, EventFilter filter, long? afterId, Func<ConversationEvent, Task> write, CancellationToken ct)
+    {
+        var o = options.Value;
+        using var subscription = signals.Subscribe(workspace, conversationId: null);
+        var position = afterId ?? await store.GetLatestEventIdAsync(ct);
+        while (true)
+        {
+            var page = await store.ListEventsAsync(workspace, filter, position, o.BatchSize, ct);
+            if (position < page.PrunedThrough)
+            {
+                throw new PositionOutOfRangeException("after_cursor",
+                    "events after this cursor were deleted by retention; list the conversations again and watch from the present");
+            }
+            foreach (var e in page.Events)
+            {
+                await write(e);
+            }
+            position = page.ReadThrough;
+            if (page.Events.Count < o.BatchSize)
+            {
+                await subscription.WaitAsync(o.PollInterval, clock, ct);
+            }
+        }
+    }
+}

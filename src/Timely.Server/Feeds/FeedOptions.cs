@@ -1,0 +1,19 @@
+namespace Timely.Server.Feeds;
+
+/// <summary>Configuration section "Feeds".</summary>
+public sealed class FeedOptions
+{
+    public const string Section = "Feeds";
+
+    /// <summary>How long events are kept; a watch cursor older than this is OUT_OF_RANGE.</summary>
+    public TimeSpan EventRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often retention deletes old events.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often an idle subscriber re-reads the store even without a notification.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many items a subscriber reads from the store at once: its memory bound.</summary>
+    public int BatchSize { get; set; } = 256;
+}

@@ -1,0 +1,22 @@
+namespace Timely.Server.Feeds;
+
+public static class FeedSetup
+{
+    /// <summary>Live delivery within this process: the change signals, the two feeds and event retention.</summary>
+    public static IServiceCollection AddFeeds(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<FeedOptions>()
+            .Bind(configuration.GetSection(FeedOptions.Section))
+            .Validate(o => o.EventRetention > TimeSpan.Zero, "Feeds:EventRetention must be positive")
+            .Validate(o => o.PruneInterval > TimeSpan.Zero, "Feeds:PruneInterval must be positive")
+            .Validate(o => o.PollInterval > TimeSpan.Zero, "Feeds:PollInterval must be positive")
+            .Validate(o => o.BatchSize is >= 1 and <= 10_000, "Feeds:BatchSize must be between 1 and 10000")
+            .ValidateOnStart();
+        services.AddSingleton<ChangeSignals>();
+        services.AddSingleton<IChangeNotifier, InProcessChangeNotifier>();
+        services.AddSingleton<MessageFeed>();
+        services.AddSingleton<EventFeed>();
+        services.AddHostedService<EventRetention>();
+        return services;
+    }
+}

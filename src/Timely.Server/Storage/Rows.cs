@@ -1,0 +1,162 @@
+using System.Text.Json;
+using Timely.Server.Domain;
+
+namespace Timely.Server.Storage;
+
+// The shape of each table's rows as Dapper reads and writes them, and the one mapping between
+// rows and domain records. Times are microseconds since the Unix epoch; ids are UUID strings.
+
+internal sealed class ConversationRow
+{
+    public string Id { get; set; } = "";
+    public string Workspace { get; set; } = "";
+    public string AgentId { get; set; } = "";
+    public string ChannelId { get; set; } = "";
+    public string ContactId { get; set; } = "";
+    public long Status { get; set; }
+    public string? AssignedTo { get; set; }
+    public string Subject { get; set; } = "";
+    public string Tags { get; set; } = "[]";
+    public long CreatedAt { get; set; }
+    public long? ClosedAt { get; set; }
+    public long? LastMessageAt { get; set; }
+    public long ActivityAt { get; set; }
+    public long? LastSenderType { get; set; }
+    public long LastSequence { get; set; }
+    public long Version { get; set; }
+
+    public static ConversationRow From(Conversation c) => new()
+    {
+        Id = c.Id.ToString(),
+        Workspace = c.Workspace,
+        AgentId = c.AgentId.ToString(),
+        ChannelId = c.ChannelId.ToString(),
+        ContactId = c.ContactId.ToString(),
+        Status = (long)c.Status,
+        AssignedTo = c.AssignedTo?.ToString(),
+        Subject = c.Subject,
+        Tags = JsonSerializer.Serialize(c.Tags),
+        CreatedAt = Micros.From(c.CreatedAt),
+        ClosedAt = Micros.From(c.ClosedAt),
+        LastMessageAt = Micros.From(c.LastMessageAt),
+        ActivityAt = Micros.From(c.LastMessageAt ?? c.CreatedAt),
+        LastSenderType = (long?)c.LastSenderType,
+        LastSequence = c.LastSequence,
+        Version = c.Version,
+    };
+
+    public Conversation ToDomain() => new(
+        Guid.Parse(Id),
+        Workspace,
+        Guid.Parse(AgentId),
+        Guid.Parse(ChannelId),
+        Guid.Parse(ContactId),
+        (ConversationStatus)Status,
+        AssignedTo is null ? null : Guid.Parse(AssignedTo),
+        Subject,
+        JsonSerializer.Deserialize<string[]>(Tags) ?? [],
+        Micros.ToTime(CreatedAt),
+        Micros.ToTime(ClosedAt),
+        Micros.ToTime(LastMessageAt),
+        (SenderType?)LastSenderType,
+        LastSequence,
+        Version);
+}
+
+internal sealed class MessageRow
+{
+    public string Id { get; set; } = "";
+    public string ConversationId { get; set; } = "";
+    public string Workspace { get; set; } = "";
+    public long Sequence { get; set; }
+    public long SenderType { get; set; }
+    public string? SenderId { get; set; }
+    public string Content { get; set; } = "";
+    public long MessageType { get; set; }
+    public string MediaUrl { get; set; } = "";
+    public string MediaType { get; set; } = "";
+    public string Metadata { get; set; } = "{}";
+    public long CreatedAt { get; set; }
+
+    public static MessageRow From(string workspace, Message m) => new()
+    {
+        Id = m.Id.ToString(),
+        ConversationId = m.ConversationId.ToString(),
+        Workspace = workspace,
+        Sequence = m.Sequence,
+        SenderType = (long)m.SenderType,
+        SenderId = m.SenderId?.ToString(),
+        Content = m.Content,
+        MessageType = (long)m.MessageType,
+        MediaUrl = m.MediaUrl,
+        MediaType = m.MediaType,
+        Metadata = JsonSerializer.Serialize(m.Metadata),
+        CreatedAt = Micros.From(m.CreatedAt),
+    };
+
+    public Message ToDomain() => new(
+        Guid.Parse(Id),
+        Guid.Parse(ConversationId),
+        Sequence,
+        (Domain.SenderType)SenderType,
+        SenderId is null ? null : Guid.Parse(SenderId),
+        Content,
+        (Domain.MessageType)MessageType,
+        MediaUrl,
+        MediaType,
+        JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],
+        Micros.ToTime(CreatedAt));
+}
+
+internal sealed class EventRow
+{
+    public long Id { get; set; }
+    public string Workspace { get; set; } = "";
+    public string ConversationId { get; set; } = "";
+    public string AgentId { get; set; } = "";
+    public string ChannelId { get; set; } = "";
+    public long Type { get; set; }
+    public long OccurredAt { get; set; }
+    public long Status { get; set; }
+    public long? OldStatus { get; set; }
+    public string? MessageId { get; set; }
+    public string Conversation { get; set; } = "";
+
+    public static EventRow From(Conversation after, PendingEvent e, DateTimeOffset now) => new()
+    {
+        Workspace = after.Workspace,
+        ConversationId = after.Id.ToString(),
+        AgentId = after.AgentId.ToString(),
+        ChannelId = after.ChannelId.ToString(),
+        Type = (long)e.Type,
+        OccurredAt = Micros.From(now),
+        Status = (long)after.Status,
+        OldStatus = (long?)e.OldStatus,
+        MessageId = e.MessageId?.ToString(),
+        Conversation = JsonSerializer.Serialize(ConversationRow.From(after)),
+    };
+
+    public ConversationEvent ToDomain(Message? message)
+    {
+        var conversation = JsonSerializer.Deserialize<ConversationRow>(Conversation)!.ToDomain();
+        return new ConversationEvent(
+            Id,
+            (ConversationEventType)Type,
+            Micros.ToTime(OccurredAt),
+            conversation,
+            (ConversationStatus?)OldStatus,
+            OldStatus is null ? null : conversation.Status,
+            message);
+    }
+}
+
+internal static class Micros
+{
+    public static long From(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    public static long? From(DateTimeOffset? t) => t is null ? null : From(t.Value);
+
+    public static DateTimeOffset ToTime(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+
+    public static DateTimeOffset? ToTime(long? micros) => micros is null ? null : ToTime(micros.Value);
+}
