@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the tests and tools need on a fresh Debian 12 machine. Idempotent: a second
+# run installs nothing. The .NET SDK and Node.js are expected on the machine already.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+  python3-grpcio python3-protobuf python3-pytest   # Python SDK runtime and tests
+  protobuf-compiler protobuf-compiler-grpc         # protoc and grpc_python_plugin for buf generate
+  postgresql                                       # the PostgreSQL store's tests
+  chromium                                         # the inbox page's browser test
+  nghttp2-client                                   # h2load, for the benchmarks
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Contract tooling (buf, protoc-gen-es), pinned in package-lock.json.
+if [ ! -x node_modules/.bin/buf ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+dotnet restore Timely.Grpc.sln --verbosity quiet

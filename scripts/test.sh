@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: installs what the tests need, checks the
+# contracts and the generated code, then runs the .NET, JavaScript and Python suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/install-deps.sh
+export PATH="$root/node_modules/.bin:$PATH"   # buf finds its plugins (protoc-gen-es) on PATH
+
+echo "== Contracts: buf lint, and generated code up to date"
+buf lint
+buf generate
+if [ -d .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
+  git status --porcelain -- clients
+  echo "buf generate changed the committed generated code: run 'npx buf generate' and commit the result." >&2
+  exit 1
+fi
+
+echo "== .NET: build and test"
+dotnet build Timely.Grpc.sln -c Release --no-restore -warnaserror --verbosity quiet
+mkdir -p test-output
+dotnet test Timely.Grpc.sln -c Release --no-build --logger "console;verbosity=minimal" 2>&1 | tee test-output/dotnet.log
+dotnet_status=${PIPESTATUS[0]}
+[ "$dotnet_status" -eq 0 ] || { echo ".NET tests failed" >&2; exit "$dotnet_status"; }
+
+export TIMELY_SERVER_DLL="$root/src/Timely.Server/bin/Release/net10.0/timely-server.dll"
+for suite in clients/js/test.sh clients/python/test.sh; do
+  if [ -f "$suite" ]; then
+    echo "== $suite"
+    bash "$suite"
+  fi
+done
+
+# One plain closing line for the whole run, summed over the .NET test assemblies.
+passed=$(grep -oE 'Passed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
+echo "dotnet: $passed passed, $failed failed"

@@ -1,0 +1,261 @@
+using Grpc.Core;
+using Timely.Conversations.V1;
+using Timely.Server.Tests.Infrastructure;
+using static Timely.Server.Tests.Infrastructure.Fixtures;
+
+namespace Timely.Server.Tests.Conversations;
+
+public sealed class MessagingTests(TimelyServer server) : IClassFixture<TimelyServer>
+{
+    private readonly ConversationService.ConversationServiceClient client = server.Client;
+
+    [Fact]
+    public async Task ConcurrentSendsToOneConversationGetOneToNWithNoGapOrRepeat()
+    {
+        var conversation = await client.CreateAsync();
+        const int writers = 8, perWriter = 250;
+
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < perWriter; i++)
+            {
+                await client.SendAsync(conversation.Id, SenderType.Customer, $"writer {w} message {i}");
+            }
+        })));
+
+        var messages = await client.AllMessagesAsync(conversation.Id);
+        Assert.Equal(Enumerable.Range(1, writers * perWriter).Select(i => (long)i), messages.Select(m => m.Sequence));
+        Assert.Equal(writers * perWriter, messages.Select(m => m.Content).Distinct().Count());
+        Assert.Equal(writers * perWriter, (await client.GetAsync(conversation.Id)).LastSequence);
+    }
+
+    [Fact]
+    public async Task ConcurrentIngestFromOneNewContactCreatesExactlyOneConversation()
+    {
+        var (channel, contact, agent) = (NewId(), NewId(), NewId());
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+            await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+            {
+                ChannelId = channel, ContactId = contact, AgentId = agent, Content = $"hello {i}", ExternalId = $"wa-{i}",
+            }))));
+
+        Assert.Single(responses.Select(r => r.Conversation.Id).Distinct());
+        Assert.Single(responses, r => r.ConversationCreated);
+        var list = await client.ListConversationsAsync(new ListConversationsRequest { ContactId = contact });
+        Assert.Single(list.Conversations);
+        Assert.Equal(24, list.Conversations[0].LastSequence);
+    }
+
+    [Fact]
+    public async Task IngestAppendsToOpenConversationAndOpensANewOneAfterClose()
+    {
+        var (channel, contact, agent) = (NewId(), NewId(), NewId());
+        var first = await Ingest(channel, contact, agent, "My package arrived broken\nOrder #1234, it was a vase");
+        Assert.True(first.ConversationCreated);
+        Assert.Equal("My package arrived broken", first.Conversation.Subject);
+        Assert.Equal(ConversationStatus.Open, first.Conversation.Status);
+        Assert.Equal(contact, first.Message.SenderId);
+        Assert.Equal(SenderType.Customer, first.Message.SenderType);
+
+        var second = await Ingest(channel, contact, agent, "Hello?");
+        Assert.False(second.ConversationCreated);
+        Assert.Equal(first.Conversation.Id, second.Conversation.Id);
+        Assert.Equal(2, second.Message.Sequence);
+
+        // The same contact on another channel is another conversation.
+        var otherChannel = await Ingest(NewId(), contact, agent, "Hi from email");
+        Assert.True(otherChannel.ConversationCreated);
+
+        await client.CloseConversationAsync(new CloseConversationRequest { Id = first.Conversation.Id });
+        var afterClose = await Ingest(channel, contact, agent, "One more thing");
+        Assert.True(afterClose.ConversationCreated);
+        Assert.NotEqual(first.Conversation.Id, afterClose.Conversation.Id);
+        Assert.Equal(1, afterClose.Message.Sequence);
+    }
+
+    [Fact]
+    public async Task AutomaticSubjectIsTheFirstLineCutAtEightyCharacters()
+    {
+        var longLine = new string('x', 100);
+        var response = await Ingest(NewId(), NewId(), NewId(), $"\n  {longLine}\nsecond line");
+        Assert.Equal(new string('x', 80), response.Conversation.Subject);
+
+        // An explicit subject is kept.
+        var created = await client.CreateAsync(subject: "Billing question");
+        Assert.Equal("Billing question", created.Subject);
+    }
+
+    [Fact]
+    public async Task EveryMessageMovesLastMessageAt()
+    {
+        var conversation = await client.CreateAsync();
+        Assert.Null(conversation.LastMessageAt);
+        var first = await client.SendAsync(conversation.Id, SenderType.Customer, "one");
+        Assert.Equal(first.Message.CreatedAt, first.Conversation.LastMessageAt);
+        await Task.Delay(5);
+        var second = await client.SendAsync(conversation.Id, SenderType.AiAgent, "two");
+        Assert.True(second.Conversation.LastMessageAt.ToDateTimeOffset() > first.Conversation.LastMessageAt.ToDateTimeOffset());
+        Assert.Equal(second.Conversation.LastMessageAt, (await client.GetAsync(conversation.Id)).LastMessageAt);
+    }
+
+    [Fact]
+    public async Task MediaMessagesKeepTheirUrlTypeAndMetadata()
+    {
+        var conversation = await client.CreateAsync();
+        var request = new SendMessageRequest
+        {
+            ConversationId = conversation.Id,
+            SenderType = SenderType.Customer,
+            MessageType = MessageType.Image,
+            MediaUrl = "https://cdn.example.com/photos/broken-vase.jpg",
+            MediaType = "image/jpeg",
+            Metadata = { ["whatsapp_id"] = "wamid.123", ["lang"] = "pt-BR" },
+        };
+        var sent = (await client.SendMessageAsync(request)).Message;
+        var listed = (await client.AllMessagesAsync(conversation.Id)).Single();
+        Assert.Equal(sent, listed);
+        Assert.Equal(MessageType.Image, listed.MessageType);
+        Assert.Equal("image/jpeg", listed.MediaType);
+        Assert.Equal("pt-BR", listed.Metadata["lang"]);
+    }
+
+    [Fact]
+    public async Task RetriedCreateWithSameRequestIdReturnsTheFirstConversation()
+    {
+        var agent = NewId();
+        var request = new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId(), RequestId = NewId() };
+        var first = (await client.CreateConversationAsync(request)).Conversation;
+        var retries = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => client.CreateConversationAsync(request).ResponseAsync));
+
+        Assert.All(retries, r => Assert.Equal(first.Id, r.Conversation.Id));
+        Assert.Single((await client.ListConversationsAsync(new ListConversationsRequest { AgentId = agent })).Conversations);
+    }
+
+    [Fact]
+    public async Task RetriedSendWithSameRequestIdWritesOnce()
+    {
+        var conversation = await client.CreateAsync();
+        var request = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "refund please", RequestId = NewId() };
+        var first = await client.SendMessageAsync(request);
+        var retry = await client.SendMessageAsync(request);
+
+        Assert.Equal(first.Message, retry.Message);
+        Assert.Single(await client.AllMessagesAsync(conversation.Id));
+        Assert.Equal(1, (await client.GetAsync(conversation.Id)).LastSequence);
+    }
+
+    [Fact]
+    public async Task RequestIdReusedForAnotherRequestIsRefused()
+    {
+        var conversation = await client.CreateAsync();
+        var requestId = NewId();
+        await client.SendMessageAsync(new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "a", RequestId = requestId });
+        await FailsOnField("request_id", () => client.SendMessageAsync(new SendMessageRequest
+        {
+            ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "b", RequestId = requestId,
+        }).ResponseAsync);
+        Assert.Single(await client.AllMessagesAsync(conversation.Id));
+    }
+
+    [Fact]
+    public async Task IngestDedupesOnRequestIdAndOnExternalId()
+    {
+        var (channel, contact, agent) = (NewId(), NewId(), NewId());
+        var byRequest = new IngestCustomerMessageRequest { ChannelId = channel, ContactId = contact, AgentId = agent, Content = "hi", RequestId = NewId() };
+        var first = await client.IngestCustomerMessageAsync(byRequest);
+        var retried = await client.IngestCustomerMessageAsync(byRequest);
+        Assert.True(retried.Duplicate);
+        Assert.False(retried.ConversationCreated);
+        Assert.Equal(first.Message, retried.Message);
+
+        var byExternal = new IngestCustomerMessageRequest { ChannelId = channel, ContactId = contact, AgentId = agent, Content = "again", ExternalId = "msg-42" };
+        var stored = await client.IngestCustomerMessageAsync(byExternal);
+        var redelivered = await client.IngestCustomerMessageAsync(byExternal);
+        Assert.False(stored.Duplicate);
+        Assert.True(redelivered.Duplicate);
+        Assert.Equal(stored.Message, redelivered.Message);
+        Assert.Equal(2, (await client.AllMessagesAsync(first.Conversation.Id)).Count);
+    }
+
+    [Fact]
+    public async Task UpdateChangesOnlyTheMaskedFields()
+    {
+        var conversation = await client.CreateAsync(subject: "Old", tags: ["a"]);
+        var updated = (await client.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = conversation.Id, Subject = "New", Tags = { "b", "c" } },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "tags" } },
+        })).Conversation;
+        Assert.Equal("Old", updated.Subject);
+        Assert.Equal(["b", "c"], updated.Tags);
+
+        var both = (await client.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = conversation.Id, Subject = "Newest" },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "subject", "tags" } },
+        })).Conversation;
+        Assert.Equal("Newest", both.Subject);
+        Assert.Empty(both.Tags);
+    }
+
+    [Fact]
+    public async Task UpdateOfAnotherFieldIsRefused()
+    {
+        var conversation = await client.CreateAsync(subject: "Keep");
+        await FailsOnField("update_mask.paths[0]", () => client.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = conversation.Id, Status = ConversationStatus.Closed },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "status" } },
+        }).ResponseAsync);
+        var unchanged = await client.GetAsync(conversation.Id);
+        Assert.Equal(ConversationStatus.Open, unchanged.Status);
+        Assert.Equal(conversation.Etag, unchanged.Etag);
+    }
+
+    [Fact]
+    public async Task StaleEtagIsAbortedAndWritesNothing()
+    {
+        var conversation = await client.CreateAsync();
+        await client.SendAsync(conversation.Id, SenderType.Customer, "moves the etag");
+
+        await FailsWith(StatusCode.Aborted, () => client.HandoffConversationAsync(new HandoffConversationRequest
+        {
+            Id = conversation.Id, AssignedTo = NewId(), Etag = conversation.Etag,
+        }).ResponseAsync);
+        await FailsWith(StatusCode.Aborted, () => client.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = conversation.Id, Subject = "x", Etag = conversation.Etag },
+        }).ResponseAsync);
+        await FailsWith(StatusCode.Aborted, () => client.CloseConversationAsync(new CloseConversationRequest { Id = conversation.Id, Etag = conversation.Etag }).ResponseAsync);
+
+        var current = await client.GetAsync(conversation.Id);
+        Assert.Equal(ConversationStatus.Open, current.Status);
+        Assert.Equal("", current.Subject);
+        var closed = await client.CloseConversationAsync(new CloseConversationRequest { Id = conversation.Id, Etag = current.Etag });
+        Assert.Equal(ConversationStatus.Closed, closed.Conversation.Status);
+    }
+
+    [Fact]
+    public async Task ConcurrentConditionalHandoffsHaveOneWinner()
+    {
+        var conversation = await client.CreateAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await client.HandoffConversationAsync(new HandoffConversationRequest { Id = conversation.Id, AssignedTo = NewId(), Etag = conversation.Etag });
+                return StatusCode.OK;
+            }
+            catch (RpcException e)
+            {
+                return e.StatusCode;
+            }
+        })));
+        Assert.Single(results, s => s == StatusCode.OK);
+        Assert.All(results.Where(s => s != StatusCode.OK), s => Assert.Equal(StatusCode.Aborted, s));
+    }
+
+    private async Task<IngestCustomerMessageResponse> Ingest(string channel, string contact, string agent, string content) =>
+        await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest { ChannelId = channel, ContactId = contact, AgentId = agent, Content = content });
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Timely.Conversations.V1;
+
+namespace Timely.Server.Tests.Infrastructure;
+
+/// <summary>The real server on real Kestrel on loopback, over a real SQLite file in a fresh folder.
+/// Both endpoints of production are there: native gRPC (HTTP/2 only) and the HTTP/1.1 one.</summary>
+public class TimelyServer : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> settings;
+    private GrpcChannel? channel;
+
+    public TimelyServer() : this(clock: null) { }
+
+    protected TimelyServer(FakeTimeProvider? clock, IDictionary<string, string?>? settings = null)
+    {
+        Clock = clock;
+        DataFolder = Directory.CreateTempSubdirectory("timely-test-").FullName;
+        GrpcPort = FreePort();
+        WebPort = FreePort();
+        this.settings = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Grpc:Url"] = $"http://127.0.0.1:{GrpcPort}",
+            ["Kestrel:Endpoints:Web:Url"] = $"http://127.0.0.1:{WebPort}",
+            ["Storage:Sqlite:Path"] = Path.Combine(DataFolder, "timely.db"),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            this.settings[key] = value;
+        }
+        UseKestrel();
+    }
+
+    public FakeTimeProvider? Clock { get; }
+
+    public string DataFolder { get; }
+
+    public int GrpcPort { get; }
+
+    public int WebPort { get; }
+
+    public GrpcChannel Channel
+    {
+        get
+        {
+            if (channel is null)
+            {
+                StartServer();
+                channel = NewChannel();
+            }
+            return channel;
+        }
+    }
+
+    public ConversationService.ConversationServiceClient Client => new(Channel);
+
+    /// <summary>A channel of its own (its own connections), e.g. for a client that disconnects.</summary>
+    public GrpcChannel NewChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}", new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        MaxReceiveMessageSize = 16 * 1024 * 1024,
+    });
+
+    public T GetService<T>() where T : notnull
+    {
+        _ = Channel;
+        return Services.GetRequiredService<T>();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
+        if (Clock is not null)
+        {
+            builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        channel?.Dispose();
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(DataFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still open by a pooled connection: the OS temp cleaner will take it.
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A server whose clock the test moves (inactivity rules, retention).</summary>
+public sealed class ClockedServer() : TimelyServer(new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T09:00:00Z")),
+    new Dictionary<string, string?>
+    {
+        ["Lifecycle:SweepInterval"] = "00:00:05",
+    });
