@@ -18,28 +18,26 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
         var position = afterSequence;
         while (true)
         {
-            var batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct);
-            foreach (var message in batch)
+            // The conversation first: if it is closed in this read, every message up to its last
+            // sequence is committed, so reading up to there delivers everything before the close.
+            var conversation = await store.GetConversationAsync(workspace, conversationId, ct)
+                ?? throw NotFoundException.Conversation(conversationId);
+            while (position < conversation.LastSequence)
             {
-                await write(message);
-                position = message.Sequence;
-            }
-            if (batch.Count == o.BatchSize)
-            {
-                continue;
-            }
-            if (batch.Count == 0)
-            {
-                var conversation = await store.GetConversationAsync(workspace, conversationId, ct)
-                    ?? throw NotFoundException.Conversation(conversationId);
-                if (conversation.Status == ConversationStatus.Closed)
+                var batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct);
+                if (batch.Count == 0)
                 {
-                    if (conversation.LastSequence <= position)
-                    {
-                        return;
-                    }
-                    continue;
+                    break;
                 }
+                foreach (var message in batch)
+                {
+                    await write(message);
+                    position = message.Sequence;
+                }
+            }
+            if (conversation.Status == ConversationStatus.Closed)
+            {
+                return;
             }
             await subscription.WaitAsync(o.PollInterval, clock, ct);
         }

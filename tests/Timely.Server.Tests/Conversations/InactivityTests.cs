@@ -60,6 +60,15 @@ public sealed class InactivityTests(ClockedServer server) : IClassFixture<Clocke
     }
 
     [Fact]
+    public async Task SweeperRunsOnItsInterval()
+    {
+        var conversation = await client.CreateAsync();
+        await client.SendAsync(conversation.Id, SenderType.AiAgent, "Anything else?");
+        server.Clock!.Advance(TimeSpan.FromDays(1));   // one tick of the sweeper's timer
+        await Eventually(async () => (await client.GetAsync(conversation.Id)).Status != ConversationStatus.Open, "the timed sweep");
+    }
+
+    [Fact]
     public async Task ConcurrentSweepsChangeEachConversationOnce()
     {
         var conversation = await client.CreateAsync();

@@ -132,8 +132,10 @@ public sealed class LifecycleTests(ClockedServer server) : IClassFixture<Clocked
             case Waiting:
                 await client.SendAsync(conversation.Id, SenderType.AiAgent, "Anything else I can help with?");
                 server.Clock!.Advance(TimeSpan.FromMinutes(16));
-                await Eventually(async () => (await client.GetAsync(conversation.Id)).Status == Waiting, "the sweeper to mark it waiting");
-                return await client.GetAsync(conversation.Id);
+                await server.GetService<Inactivity.InactivitySweeper>().SweepOnceAsync(CancellationToken.None);
+                var waiting = await client.GetAsync(conversation.Id);
+                Assert.Equal(Waiting, waiting.Status);
+                return waiting;
             default:
                 return conversation;
         }

@@ -110,9 +110,10 @@ public class TimelyServer : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>A server whose clock the test moves (inactivity rules, retention).</summary>
+/// <summary>A server whose clock the test moves (inactivity rules, retention). Tests run the sweeper
+/// themselves; its timer ticks daily, since a fake clock fires every tick it advances over.</summary>
 public sealed class ClockedServer() : TimelyServer(new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T09:00:00Z")),
     new Dictionary<string, string?>
     {
-        ["Lifecycle:SweepInterval"] = "00:00:05",
+        ["Lifecycle:SweepInterval"] = "1.00:00:00",
     });

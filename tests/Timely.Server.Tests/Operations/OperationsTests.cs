@@ -1,0 +1,60 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+using Microsoft.Data.Sqlite;
+using Timely.Conversations.V1;
+using Timely.Server.Tests.Infrastructure;
+using static Timely.Server.Tests.Infrastructure.Fixtures;
+
+namespace Timely.Server.Tests.Operations;
+
+/// <summary>The conventions gRPC users expect: reflection, health, UNAVAILABLE while the database is gone.</summary>
+public sealed class OperationsTests
+{
+    [Fact]
+    public async Task ReflectionListsTheService()
+    {
+        using var server = new TimelyServer();
+        var reflection = new ServerReflection.ServerReflectionClient(server.Channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("timely.conversations.v1.ConversationService", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    [Fact]
+    public async Task HealthIsNotServingWhileTheDatabaseIsUnreachableAndRecovers()
+    {
+        using var server = new TimelyServer();
+        var health = new Health.HealthClient(server.Channel);
+        var client = server.Client;
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        var conversation = await client.CreateAsync();
+
+        // Take the database away: its folder becomes a plain file, so no connection can open.
+        var moved = server.DataFolder + ".away";
+        SqliteConnection.ClearAllPools();
+        Directory.Move(server.DataFolder, moved);
+        await File.WriteAllTextAsync(server.DataFolder, "not a folder");
+        try
+        {
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
+            var error = await FailsWith(StatusCode.Unavailable, () => client.GetConversationAsync(new GetConversationRequest { Id = conversation.Id }).ResponseAsync);
+            Assert.Contains("unavailable", error.Status.Detail);
+            await FailsWith(StatusCode.Unavailable, () => client.SendAsync(conversation.Id, SenderType.Customer));
+        }
+        finally
+        {
+            File.Delete(server.DataFolder);
+            Directory.Move(moved, server.DataFolder);
+        }
+
+        // Back without a restart.
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(conversation.Id, (await client.GetAsync(conversation.Id)).Id);
+        Assert.Equal(1, (await client.SendAsync(conversation.Id, SenderType.Customer)).Message.Sequence);
+    }
+}
