@@ -1,4 +1,5 @@
 using Timely.Server.Api;
+using Timely.Server.Auth;
 using Timely.Server.Feeds;
 using Timely.Server.Inactivity;
 using Timely.Server.Storage;
@@ -9,11 +10,17 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddConversationStore(builder.Configuration);
 builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);
+builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddConversationApi(builder.Configuration);
 
 var app = builder.Build();
+if (KeysCommand.Matches(args))
+{
+    return await KeysCommand.RunAsync(app.Services, args, Console.Out, Console.Error);
+}
 app.MapConversationApi();
 app.Run();
+return 0;
 
 /// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

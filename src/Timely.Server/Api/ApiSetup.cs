@@ -24,13 +24,17 @@ public static class ApiSetup
 
     public static WebApplication MapConversationApi(this WebApplication app)
     {
-        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
-        app.UseCors();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapGrpcService<ConversationApi>().RequireCors(CorsPolicy);
-        app.MapGrpcHealthChecksService().RequireCors(CorsPolicy);
-        app.MapGrpcReflectionService();
+        // Operational endpoints stay open, as load balancers and grpcurl expect.
+        app.MapGrpcHealthChecksService().RequireCors(CorsPolicy).DisableRateLimiting();
+        app.MapGrpcReflectionService().DisableRateLimiting();
         return app;
     }
 }

@@ -1,11 +1,14 @@
 using Grpc.Core;
+using Timely.Server.Auth;
 
 namespace Timely.Server.Api;
 
-/// <summary>Who is calling. Until API keys arrive, every call acts in the default workspace.</summary>
+/// <summary>Who is calling: the workspace of the caller's API key (Auth/ApiKeyAuthentication.cs).</summary>
 public static class Caller
 {
     public const string DefaultWorkspace = "default";
 
-    public static string Workspace(ServerCallContext context) => DefaultWorkspace;
+    public static string Workspace(ServerCallContext context) =>
+        context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.WorkspaceClaim)?.Value
+        ?? throw new InvalidOperationException("a call reached the service without an authenticated key");
 }

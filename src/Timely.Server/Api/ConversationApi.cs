@@ -1,5 +1,8 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Timely.Conversations.V1;
+using Timely.Server.Auth;
 using Timely.Server.Domain;
 using Timely.Server.Feeds;
 using Timely.Server.Storage;
@@ -8,12 +11,15 @@ using Domain = Timely.Server.Domain;
 namespace Timely.Server.Api;
 
 /// <summary>The gRPC endpoints: read and check the request, call the store or a feed, map the result.
-/// Lifecycle rules live in Domain/Lifecycle.cs, SQL in Storage/, error statuses in ErrorMapping.</summary>
+/// Lifecycle rules live in Domain/Lifecycle.cs, SQL in Storage/, error statuses in ErrorMapping.
+/// Every call needs a key (read scope); mutations need a write key.</summary>
+[Authorize(Policy = AuthPolicies.Read)]
 public sealed class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
     IHostApplicationLifetime lifetime, TimeProvider clock)
     : ConversationService.ConversationServiceBase
 {
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<CreateConversationResponse> CreateConversation(CreateConversationRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -80,6 +86,7 @@ public sealed class ConversationApi(
         return response;
     }
 
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<UpdateConversationResponse> UpdateConversation(UpdateConversationRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -109,6 +116,7 @@ public sealed class ConversationApi(
         return new UpdateConversationResponse { Conversation = updated.ToProto() };
     }
 
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<HandoffConversationResponse> HandoffConversation(HandoffConversationRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -120,6 +128,7 @@ public sealed class ConversationApi(
         return new HandoffConversationResponse { Conversation = conversation.ToProto() };
     }
 
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<ResumeConversationResponse> ResumeConversation(ResumeConversationRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -130,6 +139,7 @@ public sealed class ConversationApi(
         return new ResumeConversationResponse { Conversation = conversation.ToProto() };
     }
 
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<CloseConversationResponse> CloseConversation(CloseConversationRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -140,6 +150,7 @@ public sealed class ConversationApi(
         return new CloseConversationResponse { Conversation = conversation.ToProto() };
     }
 
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -178,6 +189,7 @@ public sealed class ConversationApi(
         return response;
     }
 
+    [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<IngestCustomerMessageResponse> IngestCustomerMessage(IngestCustomerMessageRequest request, ServerCallContext context)
     {
         var check = new RequestChecker();
@@ -203,6 +215,7 @@ public sealed class ConversationApi(
         };
     }
 
+    [EnableRateLimiting(AuthPolicies.Streams)]
     public override async Task StreamMessages(StreamMessagesRequest request, IServerStreamWriter<StreamMessagesResponse> responseStream, ServerCallContext context)
     {
         var workspace = Caller.Workspace(context);
@@ -225,6 +238,7 @@ public sealed class ConversationApi(
             m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct));
     }
 
+    [EnableRateLimiting(AuthPolicies.Streams)]
     public override async Task WatchConversations(WatchConversationsRequest request, IServerStreamWriter<WatchConversationsResponse> responseStream, ServerCallContext context)
     {
         var workspace = Caller.Workspace(context);

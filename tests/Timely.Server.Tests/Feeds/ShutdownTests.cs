@@ -15,7 +15,7 @@ public sealed class ShutdownTests
         var conversation = await client.CreateAsync();
         await client.SendAsync(conversation.Id, SenderType.Customer, "hi");
         using var channel = server.NewChannel();
-        var streams = new ConversationService.ConversationServiceClient(channel);
+        var streams = server.ClientWith(server.AdminKey, channel);
         using var messages = streams.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id });
         using var watch = streams.WatchConversations(new WatchConversationsRequest());
         Assert.True(await messages.ResponseStream.MoveNext(CancellationToken.None));

@@ -19,7 +19,7 @@ public sealed class SlowSubscriberTests(TimelyServer server) : IClassFixture<Tim
         var conversation = await client.CreateAsync();
         using var stalledChannel = server.NewChannel();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        using var stalled = new ConversationService.ConversationServiceClient(stalledChannel)
+        using var stalled = server.ClientWith(server.AdminKey, stalledChannel)
             .StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token);
         await client.SendAsync(conversation.Id, SenderType.Customer, "hello");
         Assert.True(await stalled.ResponseStream.MoveNext(timeout.Token));   // live, then it stops reading

@@ -56,7 +56,7 @@ public sealed class StreamMessagesTests(TimelyServer server) : IClassFixture<Tim
         var conversation = await client.CreateAsync();
         await client.SendAsync(conversation.Id, SenderType.Customer, "first");
         using var channel = server.NewChannel();
-        var subscriberClient = new ConversationService.ConversationServiceClient(channel);
+        var subscriberClient = server.ClientWith(server.AdminKey, channel);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
         // Each subscriber has seen message 1 before the writer starts, so all of them are live.

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -7,6 +8,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Timely.Conversations.V1;
+using Timely.Server.Auth;
+using Timely.Server.Storage;
 
 namespace Timely.Server.Tests.Infrastructure;
 
@@ -31,6 +34,12 @@ public class TimelyServer : WebApplicationFactory<Program>
             ["Kestrel:Endpoints:Web:Url"] = $"http://127.0.0.1:{WebPort}",
             ["Storage:Sqlite:Path"] = Path.Combine(DataFolder, "timely.db"),
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Auth:BootstrapAdminKey"] = AdminKey,
+            ["Auth:KeyCacheTtl"] = "00:00:00",
+            // Suites hammer the server on purpose; LimitsTests checks the limits with their defaults' shape.
+            ["Limits:RequestsPerSecond"] = "1000000",
+            ["Limits:Burst"] = "1000000",
+            ["Limits:MaxStreamsPerKey"] = "10000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -40,6 +49,9 @@ public class TimelyServer : WebApplicationFactory<Program>
     }
 
     public FakeTimeProvider? Clock { get; }
+
+    /// <summary>An admin key of the default workspace, registered at start-up.</summary>
+    public string AdminKey { get; } = ApiKeySecrets.NewSecret();
 
     public string DataFolder { get; }
 
@@ -60,7 +72,27 @@ public class TimelyServer : WebApplicationFactory<Program>
         }
     }
 
-    public ConversationService.ConversationServiceClient Client => new(Channel);
+    /// <summary>A client of the default workspace with an admin key.</summary>
+    public ConversationService.ConversationServiceClient Client => ClientWith(AdminKey);
+
+    /// <summary>A client that sends <paramref name="key"/> (or no key when null) on every call.</summary>
+    public ConversationService.ConversationServiceClient ClientWith(string? key, GrpcChannel? channel = null)
+    {
+        var invoker = (channel ?? Channel).CreateCallInvoker();
+        return new(key is null ? invoker : invoker.Intercept(metadata =>
+        {
+            metadata.Add("authorization", "Bearer " + key);
+            return metadata;
+        }));
+    }
+
+    /// <summary>Creates a key through the same store the key commands use; returns its secret.</summary>
+    public async Task<(string Secret, Guid Id)> CreateKeyAsync(string workspace, ApiKeyScope scope)
+    {
+        var secret = ApiKeySecrets.NewSecret();
+        var key = await GetService<ApiKeyStore>().CreateAsync(workspace, scope, "test", secret, CancellationToken.None);
+        return (secret, key.Id);
+    }
 
     /// <summary>A channel of its own (its own connections), e.g. for a client that disconnects.</summary>
     public GrpcChannel NewChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}", new GrpcChannelOptions
