@@ -21,7 +21,7 @@ public sealed partial class DevelopmentKey(
             }
             return;
         }
-        if (!auth.Value.CreateDevelopmentKey || storage.Value.Provider != "sqlite" || await keys.AnyAsync(ct))
+        if (!auth.Value.CreateDevelopmentKey || storage.Value.Provider != StorageOptions.SqliteProvider || await keys.AnyAsync(ct))
         {
             return;
         }

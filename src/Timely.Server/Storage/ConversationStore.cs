@@ -157,16 +157,21 @@ public sealed class ConversationStore(StoreDialect dialect, IChangeNotifier noti
         {
             // One snapshot for the events, the log's head and the retention mark, so that ReadThrough
             // never passes an event this read could not see.
-            await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            await using var tx = await dialect.BeginSnapshotAsync(c, ct);
             var (sql, parameters) = StoreSql.ListEvents(workspace, filter, afterId, limit);
             var rows = (await c.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct))).ToList();
             var head = await c.ExecuteScalarAsync<long>(new CommandDefinition(StoreSql.LatestEventId, transaction: tx, cancellationToken: ct));
             var pruned = await c.ExecuteScalarAsync<long>(new CommandDefinition(StoreSql.PrunedThrough, transaction: tx, cancellationToken: ct));
             var messageIds = rows.Where(r => r.MessageId is not null).Select(r => r.MessageId!).ToList();
-            var messages = messageIds.Count == 0
-                ? new Dictionary<string, Message>()
-                : (await c.QueryAsync<MessageRow>(new CommandDefinition(StoreSql.MessagesByIds, new { Ids = messageIds }, tx, cancellationToken: ct)))
-                    .ToDictionary(m => m.Id, m => m.ToDomain());
+            var messages = new Dictionary<string, Message>();
+            if (messageIds.Count > 0)
+            {
+                var (messagesSql, messageParameters) = StoreSql.MessagesByIds(messageIds);
+                foreach (var m in await c.QueryAsync<MessageRow>(new CommandDefinition(messagesSql, messageParameters, tx, cancellationToken: ct)))
+                {
+                    messages[m.Id] = m.ToDomain();
+                }
+            }
             await tx.CommitAsync(ct);
 
             var events = rows.Select(r => r.ToDomain(r.MessageId is null ? null : messages.GetValueOrDefault(r.MessageId))).ToList();
@@ -320,6 +325,10 @@ public sealed class ConversationStore(StoreDialect dialect, IChangeNotifier noti
         foreach (var e in events)
         {
             await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertEvent, EventRow.From(after, e, now), tx, cancellationToken: ct));
+        }
+        if (dialect.NotifySql is { } notify)
+        {
+            await c.ExecuteAsync(new CommandDefinition(notify, new { Payload = ChangePayload.Format(after.Workspace, after.Id) }, tx, cancellationToken: ct));
         }
     }
 

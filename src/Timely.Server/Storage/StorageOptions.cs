@@ -5,8 +5,14 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
-    /// <summary>"sqlite" (the embedded default).</summary>
-    public string Provider { get; set; } = "sqlite";
+    public const string SqliteProvider = "sqlite";
+    public const string PostgresProvider = "postgres";
+
+    /// <summary>"sqlite" (the embedded default) or "postgres".</summary>
+    public string Provider { get; set; } = SqliteProvider;
+
+    /// <summary>From ConnectionStrings:Timely; required for "postgres".</summary>
+    public string? PostgresConnectionString { get; set; }
 
     public SqliteOptions Sqlite { get; set; } = new();
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Timely.Server.Api;
+using Timely.Server.Storage.Postgres;
 using Timely.Server.Storage.Sqlite;
 
 namespace Timely.Server.Storage;
@@ -13,15 +15,38 @@ public static class StorageSetup
         Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.AddOptions<StorageOptions>()
             .Bind(configuration.GetSection(StorageOptions.Section))
-            .Validate(o => o.Provider is "sqlite", "Storage:Provider must be \"sqlite\"")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Sqlite.Path), "Storage:Sqlite:Path must name a file")
+            .Configure(o => o.PostgresConnectionString = configuration.GetConnectionString("Timely"))
+            .Validate(o => o.Provider is StorageOptions.SqliteProvider or StorageOptions.PostgresProvider,
+                "Storage:Provider must be \"sqlite\" or \"postgres\"")
+            .Validate(o => o.Provider != StorageOptions.SqliteProvider || !string.IsNullOrWhiteSpace(o.Sqlite.Path),
+                "Storage:Sqlite:Path must name a file")
+            .Validate(o => o.Provider != StorageOptions.PostgresProvider || !string.IsNullOrWhiteSpace(o.PostgresConnectionString),
+                "Storage:Provider \"postgres\" needs ConnectionStrings:Timely")
             .ValidateOnStart();
-        services.AddSingleton<StoreDialect, SqliteDialect>();
+        // Chosen when first needed, so configuration added late (tests, environment) is honoured.
+        services.AddSingleton(sp => PostgresDataSource(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton<StoreDialect>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
+            ? ActivatorUtilities.CreateInstance<PostgresDialect>(sp)
+            : ActivatorUtilities.CreateInstance<SqliteDialect>(sp));
+        services.AddHostedService<PostgresChangeListener>();
         services.AddSingleton<IConversationStore, ConversationStore>();
         services.AddSingleton<TokenCodec>();
         services.AddHostedService<StoreInitializer>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return services;
+    }
+
+    /// <summary>The pool of PostgreSQL connections; connecting gives up after a few seconds, so calls
+    /// fail fast with UNAVAILABLE while the database is down instead of hanging.</summary>
+    private static NpgsqlDataSource PostgresDataSource(StorageOptions options)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(options.PostgresConnectionString);
+        if (!options.PostgresConnectionString!.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 5;
+        }
+        builder.ApplicationName ??= "timely-server";
+        return NpgsqlDataSource.Create(builder.ConnectionString);
     }
 }
 

@@ -12,6 +12,13 @@ public abstract class StoreDialect
     /// <summary>Runs <paramref name="work"/> in a write transaction and commits it.</summary>
     public abstract Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct);
 
+    /// <summary>Begins a read-only transaction whose statements all see one snapshot, without blocking writers.</summary>
+    public abstract Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct);
+
+    /// <summary>Run in each write transaction with @Payload ("workspace/conversation id") to tell other
+    /// replicas after commit, or null where there is one process.</summary>
+    public abstract string? NotifySql { get; }
+
     /// <summary>Appended to the SELECT that loads a row about to be changed (a row lock where the database has them).</summary>
     public abstract string ForUpdate { get; }
 

@@ -42,7 +42,11 @@ internal static class StoreSql
 
     public const string GetMessage = $"SELECT {MessageColumns} FROM messages WHERE workspace = @Workspace AND id = @Id";
 
-    public const string MessagesByIds = $"SELECT {MessageColumns} FROM messages WHERE id IN @Ids";
+    public static (string Sql, DynamicParameters Parameters) MessagesByIds(IReadOnlyList<string> ids)
+    {
+        var p = new DynamicParameters();
+        return ($"SELECT {MessageColumns} FROM messages WHERE id IN {List(p, "Id", ids)}", p);
+    }
 
     public const string ListMessages =
         $"SELECT {MessageColumns} FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
@@ -99,8 +103,7 @@ internal static class StoreSql
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
         if (q.Statuses.Count > 0)
         {
-            sql.Append(" AND c.status IN @Statuses");
-            p.Add("Statuses", q.Statuses.Select(s => (long)s).ToArray());
+            sql.Append($" AND c.status IN {List(p, "Status", q.Statuses.Select(s => (long)s).ToList())}");
         }
         Equal(sql, p, "agent_id", "AgentId", q.AgentId?.ToString());
         Equal(sql, p, "channel_id", "ChannelId", q.ChannelId?.ToString());
@@ -137,11 +140,22 @@ internal static class StoreSql
         Equal(sql, p, "conversation_id", "ConversationId", f.ConversationId?.ToString());
         if (f.Statuses.Count > 0)
         {
-            sql.Append(" AND (c.status IN @Statuses OR c.old_status IN @Statuses)");
-            p.Add("Statuses", f.Statuses.Select(s => (long)s).ToArray());
+            var statuses = List(p, "Status", f.Statuses.Select(s => (long)s).ToList());
+            sql.Append($" AND (c.status IN {statuses} OR c.old_status IN {statuses})");
         }
         sql.Append(" ORDER BY c.id LIMIT @Limit");
         return (sql.ToString(), p);
+    }
+
+    /// <summary>"(@Name0, @Name1, ...)" with one bound parameter per value: Dapper would pass a list to
+    /// Npgsql as one array parameter, which IN does not take, so lists are spelled out the same way for both.</summary>
+    private static string List<T>(DynamicParameters p, string name, IReadOnlyList<T> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            p.Add(name + i, values[i]);
+        }
+        return "(" + string.Join(", ", Enumerable.Range(0, values.Count).Select(i => $"@{name}{i}")) + ")";
     }
 
     private static void Equal(StringBuilder sql, DynamicParameters p, string column, string name, string? value)

@@ -13,8 +13,9 @@ using Timely.Server.Storage;
 
 namespace Timely.Server.Tests.Infrastructure;
 
-/// <summary>The real server on real Kestrel on loopback, over a real SQLite file in a fresh folder.
-/// Both endpoints of production are there: native gRPC (HTTP/2 only) and the HTTP/1.1 one.</summary>
+/// <summary>The real server on real Kestrel on loopback, over a real SQLite file in a fresh folder, or,
+/// when TIMELY_TEST_POSTGRES names a PostgreSQL server, over a fresh database on it. Both endpoints of
+/// production are there: native gRPC (HTTP/2 only) and the HTTP/1.1 one.</summary>
 public class TimelyServer : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> settings;
@@ -41,6 +42,12 @@ public class TimelyServer : WebApplicationFactory<Program>
             ["Limits:Burst"] = "1000000",
             ["Limits:MaxStreamsPerKey"] = "10000",
         };
+        if (TestDatabase.PostgresServer is not null)
+        {
+            Postgres = TestDatabase.Create();
+            this.settings["Storage:Provider"] = "postgres";
+            this.settings["ConnectionStrings:Timely"] = Postgres.ConnectionString;
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             this.settings[key] = value;
@@ -49,6 +56,9 @@ public class TimelyServer : WebApplicationFactory<Program>
     }
 
     public FakeTimeProvider? Clock { get; }
+
+    /// <summary>The database of this server when the suite runs on PostgreSQL; null on SQLite.</summary>
+    public TestDatabase? Postgres { get; }
 
     /// <summary>An admin key of the default workspace, registered at start-up.</summary>
     public string AdminKey { get; } = ApiKeySecrets.NewSecret();
@@ -122,6 +132,7 @@ public class TimelyServer : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
+            Postgres?.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try
             {

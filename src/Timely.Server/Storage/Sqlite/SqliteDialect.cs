@@ -53,6 +53,12 @@ public sealed class SqliteDialect : StoreDialect
         }
     }
 
+    // A deferred transaction takes its WAL snapshot at the first read and never the write lock.
+    public override Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
+    public override string? NotifySql => null;
+
     public override string ForUpdate => "";
 
     public override string? LockContactSql => null;

@@ -67,6 +67,7 @@ CREATE TABLE events (
     message_id      TEXT    NULL,
     conversation    TEXT    NOT NULL   -- JSON snapshot of the conversation after the event
 );
+CREATE INDEX ix_events_workspace ON events (workspace, id);
 CREATE INDEX ix_events_occurred ON events (occurred_at);
 
 -- AIP-155 request ids: a retried write returns what the first one wrote.
