@@ -17,12 +17,22 @@ if [ -d .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
   exit 1
 fi
 
-echo "== .NET: build and test"
+echo "== .NET: build and test on SQLite"
 dotnet build Timely.Grpc.sln -c Release --no-restore -warnaserror --verbosity quiet
 mkdir -p test-output
 dotnet test Timely.Grpc.sln -c Release --no-build --logger "console;verbosity=minimal" 2>&1 | tee test-output/dotnet.log
 dotnet_status=${PIPESTATUS[0]}
 [ "$dotnet_status" -eq 0 ] || { echo ".NET tests failed" >&2; exit "$dotnet_status"; }
+
+echo "== .NET: the service suite again on PostgreSQL (with replica and fault tests)"
+pg_port=${TIMELY_PG_PORT:-54329}
+trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
+export TIMELY_TEST_POSTGRES
+TIMELY_TEST_POSTGRES=$(bash scripts/postgres.sh start "$pg_port" | tail -n 1)
+dotnet test tests/Timely.Server.Tests -c Release --no-build --logger "console;verbosity=minimal" 2>&1 | tee -a test-output/dotnet.log
+dotnet_status=${PIPESTATUS[0]}
+[ "$dotnet_status" -eq 0 ] || { echo ".NET tests on PostgreSQL failed" >&2; exit "$dotnet_status"; }
+unset TIMELY_TEST_POSTGRES
 
 export TIMELY_SERVER_DLL="$root/src/Timely.Server/bin/Release/net10.0/timely-server.dll"
 for suite in clients/js/test.sh clients/python/test.sh; do

@@ -27,8 +27,8 @@ public class TimelyServer : WebApplicationFactory<Program>
     {
         Clock = clock;
         DataFolder = Directory.CreateTempSubdirectory("timely-test-").FullName;
-        GrpcPort = FreePort();
-        WebPort = FreePort();
+        GrpcPort = TimelyServerPorts.Free();
+        WebPort = TimelyServerPorts.Free();
         this.settings = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:Grpc:Url"] = $"http://127.0.0.1:{GrpcPort}",
@@ -145,7 +145,12 @@ public class TimelyServer : WebApplicationFactory<Program>
         }
     }
 
-    private static int FreePort()
+}
+
+public static class TimelyServerPorts
+{
+    /// <summary>A loopback port free right now (the OS hands out a fresh one each time).</summary>
+    public static int Free()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

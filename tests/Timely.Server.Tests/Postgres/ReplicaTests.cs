@@ -1,0 +1,176 @@
+using Grpc.Core;
+using Npgsql;
+using Timely.Conversations.V1;
+using Timely.Server.Tests.Infrastructure;
+using static Timely.Server.Tests.Infrastructure.Fixtures;
+
+namespace Timely.Server.Tests.Postgres;
+
+/// <summary>Two server processes on one PostgreSQL database: live feeds cross replicas through
+/// LISTEN/NOTIFY, survive the loss of the listening connection, and background sweeps run on both.</summary>
+public sealed class ReplicaTests : IDisposable
+{
+    private readonly TestDatabase? database = TestDatabase.PostgresServer is null ? null : TestDatabase.Create();
+    private readonly List<ServerProcess> replicas = [];
+
+    [SkippableFact]
+    public async Task MessagesWrittenOnOneReplicaReachSubscribersOnAnotherExactlyOnce()
+    {
+        var (a, b) = await TwoReplicas();
+        var conversation = await b.Client.CreateAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stream = a.Client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token);
+        using var watch = a.Client.WatchConversations(new WatchConversationsRequest { ConversationId = conversation.Id, AfterCursor = await CursorNow(a, conversation.Id) },
+            cancellationToken: timeout.Token);
+
+        var writers = Writers(b, conversation.Id, writers: 4, each: 100);
+        var received = await Read(stream, 400, timeout.Token);
+        await writers;
+
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), received);
+        var events = new List<long>();
+        while (events.Count < 400 && await watch.ResponseStream.MoveNext(timeout.Token))
+        {
+            if (watch.ResponseStream.Current.Event.Type == ConversationEventType.MessageAdded)
+            {
+                events.Add(watch.ResponseStream.Current.Event.Message.Sequence);
+            }
+        }
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), events);
+    }
+
+    [SkippableFact]
+    public async Task KillingTheListeningConnectionMidStreamLosesNothing()
+    {
+        // A long safety poll: recovery has to come from the listener reconnecting.
+        var (a, b) = await TwoReplicas(new Dictionary<string, string> { ["Feeds:PollInterval"] = "00:05:00" });
+        var conversation = await b.Client.CreateAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var stream = a.Client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token);
+
+        var writing = Task.Run(async () =>
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                await Writers(b, conversation.Id, writers: 2, each: 50);
+                Assert.True(await TerminateListeners() >= 2, "each replica has a listening connection to kill");
+            }
+            await Writers(b, conversation.Id, writers: 2, each: 50);
+        });
+        var received = await Read(stream, 400, timeout.Token);
+        await writing;
+
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), received);
+    }
+
+    [SkippableFact]
+    public async Task SweepsOnTwoReplicasChangeEachConversationOnceWithOneEvent()
+    {
+        var fast = new Dictionary<string, string>
+        {
+            ["Lifecycle:WaitingAfter"] = "00:00:01",
+            ["Lifecycle:CloseAfter"] = "01:00:00",
+            ["Lifecycle:SweepInterval"] = "00:00:00.100",
+        };
+        var (a, b) = await TwoReplicas(fast);
+        var agent = NewId();
+        var cursor = await CursorNow(a, (await a.Client.CreateAsync(agentId: agent)).Id);
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var c = await (i % 2 == 0 ? a : b).Client.CreateAsync(agentId: agent);
+            await a.Client.SendAsync(c.Id, SenderType.AiAgent, "Anything else?");
+            ids.Add(c.Id);
+        }
+        await Eventually(async () =>
+        {
+            var page = await a.Client.ListConversationsAsync(new ListConversationsRequest { AgentId = agent, Statuses = { ConversationStatus.Waiting }, PageSize = 100 });
+            return page.Conversations.Count == 20;
+        }, "every conversation to become waiting", seconds: 30);
+        await Task.Delay(1000);   // both sweepers keep running; nothing more may happen
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var watch = b.Client.WatchConversations(new WatchConversationsRequest { AgentId = agent, AfterCursor = cursor }, cancellationToken: timeout.Token);
+        var statusChanges = new List<string>();
+        try
+        {
+            while (await watch.ResponseStream.MoveNext(timeout.Token))
+            {
+                if (watch.ResponseStream.Current.Event.Type == ConversationEventType.StatusChanged)
+                {
+                    statusChanges.Add(watch.ResponseStream.Current.Event.Conversation.Id);
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+        {
+            // The log is read to its end; the watch then waits for more.
+        }
+        Assert.Equal(ids.Order(), statusChanges.Order());
+    }
+
+    public void Dispose()
+    {
+        replicas.ForEach(r => r.Dispose());
+        database?.Dispose();
+    }
+
+    private async Task<(ServerProcess A, ServerProcess B)> TwoReplicas(IDictionary<string, string>? settings = null)
+    {
+        Skip.If(database is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
+        var a = new ServerProcess(database.ConnectionString, settings);
+        replicas.Add(a);
+        await a.StartAsync();
+        var b = new ServerProcess(database.ConnectionString, settings);
+        replicas.Add(b);
+        await b.StartAsync();
+        return (a, b);
+    }
+
+    private async Task<int> TerminateListeners()
+    {
+        await using var connection = new NpgsqlConnection(database!.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'timely-listener' AND datname = current_database()", connection);
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
+    }
+
+    private static Task Writers(ServerProcess replica, string conversationId, int writers, int each) =>
+        Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < each; i++)
+            {
+                await replica.Client.SendAsync(conversationId, SenderType.Customer, $"{w}/{i}");
+            }
+        })));
+
+    private static async Task<List<long>> Read(AsyncServerStreamingCall<StreamMessagesResponse> stream, int count, CancellationToken ct)
+    {
+        var sequences = new List<long>();
+        while (sequences.Count < count && await stream.ResponseStream.MoveNext(ct))
+        {
+            sequences.Add(stream.ResponseStream.Current.Message.Sequence);
+        }
+        return sequences;
+    }
+
+    /// <summary>A cursor at the present: watch the conversation from now and touch it until the watch
+    /// shows the change.</summary>
+    private static async Task<string> CursorNow(ServerProcess replica, string conversationId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var watch = replica.Client.WatchConversations(new WatchConversationsRequest { ConversationId = conversationId }, cancellationToken: timeout.Token);
+        var next = watch.ResponseStream.MoveNext(timeout.Token);
+        for (var touch = 0; !next.IsCompleted; touch++)
+        {
+            await replica.Client.UpdateConversationAsync(new UpdateConversationRequest
+            {
+                Conversation = new Conversation { Id = conversationId, Subject = $"touch {touch}" },
+            });
+            await Task.WhenAny(next, Task.Delay(100, timeout.Token));
+        }
+        Assert.True(await next);
+        return watch.ResponseStream.Current.Event.Cursor;
+    }
+}
