@@ -23,7 +23,8 @@ public sealed class ReplicaTests : IDisposable
         using var watch = a.Client.WatchConversations(new WatchConversationsRequest { ConversationId = conversation.Id, AfterCursor = await CursorNow(a, conversation.Id) },
             cancellationToken: timeout.Token);
 
-        var writers = Writers(b, conversation.Id, writers: 4, each: 100);
+        // Writers on both replicas at once: sequences stay 1..N with no gap and no repeat.
+        var writers = Task.WhenAll(Writers(b, conversation.Id, writers: 3, each: 100), Writers(a, conversation.Id, writers: 1, each: 100));
         var received = await Read(stream, 400, timeout.Token);
         await writers;
 
@@ -37,6 +38,21 @@ public sealed class ReplicaTests : IDisposable
             }
         }
         Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), events);
+    }
+
+    [SkippableFact]
+    public async Task ConcurrentIngestOnTwoReplicasFromOneNewContactCreatesOneConversation()
+    {
+        var (a, b) = await TwoReplicas();
+        var (channel, contact, agent) = (NewId(), NewId(), NewId());
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+            await (i % 2 == 0 ? a : b).Client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+            {
+                ChannelId = channel, ContactId = contact, AgentId = agent, Content = $"hello {i}",
+            }))));
+        Assert.Single(responses.Select(r => r.Conversation.Id).Distinct());
+        Assert.Single(responses, r => r.ConversationCreated);
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), responses.Select(r => r.Message.Sequence).Order());
     }
 
     [SkippableFact]
