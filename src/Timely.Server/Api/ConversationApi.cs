@@ -117,38 +117,16 @@ public sealed class ConversationApi(
     }
 
     [Authorize(Policy = AuthPolicies.Write)]
-    public override async Task<HandoffConversationResponse> HandoffConversation(HandoffConversationRequest request, ServerCallContext context)
-    {
-        var check = new RequestChecker();
-        var id = check.Id("id", request.Id);
-        var assignee = check.Id("assigned_to", request.AssignedTo);
-        var etag = check.Etag(request.Etag);
-        check.ThrowIfInvalid();
-        var conversation = await Transition(context, id, etag, LifecycleAction.Handoff, assignee);
-        return new HandoffConversationResponse { Conversation = conversation.ToProto() };
-    }
+    public override async Task<HandoffConversationResponse> HandoffConversation(HandoffConversationRequest request, ServerCallContext context) =>
+        new() { Conversation = await Transition(context, request.Id, request.Etag, LifecycleAction.Handoff, request.AssignedTo) };
 
     [Authorize(Policy = AuthPolicies.Write)]
-    public override async Task<ResumeConversationResponse> ResumeConversation(ResumeConversationRequest request, ServerCallContext context)
-    {
-        var check = new RequestChecker();
-        var id = check.Id("id", request.Id);
-        var etag = check.Etag(request.Etag);
-        check.ThrowIfInvalid();
-        var conversation = await Transition(context, id, etag, LifecycleAction.Resume, actor: null);
-        return new ResumeConversationResponse { Conversation = conversation.ToProto() };
-    }
+    public override async Task<ResumeConversationResponse> ResumeConversation(ResumeConversationRequest request, ServerCallContext context) =>
+        new() { Conversation = await Transition(context, request.Id, request.Etag, LifecycleAction.Resume) };
 
     [Authorize(Policy = AuthPolicies.Write)]
-    public override async Task<CloseConversationResponse> CloseConversation(CloseConversationRequest request, ServerCallContext context)
-    {
-        var check = new RequestChecker();
-        var id = check.Id("id", request.Id);
-        var etag = check.Etag(request.Etag);
-        check.ThrowIfInvalid();
-        var conversation = await Transition(context, id, etag, LifecycleAction.Close, actor: null);
-        return new CloseConversationResponse { Conversation = conversation.ToProto() };
-    }
+    public override async Task<CloseConversationResponse> CloseConversation(CloseConversationRequest request, ServerCallContext context) =>
+        new() { Conversation = await Transition(context, request.Id, request.Etag, LifecycleAction.Close) };
 
     [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
@@ -259,10 +237,20 @@ public sealed class ConversationApi(
             e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Id)) }, ct), ct));
     }
 
-    private Task<Domain.Conversation> Transition(ServerCallContext context, Guid id, long? etag, LifecycleAction action, Guid? actor) =>
-        store.UpdateConversationAsync(Caller.Workspace(context), id, etag,
+    /// <summary>A lifecycle RPC: handoff (with the human taking over in <paramref name="assignedTo"/>), resume or close.</summary>
+    private async Task<Conversations.V1.Conversation> Transition(
+        ServerCallContext context, string conversationId, string conditionalEtag, LifecycleAction action, string? assignedTo = null)
+    {
+        var check = new RequestChecker();
+        var id = check.Id("id", conversationId);
+        var actor = assignedTo is null ? null : (Guid?)check.Id("assigned_to", assignedTo);
+        var etag = check.Etag(conditionalEtag);
+        check.ThrowIfInvalid();
+        var conversation = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag,
             current => ConversationStore.StatusChange(current, Lifecycle.Apply(current, action, clock.GetUtcNow(), actor)),
             context.CancellationToken);
+        return conversation.ToProto();
+    }
 
     /// <summary>Runs a stream until the client leaves or the server stops; on shutdown the client gets
     /// UNAVAILABLE, its cue to reconnect (to any replica) and resume from its last position.</summary>

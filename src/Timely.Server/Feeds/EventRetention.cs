@@ -1,30 +1,14 @@
 using Microsoft.Extensions.Options;
+using Timely.Server.Hosting;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Feeds;
 
 /// <summary>Deletes events (and remembered request ids) older than the retention period.</summary>
-public sealed partial class EventRetention(
-    IConversationStore store, IOptions<FeedOptions> options, TimeProvider clock, ILogger<EventRetention> logger)
-    : BackgroundService
+public sealed class EventRetention(IConversationStore store, IOptions<FeedOptions> options, TimeProvider clock, ILogger<EventRetention> logger)
+    : PeriodicService(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.PruneInterval, clock);
-        do
-        {
-            try
-            {
-                await store.PruneAsync(clock.GetUtcNow() - options.Value.EventRetention, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPruneFailed(e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => options.Value.PruneInterval;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Event retention failed; retrying at the next interval")]
-    private partial void LogPruneFailed(Exception exception);
+    protected override Task RunOnceAsync(CancellationToken ct) => store.PruneAsync(Clock.GetUtcNow() - options.Value.EventRetention, ct);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Timely.Server.Hosting;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Inactivity;
@@ -7,28 +8,15 @@ namespace Timely.Server.Inactivity;
 /// the store re-checks each conversation under its write lock.</summary>
 public sealed partial class InactivitySweeper(
     IConversationStore store, IOptions<LifecycleOptions> options, TimeProvider clock, ILogger<InactivitySweeper> logger)
-    : BackgroundService
+    : PeriodicService(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval, clock);
-        do
-        {
-            try
-            {
-                await SweepOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogSweepFailed(e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override Task RunOnceAsync(CancellationToken ct) => SweepOnceAsync(ct);
 
     public async Task<int> SweepOnceAsync(CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var o = options.Value;
         var changed = await store.SweepInactiveAsync(now - o.WaitingAfter, now - o.CloseAfter, ct);
         if (changed > 0)
@@ -40,7 +28,4 @@ public sealed partial class InactivitySweeper(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inactivity sweep changed {Count} conversations")]
     private partial void LogSwept(int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inactivity sweep failed; retrying at the next interval")]
-    private partial void LogSweepFailed(Exception exception);
 }

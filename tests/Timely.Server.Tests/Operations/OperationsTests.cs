@@ -11,6 +11,20 @@ namespace Timely.Server.Tests.Operations;
 /// <summary>The conventions gRPC users expect: reflection, health, UNAVAILABLE while the database is gone.</summary>
 public sealed class OperationsTests
 {
+    [Theory]
+    [InlineData("Lifecycle:CloseAfter", "00:01:00", "Lifecycle:CloseAfter must be longer than Lifecycle:WaitingAfter")]
+    [InlineData("Storage:Provider", "mysql", "Storage:Provider must be")]
+    [InlineData("Limits:MaxStreamsPerKey", "0", "Limits:MaxStreamsPerKey must be positive")]
+    [InlineData("Feeds:EventRetention", "-1.00:00:00", "Feeds:EventRetention must be positive")]
+    public void BadConfigurationStopsTheStartWithAMessageNamingTheKey(string key, string value, string message)
+    {
+        using var server = new ConfiguredServer(key, value);
+        var error = Assert.ThrowsAny<Exception>(() => server.Channel);
+        Assert.Contains(message, error.ToString());
+    }
+
+    private sealed class ConfiguredServer(string key, string value) : TimelyServer(clock: null, new Dictionary<string, string?> { [key] = value });
+
     [Fact]
     public async Task ReflectionListsTheService()
     {
