@@ -4,7 +4,13 @@ using Timely.Server.Feeds;
 using Timely.Server.Inactivity;
 using Timely.Server.Storage;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings and pages live next to the program: run from elsewhere (`dotnet /opt/timely/timely-server.dll`),
+// it still finds them. Relative data paths stay relative to the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = File.Exists("appsettings.json") ? null : AppContext.BaseDirectory,
+});
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddConversationStore(builder.Configuration);

@@ -212,7 +212,7 @@ public sealed class ConversationApi(
                 $"after_sequence {request.AfterSequence} is past the conversation's last sequence {conversation.LastSequence}");
         }
 
-        await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence,
+        await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence, Live(context),
             m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct));
     }
 
@@ -233,7 +233,7 @@ public sealed class ConversationApi(
             throw new PositionOutOfRangeException("after_cursor", "after_cursor is past the end of the event log");
         }
 
-        await UntilShutdown(context, ct => eventFeed.WatchAsync(workspace, filter, after,
+        await UntilShutdown(context, ct => eventFeed.WatchAsync(workspace, filter, after, Live(context),
             e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Id)) }, ct), ct));
     }
 
@@ -251,6 +251,10 @@ public sealed class ConversationApi(
             context.CancellationToken);
         return conversation.ToProto();
     }
+
+    /// <summary>Sends the response headers as soon as a stream is subscribed, so a client can tell that
+    /// every change from then on reaches it.</summary>
+    private static Func<Task> Live(ServerCallContext context) => () => context.WriteResponseHeadersAsync(new Metadata());
 
     /// <summary>Runs a stream until the client leaves or the server stops; on shutdown the client gets
     /// UNAVAILABLE, its cue to reconnect (to any replica) and resume from its last position.</summary>

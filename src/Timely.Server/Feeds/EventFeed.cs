@@ -9,12 +9,15 @@ namespace Timely.Server.Feeds;
 public sealed class EventFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
 {
     /// <summary>Writes every matching event after <paramref name="afterId"/> (or after the present when
-    /// null), then each new one, until <paramref name="ct"/> is cancelled.</summary>
-    public async Task WatchAsync(string workspace, EventFilter filter, long? afterId, Func<ConversationEvent, Task> write, CancellationToken ct)
+    /// null), then each new one, until <paramref name="ct"/> is cancelled. <paramref name="live"/> runs
+    /// once the subscription and the starting position are in place: no later change is missed.</summary>
+    public async Task WatchAsync(
+        string workspace, EventFilter filter, long? afterId, Func<Task> live, Func<ConversationEvent, Task> write, CancellationToken ct)
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId: null);
         var position = afterId ?? await store.GetLatestEventIdAsync(ct);
+        await live();
         while (true)
         {
             var page = await store.ListEventsAsync(workspace, filter, position, o.BatchSize, ct);

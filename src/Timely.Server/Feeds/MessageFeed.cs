@@ -10,11 +10,14 @@ namespace Timely.Server.Feeds;
 public sealed class MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
 {
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
-    /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled.</summary>
-    public async Task StreamAsync(string workspace, Guid conversationId, long afterSequence, Func<Message, Task> write, CancellationToken ct)
+    /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled.
+    /// <paramref name="live"/> runs once the subscription is in place: nothing written after it is missed.</summary>
+    public async Task StreamAsync(
+        string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct)
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId);
+        await live();
         var position = afterSequence;
         while (true)
         {

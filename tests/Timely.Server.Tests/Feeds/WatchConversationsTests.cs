@@ -96,6 +96,21 @@ public sealed class WatchConversationsTests(TimelyServer server) : IClassFixture
     }
 
     [Fact]
+    public async Task ResponseHeadersMeanTheWatchIsLive()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var agent = NewId();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            using var call = client.WatchConversations(new WatchConversationsRequest { AgentId = agent }, cancellationToken: timeout.Token);
+            await call.ResponseHeadersAsync;
+            var created = await client.CreateAsync(agentId: agent);   // once, right after the headers
+            Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+            Assert.Equal(created.Id, call.ResponseStream.Current.Event.Conversation.Id);
+        }
+    }
+
+    [Fact]
     public async Task NewMessagesReachALiveWatcherInOrder()
     {
         var agent = NewId();

@@ -1073,7 +1073,9 @@ export const ConversationService: GenService<{
    * `sequence` greater than `after_sequence`, then each new message as it is
    * written, in order, with no gap and no duplicate. When the conversation is
    * closed, the stream delivers every message up to the close and ends with
-   * OK. On server shutdown it ends with UNAVAILABLE: reconnect with the last
+   * OK. The response headers arrive as soon as the stream is subscribed:
+   * every message written after the client receives them is delivered. On
+   * server shutdown it ends with UNAVAILABLE: reconnect with the last
    * sequence received.
    *
    * @generated from rpc timely.conversations.v1.ConversationService.StreamMessages
@@ -1087,8 +1089,10 @@ export const ConversationService: GenService<{
    * Streams every change to the conversations matching the filter, in log
    * order, starting after `after_cursor` (or at the present when it is
    * empty). A cursor older than the retained log is OUT_OF_RANGE: list again
-   * and watch from the present. On server shutdown the stream ends with
-   * UNAVAILABLE: reconnect with the last cursor received.
+   * and watch from the present. The response headers arrive as soon as the
+   * watch is subscribed: every change made after the client receives them is
+   * delivered. On server shutdown the stream ends with UNAVAILABLE: reconnect
+   * with the last cursor received.
    *
    * @generated from rpc timely.conversations.v1.ConversationService.WatchConversations
    */

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Timely.Conversations.V1;
+
+namespace Timely.Bench;
+
+/// <summary>Time from a SendMessage returning to each subscriber of the conversation receiving the
+/// message, over many messages sent one after another.</summary>
+public static class FanOutLatency
+{
+    public sealed record Result(int Subscribers, int Messages, int Samples, Percentiles FromReturn, Percentiles FromCall, int Early);
+
+    public sealed record Percentiles(double P50, double P99, double Max);
+
+    public static async Task<Result> RunAsync(ServerUnderTest server, int subscribers, int messages)
+    {
+        var writer = server.NewClient();
+        var readers = server.NewClient();
+        var conversation = (await writer.CreateConversationAsync(new CreateConversationRequest
+        {
+            AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+        })).Conversation;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+
+        // received[s][i]: when subscriber s got message i+2 (message 1 is the warm-up).
+        var received = Enumerable.Range(0, subscribers).Select(_ => new long[messages]).ToArray();
+        var live = new CountdownEvent(subscribers);
+        var calls = Enumerable.Range(0, subscribers)
+            .Select(_ => readers.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token))
+            .ToList();
+        var reading = calls.Select((call, s) => Task.Run(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(timeout.Token))
+            {
+                var now = Stopwatch.GetTimestamp();
+                var sequence = call.ResponseStream.Current.Message.Sequence;
+                if (sequence == 1)
+                {
+                    live.Signal();
+                }
+                else
+                {
+                    received[s][sequence - 2] = now;
+                }
+                if (sequence == messages + 1)
+                {
+                    return;
+                }
+            }
+        })).ToList();
+
+        await Send(writer, conversation.Id, "warm-up");
+        if (!live.Wait(TimeSpan.FromMinutes(2)))
+        {
+            throw new TimeoutException("not every subscriber went live");
+        }
+
+        var (called, sent) = (new long[messages], new long[messages]);
+        for (var i = 0; i < messages; i++)
+        {
+            called[i] = Stopwatch.GetTimestamp();
+            await Send(writer, conversation.Id, $"message {i}");
+            sent[i] = Stopwatch.GetTimestamp();
+            // Let one message's fan-out finish before the next, so each is measured on its own.
+            var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+            while (received.Any(r => r[i] == 0) && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(1);
+            }
+        }
+        await Task.WhenAll(reading).WaitAsync(TimeSpan.FromMinutes(2));
+        calls.ForEach(c => c.Dispose());
+
+        var (fromReturn, fromCall) = (new List<double>(), new List<double>());
+        var early = 0;
+        for (var i = 0; i < messages; i++)
+        {
+            foreach (var r in received)
+            {
+                var ms = Milliseconds(r[i] - sent[i]);
+                early += ms < 0 ? 1 : 0;
+                fromReturn.Add(Math.Max(0, ms));
+                fromCall.Add(Milliseconds(r[i] - called[i]));
+            }
+        }
+        return new Result(subscribers, messages, fromReturn.Count, Summarise(fromReturn), Summarise(fromCall), early);
+    }
+
+    private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private static Percentiles Summarise(List<double> samples)
+    {
+        samples.Sort();
+        return new Percentiles(Percentile(samples, 0.50), Percentile(samples, 0.99), samples[^1]);
+    }
+
+    private static Task Send(ConversationService.ConversationServiceClient client, string conversationId, string content) =>
+        client.SendMessageAsync(new SendMessageRequest { ConversationId = conversationId, SenderType = SenderType.Customer, Content = content }).ResponseAsync;
+
+    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(p * sorted.Count))];
+}
