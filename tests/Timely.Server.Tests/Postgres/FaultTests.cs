@@ -20,7 +20,7 @@ public sealed class FaultTests
         var server = await Cluster("start", port);
         try
         {
-            using var replica = new ServerProcess(server);
+            using var replica = new Replica(server);
             await replica.StartAsync();
             var conversation = await replica.Client.CreateAsync();
             using var stream = replica.Client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id });

@@ -11,7 +11,7 @@ namespace Timely.Server.Tests.Postgres;
 public sealed class ReplicaTests : IDisposable
 {
     private readonly TestDatabase? database = TestDatabase.PostgresServer is null ? null : TestDatabase.Create();
-    private readonly List<ServerProcess> replicas = [];
+    private readonly List<Replica> replicas = [];
 
     [SkippableFact]
     public async Task MessagesWrittenOnOneReplicaReachSubscribersOnAnotherExactlyOnce()
@@ -131,13 +131,13 @@ public sealed class ReplicaTests : IDisposable
         database?.Dispose();
     }
 
-    private async Task<(ServerProcess A, ServerProcess B)> TwoReplicas(IDictionary<string, string>? settings = null)
+    private async Task<(Replica A, Replica B)> TwoReplicas(IDictionary<string, string>? settings = null)
     {
         Skip.If(database is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
-        var a = new ServerProcess(database.ConnectionString, settings);
+        var a = new Replica(database.ConnectionString, settings);
         replicas.Add(a);
         await a.StartAsync();
-        var b = new ServerProcess(database.ConnectionString, settings);
+        var b = new Replica(database.ConnectionString, settings);
         replicas.Add(b);
         await b.StartAsync();
         return (a, b);
@@ -152,7 +152,7 @@ public sealed class ReplicaTests : IDisposable
         return Convert.ToInt32(await command.ExecuteScalarAsync());
     }
 
-    private static Task Writers(ServerProcess replica, string conversationId, int writers, int each) =>
+    private static Task Writers(Replica replica, string conversationId, int writers, int each) =>
         Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
             for (var i = 0; i < each; i++)
@@ -173,7 +173,7 @@ public sealed class ReplicaTests : IDisposable
 
     /// <summary>A cursor at the present: watch the conversation from now and touch it until the watch
     /// shows the change.</summary>
-    private static async Task<string> CursorNow(ServerProcess replica, string conversationId)
+    private static async Task<string> CursorNow(Replica replica, string conversationId)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var watch = replica.Client.WatchConversations(new WatchConversationsRequest { ConversationId = conversationId }, cancellationToken: timeout.Token);

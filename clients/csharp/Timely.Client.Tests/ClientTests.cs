@@ -1,0 +1,102 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Timely.Conversations.V1;
+
+namespace Timely.Client.Tests;
+
+public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
+{
+    private static string NewId() => Guid.NewGuid().ToString();
+
+    [Fact]
+    public async Task EveryRpcWorksThroughTheSdk()
+    {
+        using var timely = server.NewClient();
+        var api = timely.Conversations;
+        var agent = NewId();
+
+        var created = (await api.CreateConversationAsync(new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId(), Tags = { "new" } })).Conversation;
+        Assert.Equal(created, (await api.GetConversationAsync(new GetConversationRequest { Id = created.Id })).Conversation);
+        Assert.Single((await api.ListConversationsAsync(new ListConversationsRequest { AgentId = agent })).Conversations);
+        var updated = (await api.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = created.Id, Subject = "Billing" },
+            UpdateMask = new FieldMask { Paths = { "subject" } },
+        })).Conversation;
+        Assert.Equal("Billing", updated.Subject);
+        var sent = await api.SendMessageAsync(new SendMessageRequest { ConversationId = created.Id, SenderType = SenderType.AiAgent, Content = "Hi!" });
+        Assert.Equal(1, sent.Message.Sequence);
+        Assert.Single((await api.ListMessagesAsync(new ListMessagesRequest { ConversationId = created.Id })).Messages);
+        Assert.Equal(ConversationStatus.Human, (await api.HandoffConversationAsync(new HandoffConversationRequest { Id = created.Id, AssignedTo = NewId() })).Conversation.Status);
+        Assert.Equal(ConversationStatus.Open, (await api.ResumeConversationAsync(new ResumeConversationRequest { Id = created.Id })).Conversation.Status);
+        var ingested = await api.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+        {
+            ChannelId = created.ChannelId, ContactId = created.ContactId, AgentId = agent, Content = "Where is my refund?",
+        });
+        Assert.Equal(created.Id, ingested.Conversation.Id);
+        Assert.Equal(ConversationStatus.Closed, (await api.CloseConversationAsync(new CloseConversationRequest { Id = created.Id })).Conversation.Status);
+
+        var streamed = new List<long>();
+        await foreach (var m in timely.StreamMessagesAsync(created.Id))
+        {
+            streamed.Add(m.Sequence);
+        }
+        Assert.Equal([1L, 2L], streamed);   // the stream of a closed conversation replays and completes
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var watch = timely.WatchConversationsAsync(new WatchConversationsRequest { AgentId = agent }, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        var next = watch.MoveNextAsync().AsTask();
+        while (!next.IsCompleted)
+        {
+            await api.CreateConversationAsync(new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId() });
+            await Task.WhenAny(next, Task.Delay(100, timeout.Token));
+        }
+        Assert.True(await next);
+        Assert.Equal(ConversationEventType.Created, watch.Current.Type);
+        await watch.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TheApiKeyTravelsOnEveryCallAndAWrongOneIsUnauthenticated()
+    {
+        using var anonymous = new TimelyClient(new TimelyClientOptions { Address = server.Process.GrpcAddress, ApiKey = "tly_wrong" });
+        var error = await Assert.ThrowsAsync<RpcException>(() => anonymous.Conversations.ListConversationsAsync(new ListConversationsRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in anonymous.StreamMessagesAsync(NewId()))
+            {
+            }
+        });
+    }
+
+    [Fact]
+    public async Task AutomaticRequestIdMakesARetriedSendWriteOnce()
+    {
+        using var timely = server.NewClient();
+        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
+        var request = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "refund please" };
+
+        var first = await timely.Conversations.SendMessageAsync(request);
+        Assert.NotEmpty(request.RequestId);   // filled in by the SDK before sending
+        var retried = await timely.Conversations.SendMessageAsync(request);
+
+        Assert.Equal(first.Message, retried.Message);
+        Assert.Single((await timely.Conversations.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id })).Messages);
+    }
+
+    [Fact]
+    public async Task ErrorsCarryTheirStatusAndDetails()
+    {
+        using var timely = server.NewClientFromContainer();
+        var bad = await Assert.ThrowsAsync<RpcException>(() => timely.Conversations.CreateConversationAsync(new CreateConversationRequest { AgentId = "x" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Contains(bad.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations, v => v.Field == "agent_id");
+
+        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => timely.Conversations.ResumeConversationAsync(new ResumeConversationRequest { Id = conversation.Id }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Equal("TRANSITION_NOT_ALLOWED", refused.GetRpcStatus()!.GetDetail<ErrorInfo>()!.Reason);
+    }
+}

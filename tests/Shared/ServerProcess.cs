@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+
+namespace Timely.Testing;
+
+/// <summary>The server as a real separate process on its own loopback ports, for tests that need
+/// several replicas, or kill and restart the server. Shared by the test projects (linked, not
+/// referenced). Killed, not asked, when disposed; <see cref="StartAsync"/> again restarts it on the
+/// same ports and database.</summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly string serverDll;
+    private readonly Dictionary<string, string> environment;
+    private readonly List<string> output = [];
+    private Process? process;
+
+    public ServerProcess(string serverDll, IDictionary<string, string> settings)
+    {
+        this.serverDll = serverDll;
+        GrpcPort = FreePort();
+        WebPort = FreePort();
+        environment = new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{GrpcPort}",
+            ["Kestrel__Endpoints__Web__Url"] = $"http://127.0.0.1:{WebPort}",
+            ["Auth__BootstrapAdminKey"] = AdminKey,
+            ["Auth__KeyCacheTtl"] = "00:00:00",
+            ["Limits__RequestsPerSecond"] = "1000000",
+            ["Limits__Burst"] = "1000000",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__")] = value;
+        }
+    }
+
+    public int GrpcPort { get; }
+
+    public int WebPort { get; }
+
+    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+
+    /// <summary>An admin key of the default workspace, registered by the server at start-up.</summary>
+    public string AdminKey { get; } = "tly_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+
+    /// <summary>Starts the process and waits (bounded) until it accepts connections: it listens only
+    /// once its database is migrated.</summary>
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet", serverDll)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(serverDll)!,
+        };
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Record(e.Data);
+        process.ErrorDataReceived += (_, e) => Record(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException("the server exited:\n" + Output);
+            }
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, GrpcPort);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Kills the process at once, as a crash would.</summary>
+    public void Kill()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+        process?.Dispose();
+        process = null;
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return string.Join('\n', output.TakeLast(50));
+            }
+        }
+    }
+
+    public void Dispose() => Kill();
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Record(string? line)
+    {
+        if (line is not null)
+        {
+            lock (output)
+            {
+                output.Add(line);
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Grpc.Core.Interceptors;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Timely.Conversations.V1;
+using Timely.Testing;
+
+namespace Timely.Server.Tests.Infrastructure;
+
+/// <summary>A server process on PostgreSQL (a replica), with clients that carry its admin key.</summary>
+public sealed class Replica(string postgresConnectionString, IDictionary<string, string>? settings = null) : IDisposable
+{
+    private readonly ServerProcess process = new(
+        Path.Combine(AppContext.BaseDirectory, "timely-server.dll"),
+        new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        {
+            ["Storage:Provider"] = "postgres",
+            ["ConnectionStrings:Timely"] = postgresConnectionString,
+        });
+    private GrpcChannel? channel;
+
+    public ConversationService.ConversationServiceClient Client => new(Channel.Intercept(m =>
+    {
+        m.Add("authorization", "Bearer " + process.AdminKey);
+        return m;
+    }));
+
+    public Health.HealthClient Health => new(Channel);
+
+    private GrpcChannel Channel => channel ??= GrpcChannel.ForAddress(process.GrpcAddress, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+    });
+
+    public Task StartAsync() => process.StartAsync();
+
+    public void Dispose()
+    {
+        channel?.Dispose();
+        process.Dispose();
+    }
+}
