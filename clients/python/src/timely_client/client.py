@@ -1,0 +1,148 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+
+from timely.conversations.v1 import conversation_event_pb2 as events
+from timely.conversations.v1 import conversation_pb2 as resources
+from timely.conversations.v1 import conversation_service_pb2 as service
+from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
+
+from . import _calls
+from .errors import TimelyError
+
+
+class TimelyClient:
+    """A client of the Timely conversation service.
+
+    Every call carries the API key and a default deadline; unary calls are retried on UNAVAILABLE;
+    writes get a request id when left empty. Methods take the request message, or its fields as
+    keyword arguments, and return the response message. Refusals raise `TimelyError`.
+
+        with TimelyClient("localhost:50051", api_key) as timely:
+            conversation = timely.create_conversation(agent_id=a, channel_id=c, contact_id=p).conversation
+    """
+
+    def __init__(
+        self,
+        target: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_reconnect_delay: float = 5.0,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        options = _calls.channel_options(max_attempts, max_reconnect_delay)
+        self._channel = (
+            grpc.secure_channel(target, credentials, options) if credentials else grpc.insecure_channel(target, options)
+        )
+        self._stub = stubs.ConversationServiceStub(self._channel)
+        self._metadata = _calls.metadata(api_key)
+        self._timeout = timeout
+        self._max_reconnect_delay = max_reconnect_delay
+
+    def __enter__(self) -> TimelyClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def create_conversation(self, request: service.CreateConversationRequest | None = None, /, **fields: Any) -> service.CreateConversationResponse:
+        """Creates a conversation in status OPEN."""
+        return self._unary(self._stub.CreateConversation, service.CreateConversationRequest, request, fields)
+
+    def get_conversation(self, request: service.GetConversationRequest | None = None, /, **fields: Any) -> service.GetConversationResponse:
+        """Returns one conversation."""
+        return self._unary(self._stub.GetConversation, service.GetConversationRequest, request, fields)
+
+    def list_conversations(self, request: service.ListConversationsRequest | None = None, /, **fields: Any) -> service.ListConversationsResponse:
+        """Lists conversations matching the filters, one page at a time."""
+        return self._unary(self._stub.ListConversations, service.ListConversationsRequest, request, fields)
+
+    def update_conversation(self, request: service.UpdateConversationRequest | None = None, /, **fields: Any) -> service.UpdateConversationResponse:
+        """Changes the subject and/or tags of a conversation."""
+        return self._unary(self._stub.UpdateConversation, service.UpdateConversationRequest, request, fields)
+
+    def handoff_conversation(self, request: service.HandoffConversationRequest | None = None, /, **fields: Any) -> service.HandoffConversationResponse:
+        """Hands an open or waiting conversation to a human agent."""
+        return self._unary(self._stub.HandoffConversation, service.HandoffConversationRequest, request, fields)
+
+    def resume_conversation(self, request: service.ResumeConversationRequest | None = None, /, **fields: Any) -> service.ResumeConversationResponse:
+        """Gives a human conversation back to the AI agent."""
+        return self._unary(self._stub.ResumeConversation, service.ResumeConversationRequest, request, fields)
+
+    def close_conversation(self, request: service.CloseConversationRequest | None = None, /, **fields: Any) -> service.CloseConversationResponse:
+        """Closes a conversation."""
+        return self._unary(self._stub.CloseConversation, service.CloseConversationRequest, request, fields)
+
+    def send_message(self, request: service.SendMessageRequest | None = None, /, **fields: Any) -> service.SendMessageResponse:
+        """Appends a message to a conversation."""
+        return self._unary(self._stub.SendMessage, service.SendMessageRequest, request, fields)
+
+    def list_messages(self, request: service.ListMessagesRequest | None = None, /, **fields: Any) -> service.ListMessagesResponse:
+        """Lists the messages of a conversation in sequence order, one page at a time."""
+        return self._unary(self._stub.ListMessages, service.ListMessagesRequest, request, fields)
+
+    def ingest_customer_message(self, request: service.IngestCustomerMessageRequest | None = None, /, **fields: Any) -> service.IngestCustomerMessageResponse:
+        """The inbound path of a channel: appends to the contact's open conversation or creates one."""
+        return self._unary(self._stub.IngestCustomerMessage, service.IngestCustomerMessageRequest, request, fields)
+
+    def stream_messages(self, conversation_id: str, after_sequence: int = 0) -> Iterator[resources.Message]:
+        """The messages after `after_sequence`, then each new one, in order. Reconnects and resumes after a
+        dropped connection or a server restart; ends when the conversation is closed."""
+        position, attempt = after_sequence, 0
+        while True:
+            call = self._stub.StreamMessages(
+                service.StreamMessagesRequest(conversation_id=conversation_id, after_sequence=position), metadata=self._metadata
+            )
+            try:
+                for item in call:
+                    attempt = 0
+                    if item.message.sequence > position:
+                        position = item.message.sequence
+                        yield item.message
+                return  # ended OK: the conversation is closed
+            except grpc.RpcError as error:
+                if error.code() not in _calls.TRANSIENT:  # type: ignore[attr-defined]
+                    raise TimelyError.from_rpc_error(error) from None
+            finally:
+                call.cancel()
+            time.sleep(_calls.reconnect_delay(attempt, self._max_reconnect_delay))
+            attempt += 1
+
+    def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> Iterator[events.ConversationEvent]:
+        """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
+        Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
+        watch = service.WatchConversationsRequest()
+        watch.CopyFrom(request if request is not None else service.WatchConversationsRequest(**fields))
+        attempt = 0
+        while True:
+            call = self._stub.WatchConversations(watch, metadata=self._metadata)
+            try:
+                for item in call:
+                    attempt = 0
+                    watch.after_cursor = item.event.cursor
+                    yield item.event
+                return
+            except grpc.RpcError as error:
+                if error.code() not in _calls.TRANSIENT:  # type: ignore[attr-defined]
+                    raise TimelyError.from_rpc_error(error) from None
+            finally:
+                call.cancel()
+            time.sleep(_calls.reconnect_delay(attempt, self._max_reconnect_delay))
+            attempt += 1
+
+    def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
+        try:
+            return method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._metadata)
+        except grpc.RpcError as error:
+            raise TimelyError.from_rpc_error(error) from None

@@ -1,0 +1,103 @@
+"""The real server as a process on loopback (SQLite in a temp folder), for every test of the SDK."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPOSITORY = HERE.parents[2]
+# Import the package from the source tree: the hand-written layer and the generated code.
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "generated"), str(HERE.parent / "examples")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_dll() -> Path:
+    if os.environ.get("TIMELY_SERVER_DLL"):
+        return Path(os.environ["TIMELY_SERVER_DLL"])
+    for configuration in ("Release", "Debug"):
+        dll = REPOSITORY / "src/Timely.Server/bin" / configuration / "net10.0/timely-server.dll"
+        if dll.exists():
+            return dll
+    raise RuntimeError("build the server first: dotnet build -c Release src/Timely.Server")
+
+
+class Server:
+    """One server process; `restart()` kills it and starts it again on the same port and database."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.api_key = "tly_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        self.folder = tempfile.mkdtemp(prefix="timely-py-")
+        self.dll = _server_dll()
+        self.environment = {
+            **os.environ,
+            "Kestrel__Endpoints__Grpc__Url": f"http://127.0.0.1:{self.port}",
+            "Kestrel__Endpoints__Web__Url": f"http://127.0.0.1:{_free_port()}",
+            "Storage__Sqlite__Path": os.path.join(self.folder, "timely.db"),
+            "Auth__BootstrapAdminKey": self.api_key,
+            "Limits__RequestsPerSecond": "1000000",
+            "Limits__Burst": "1000000",
+            "Logging__LogLevel__Default": "Warning",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["dotnet", str(self.dll)], cwd=self.dll.parent, env=self.environment,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start within 60 s")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = Server()
+    s.start()
+    yield s
+    s.kill()
+    shutil.rmtree(s.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_server():
+    """A server of its own, for a test that kills and restarts it."""
+    s = Server()
+    s.start()
+    yield s
+    s.kill()
+    shutil.rmtree(s.folder, ignore_errors=True)

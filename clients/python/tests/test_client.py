@@ -1,0 +1,124 @@
+"""Every RPC through both clients, request ids, errors with their google.rpc details."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+
+import grpc
+import pytest
+
+from timely_client import (
+    AsyncTimelyClient, ConversationEventType, ConversationStatus, SenderType, TimelyClient, TimelyError,
+)
+from timely_client import SendMessageRequest, UpdateConversationRequest, Conversation
+from google.protobuf import field_mask_pb2
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def test_every_rpc_through_the_sync_client(server):
+    with TimelyClient(server.target, server.api_key) as timely:
+        agent = new_id()
+        created = timely.create_conversation(agent_id=agent, channel_id=new_id(), contact_id=new_id(), tags=["new"]).conversation
+        assert created.status == ConversationStatus.CONVERSATION_STATUS_OPEN
+        assert timely.get_conversation(id=created.id).conversation == created
+        assert [c.id for c in timely.list_conversations(agent_id=agent).conversations] == [created.id]
+        updated = timely.update_conversation(UpdateConversationRequest(
+            conversation=Conversation(id=created.id, subject="Billing"), update_mask=field_mask_pb2.FieldMask(paths=["subject"]),
+        )).conversation
+        assert updated.subject == "Billing"
+        sent = timely.send_message(conversation_id=created.id, sender_type=SenderType.SENDER_TYPE_AI_AGENT, content="Hi!")
+        assert sent.message.sequence == 1
+        assert len(timely.list_messages(conversation_id=created.id).messages) == 1
+        human = new_id()
+        handed = timely.handoff_conversation(id=created.id, assigned_to=human).conversation
+        assert (handed.status, handed.assigned_to) == (ConversationStatus.CONVERSATION_STATUS_HUMAN, human)
+        assert timely.resume_conversation(id=created.id).conversation.status == ConversationStatus.CONVERSATION_STATUS_OPEN
+        ingested = timely.ingest_customer_message(channel_id=created.channel_id, contact_id=created.contact_id, agent_id=agent, content="refund?")
+        assert ingested.conversation.id == created.id and not ingested.conversation_created
+        assert timely.close_conversation(id=created.id).conversation.status == ConversationStatus.CONVERSATION_STATUS_CLOSED
+        # The stream of a closed conversation replays it and ends.
+        assert [m.sequence for m in timely.stream_messages(created.id)] == [1, 2]
+
+        events = timely.watch_conversations(agent_id=agent)
+        first = []
+        reader = threading.Thread(target=lambda: first.append(next(events)), daemon=True)
+        reader.start()
+        for _ in range(50):
+            if first:
+                break
+            timely.create_conversation(agent_id=agent, channel_id=new_id(), contact_id=new_id())
+            reader.join(0.1)
+        assert first and first[0].type == ConversationEventType.CONVERSATION_EVENT_TYPE_CREATED
+        events.close()
+
+
+def test_every_rpc_through_the_async_client(server):
+    async def scenario() -> None:
+        async with AsyncTimelyClient(server.target, server.api_key) as timely:
+            agent = new_id()
+            created = (await timely.create_conversation(agent_id=agent, channel_id=new_id(), contact_id=new_id())).conversation
+            assert (await timely.get_conversation(id=created.id)).conversation == created
+            assert len((await timely.list_conversations(agent_id=agent)).conversations) == 1
+            await timely.update_conversation(conversation=Conversation(id=created.id, tags=["vip"]))
+            await timely.send_message(conversation_id=created.id, sender_type=SenderType.SENDER_TYPE_CUSTOMER, content="Hello")
+            assert len((await timely.list_messages(conversation_id=created.id)).messages) == 1
+            await timely.handoff_conversation(id=created.id, assigned_to=new_id())
+            await timely.resume_conversation(id=created.id)
+            await timely.ingest_customer_message(channel_id=created.channel_id, contact_id=created.contact_id, agent_id=agent, content="more")
+            await timely.close_conversation(id=created.id)
+            assert [m.sequence async for m in timely.stream_messages(created.id)] == [1, 2]
+
+            watch = timely.watch_conversations(conversation_id=created.id)
+            other = (await timely.create_conversation(agent_id=agent, channel_id=new_id(), contact_id=new_id())).conversation
+            watch = timely.watch_conversations(conversation_id=other.id)
+            first = asyncio.ensure_future(watch.__anext__())
+            for _ in range(50):
+                if first.done():
+                    break
+                await timely.update_conversation(conversation=Conversation(id=other.id, subject=new_id()))
+                await asyncio.sleep(0.1)
+            assert (await first).type == ConversationEventType.CONVERSATION_EVENT_TYPE_UPDATED
+            await watch.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_retried_send_with_the_same_request_writes_once(server):
+    with TimelyClient(server.target, server.api_key) as timely:
+        conversation = timely.create_conversation(agent_id=new_id(), channel_id=new_id(), contact_id=new_id()).conversation
+        request = SendMessageRequest(conversation_id=conversation.id, sender_type=SenderType.SENDER_TYPE_CUSTOMER, content="refund please")
+        first = timely.send_message(request)
+        assert request.request_id  # filled in by the client before sending
+        again = timely.send_message(request)
+        assert again.message == first.message
+        assert len(timely.list_messages(conversation_id=conversation.id).messages) == 1
+
+
+def test_errors_expose_the_code_and_the_details(server):
+    with TimelyClient(server.target, server.api_key) as timely:
+        with pytest.raises(TimelyError) as bad:
+            timely.create_conversation(agent_id="not-a-uuid", channel_id=new_id(), contact_id="")
+        assert bad.value.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert [v.field for v in bad.value.field_violations] == ["agent_id", "contact_id"]
+
+        conversation = timely.create_conversation(agent_id=new_id(), channel_id=new_id(), contact_id=new_id()).conversation
+        timely.handoff_conversation(id=conversation.id, assigned_to=new_id())
+        with pytest.raises(TimelyError) as refused:
+            timely.send_message(conversation_id=conversation.id, sender_type=SenderType.SENDER_TYPE_AI_AGENT, content="hi")
+        assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
+        assert refused.value.error_info.reason == "HUMAN_OWNS_CONVERSATION"
+        assert refused.value.error_info.metadata["status"] == "human"
+
+        with pytest.raises(TimelyError) as missing:
+            timely.get_conversation(id=new_id())
+        assert missing.value.code == grpc.StatusCode.NOT_FOUND
+
+    with TimelyClient(server.target, "tly_wrong") as anonymous:
+        with pytest.raises(TimelyError) as unauthenticated:
+            list(anonymous.stream_messages(new_id()))
+        assert unauthenticated.value.code == grpc.StatusCode.UNAUTHENTICATED
