@@ -23,9 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Contract tooling (buf, protoc-gen-es), pinned in package-lock.json.
-if [ ! -x node_modules/.bin/buf ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# npm packages, pinned in each package-lock.json: the contract tooling (buf, protoc-gen-es) at the
+# root, the JS SDK's runtime and test tools (tsx, esbuild, playwright-core) in clients/js.
+for package in . clients/js; do
+  if [ ! -f "$package/node_modules/.package-lock.json" ] || [ "$package/package-lock.json" -nt "$package/node_modules/.package-lock.json" ]; then
+    (cd "$package" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 dotnet restore Timely.Grpc.sln --verbosity quiet

@@ -1,0 +1,247 @@
+// One signed-in inbox: the conversation list kept current by WatchConversations, and the open
+// conversation's messages kept current by StreamMessages.
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  Code, ConnectError, ConversationOrder, ConversationStatus, SenderType,
+  type Conversation, type ConversationEvent, type TimelyClient,
+} from "../src/web.js";
+import { conversationRow, el, messageItem, statusBadge } from "./render.js";
+import { describeError, formatTime, statusLabels } from "./words.js";
+
+const pageSize = 50;
+const filters: [string, ConversationStatus[]][] = [["All", []], ...[...statusLabels].map(([s, label]) => [label, [s]] as [string, ConversationStatus[]])];
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+export class Inbox {
+  private readonly stopped = new AbortController();
+  private readonly conversations = new Map<string, Conversation>();
+  private statuses: ConversationStatus[] = [];
+  private nextPageToken = "";
+  /** Events that arrive while the list is being read; applied after it, so none is lost. */
+  private held: ConversationEvent[] | undefined;
+  private selected: { id: string; stop: AbortController } | undefined;
+
+  constructor(
+    private readonly client: TimelyClient,
+    private readonly me: string,
+    private readonly showError: (message: string | undefined) => void,
+    private readonly onKeyRefused: (message: string) => void,
+  ) {}
+
+  start(): void {
+    this.renderFilters();
+    $("more").onclick = () => void this.loadMore();
+    $("handoff").onclick = () => void this.act((id) => this.client.handoffConversation({ id, assignedTo: this.me }));
+    $("resume").onclick = () => void this.act((id) => this.client.resumeConversation({ id }));
+    $("close").onclick = () => void this.act((id) => this.client.closeConversation({ id }));
+    $<HTMLFormElement>("reply").onsubmit = (e) => {
+      e.preventDefault();
+      void this.reply();
+    };
+    void this.follow();
+  }
+
+  stop(): void {
+    this.stopped.abort();
+    this.selected?.stop.abort();
+  }
+
+  /** Watches every change in the workspace; each (re)subscription lists again, so no change falls in a gap. */
+  private async follow(): Promise<void> {
+    const signal = this.stopped.signal;
+    while (!signal.aborted) {
+      try {
+        const onSubscribed = () => {
+          $("connection").textContent = "Live";
+          void this.relist();
+        };
+        for await (const event of this.client.watchConversations({}, { signal, onSubscribed })) {
+          if (this.held) {
+            this.held.push(event);
+          } else {
+            this.apply(event);
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) {
+          return;
+        }
+        if (this.refusedKey(error)) {
+          return;
+        }
+        $("connection").textContent = "Reconnecting…";
+        this.showError(describeError(error));
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    this.held = [];
+    try {
+      const page = await this.client.listConversations({ statuses: this.statuses, pageSize, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC }, { signal: this.stopped.signal });
+      this.conversations.clear();
+      page.conversations.forEach((c) => this.conversations.set(c.id, c));
+      this.nextPageToken = page.nextPageToken;
+      this.showError(undefined);
+    } catch (error) {
+      this.refusedKey(error) || this.showError(describeError(error));
+    } finally {
+      const held = this.held;
+      this.held = undefined;
+      held.forEach((event) => this.apply(event));
+      this.render();
+    }
+  }
+
+  private async loadMore(): Promise<void> {
+    try {
+      const page = await this.client.listConversations({ statuses: this.statuses, pageSize, pageToken: this.nextPageToken, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC });
+      page.conversations.forEach((c) => this.conversations.has(c.id) || this.conversations.set(c.id, c));
+      this.nextPageToken = page.nextPageToken;
+      this.render();
+    } catch (error) {
+      this.showError(describeError(error));
+    }
+  }
+
+  private apply(event: ConversationEvent): void {
+    if (event.conversation) {
+      this.upsert(event.conversation);
+    }
+  }
+
+  private upsert(conversation: Conversation): void {
+    this.conversations.set(conversation.id, conversation);
+    this.render();
+  }
+
+  private matches(conversation: Conversation): boolean {
+    return this.statuses.length === 0 || this.statuses.includes(conversation.status);
+  }
+
+  private renderFilters(): void {
+    const buttons = filters.map(([label, statuses]) => {
+      const button = el("button", { type: "button", "aria-pressed": String(sameStatuses(statuses, this.statuses)), "data-testid": `filter-${label.toLowerCase()}` }, label);
+      button.onclick = () => {
+        this.statuses = statuses;
+        this.renderFilters();
+        void this.relist();
+      };
+      return button;
+    });
+    $("filters").replaceChildren(...buttons);
+  }
+
+  private render(): void {
+    const visible = [...this.conversations.values()].filter((c) => this.matches(c)).sort(byActivity);
+    $("conversations").replaceChildren(...visible.map((c) => {
+      const row = conversationRow(c, c.id === this.selected?.id);
+      row.onclick = () => void this.open(c.id);
+      row.onkeydown = (e) => e.key === "Enter" && void this.open(c.id);
+      return row;
+    }));
+    $("empty").hidden = visible.length > 0;
+    $("more").hidden = this.nextPageToken === "";
+    this.renderThreadHead();
+  }
+
+  private renderThreadHead(): void {
+    const conversation = this.selected && this.conversations.get(this.selected.id);
+    $("no-selection").hidden = conversation !== undefined;
+    $("selection").hidden = conversation === undefined;
+    if (!conversation) {
+      return;
+    }
+    $("thread-subject").textContent = conversation.subject || "(no subject)";
+    $("thread-status").replaceChildren(statusBadge(conversation.status));
+    const assigned = conversation.assignedTo === "" ? "" : conversation.assignedTo === this.me ? " · assigned to you" : " · assigned to another agent";
+    $("thread-meta").textContent = `Contact ${conversation.contactId.slice(0, 8)} · started ${formatTime(conversation.createdAt)}${assigned}`;
+    const status = conversation.status;
+    $<HTMLButtonElement>("handoff").disabled = status !== ConversationStatus.OPEN && status !== ConversationStatus.WAITING;
+    $<HTMLButtonElement>("resume").disabled = status !== ConversationStatus.HUMAN;
+    $<HTMLButtonElement>("close").disabled = status === ConversationStatus.CLOSED;
+    $<HTMLTextAreaElement>("reply-text").disabled = status === ConversationStatus.CLOSED;
+  }
+
+  /** Shows one conversation and follows its messages until another is opened. */
+  private async open(id: string): Promise<void> {
+    if (this.selected?.id === id) {
+      return;
+    }
+    this.selected?.stop.abort();
+    const selected = { id, stop: new AbortController() };
+    this.selected = selected;
+    $("messages").replaceChildren();
+    this.render();
+    try {
+      for await (const message of this.client.streamMessages(id, 0n, { signal: selected.stop.signal })) {
+        const list = $("messages");
+        list.append(messageItem(message, this.me));
+        list.scrollTop = list.scrollHeight;
+      }
+    } catch (error) {
+      if (!selected.stop.signal.aborted && !this.refusedKey(error)) {
+        this.showError(describeError(error));
+      }
+    }
+  }
+
+  /** Runs one change on the open conversation and shows its result at once (the watch confirms it). */
+  private async act(change: (id: string) => Promise<{ conversation?: Conversation }>): Promise<void> {
+    const id = this.selected?.id;
+    if (!id) {
+      return;
+    }
+    const buttons = document.querySelectorAll<HTMLButtonElement>(".actions button, .reply button");
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      const { conversation } = await change(id);
+      this.showError(undefined);
+      if (conversation) {
+        this.upsert(conversation);
+      }
+    } catch (error) {
+      this.refusedKey(error) || this.showError(describeError(error));
+    } finally {
+      document.querySelector<HTMLButtonElement>(".reply button")!.disabled = false;
+      this.renderThreadHead();
+    }
+  }
+
+  private async reply(): Promise<void> {
+    const text = $<HTMLTextAreaElement>("reply-text");
+    const content = text.value.trim();
+    if (content === "") {
+      return;
+    }
+    await this.act(async (conversationId) => {
+      const sent = await this.client.sendMessage({ conversationId, senderType: SenderType.HUMAN_AGENT, senderId: this.me, content });
+      text.value = "";
+      return sent;
+    });
+  }
+
+  /** A refused key ends the session: back to sign-in, saying why. */
+  private refusedKey(error: unknown): boolean {
+    if (ConnectError.from(error).code !== Code.Unauthenticated) {
+      return false;
+    }
+    this.onKeyRefused(describeError(error));
+    return true;
+  }
+}
+
+function sameStatuses(a: ConversationStatus[], b: ConversationStatus[]): boolean {
+  return a.length === b.length && a.every((s) => b.includes(s));
+}
+
+/** Newest activity first: the last message, or the creation of a conversation without one. */
+function byActivity(a: Conversation, b: Conversation): number {
+  const time = (c: Conversation) => {
+    const at = c.lastMessageAt ?? c.createdAt;
+    return at ? timestampMs(at) : 0;
+  };
+  return time(b) - time(a);
+}

@@ -1,0 +1,54 @@
+// The page's pieces as DOM nodes. Text goes in through textContent only: subjects and messages come
+// from customers and must never be read as HTML.
+import { MessageType, SenderType, type Conversation, type ConversationStatus, type Message } from "../src/web.js";
+import { formatTime, senderLabel, statusLabels } from "./words.js";
+
+type Child = Node | string | false | undefined;
+
+export function el(tag: string, attributes: Record<string, string> = {}, ...children: Child[]): HTMLElement {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child) {
+      node.append(child);
+    }
+  }
+  return node;
+}
+
+export function statusBadge(status: ConversationStatus): HTMLElement {
+  const label = statusLabels.get(status) ?? "Unknown";
+  return el("span", { class: `badge badge-${label.toLowerCase()}`, "data-testid": "status" }, label);
+}
+
+export function conversationRow(conversation: Conversation, selected: boolean): HTMLElement {
+  return el("li", { "data-id": conversation.id, "data-testid": "conversation-row", "aria-selected": String(selected), tabindex: "0" },
+    el("div", { class: "row-top" },
+      statusBadge(conversation.status),
+      el("span", { class: "row-subject" }, conversation.subject || "(no subject)"),
+      el("time", { class: "row-time" }, formatTime(conversation.lastMessageAt ?? conversation.createdAt))),
+    conversation.tags.length > 0 && el("div", { class: "tags" }, ...conversation.tags.map((tag) => el("span", { class: "tag" }, tag))));
+}
+
+export function messageItem(message: Message, me: string): HTMLElement {
+  const side =
+    message.senderType === SenderType.SYSTEM ? "from-system"
+      : message.senderType === SenderType.CUSTOMER ? "from-customer"
+        : "from-us";
+  return el("li", { class: `message ${side}`, "data-testid": "message", "data-sequence": message.sequence.toString() },
+    el("div", { class: "message-head" },
+      el("span", {}, senderLabel(message.senderType, message.senderId, me)),
+      el("time", {}, formatTime(message.createdAt))),
+    message.content && el("div", { class: "message-body" }, message.content),
+    message.messageType !== MessageType.TEXT && message.messageType !== MessageType.UNSPECIFIED && media(message));
+}
+
+/** A link to an attachment; only http(s) addresses become links. */
+function media(message: Message): HTMLElement {
+  const label = `Attachment (${message.mediaType || "file"})`;
+  return /^https?:\/\//i.test(message.mediaUrl)
+    ? el("a", { href: message.mediaUrl, target: "_blank", rel: "noopener noreferrer" }, label)
+    : el("span", {}, label);
+}

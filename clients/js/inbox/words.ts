@@ -1,0 +1,53 @@
+// What the page says: labels of statuses and senders, times, and errors in words.
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, ConversationStatus, ErrorInfoSchema, SenderType } from "../src/web.js";
+
+export const statusLabels: ReadonlyMap<ConversationStatus, string> = new Map([
+  [ConversationStatus.OPEN, "Open"],
+  [ConversationStatus.WAITING, "Waiting"],
+  [ConversationStatus.HUMAN, "Human"],
+  [ConversationStatus.CLOSED, "Closed"],
+]);
+
+export function senderLabel(sender: SenderType, senderId: string, me: string): string {
+  switch (sender) {
+    case SenderType.CUSTOMER: return "Customer";
+    case SenderType.AI_AGENT: return "AI agent";
+    case SenderType.HUMAN_AGENT: return senderId === me ? "You" : "Human agent";
+    case SenderType.SYSTEM: return "System";
+    default: return "Unknown sender";
+  }
+}
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayAndTime = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
+/** "14:05" today, "Nov 3, 14:05" before. */
+export function formatTime(timestamp: Timestamp | undefined): string {
+  if (!timestamp) {
+    return "";
+  }
+  const date = timestampDate(timestamp);
+  return date.toDateString() === new Date().toDateString() ? timeOfDay.format(date) : dayAndTime.format(date);
+}
+
+/** An error of a call, in words for a support lead: the service's own message where it says what to do. */
+export function describeError(error: unknown): string {
+  const e = ConnectError.from(error);
+  switch (e.code) {
+    case Code.Unauthenticated:
+      return "The API key was not accepted: check it, or ask an admin for a new one.";
+    case Code.PermissionDenied:
+      return "This API key may not do that: replying and changing status need a key with write scope.";
+    case Code.Unavailable:
+      return "The service cannot be reached right now. Trying again…";
+    case Code.ResourceExhausted:
+      return "Too many requests at once: wait a moment and try again.";
+    case Code.FailedPrecondition: {
+      const reason = e.findDetails(ErrorInfoSchema)[0]?.reason;
+      return reason ? `${e.rawMessage} (${reason})` : e.rawMessage;
+    }
+    default:
+      return e.rawMessage || "Something went wrong.";
+  }
+}

@@ -1,0 +1,152 @@
+// The transport-independent part of the client: the API key and request ids (interceptors), and the
+// stream helpers that reconnect and resume. node.ts and web.ts pick the transport.
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { ConversationService, type WatchConversationsRequestSchema } from "./gen/timely/conversations/v1/conversation_service_pb.js";
+import type { Message } from "./gen/timely/conversations/v1/conversation_pb.js";
+import type { ConversationEvent } from "./gen/timely/conversations/v1/conversation_event_pb.js";
+
+export interface TimelyClientOptions {
+  /** The service's address: the gRPC port for Node (http://localhost:50051), the web port for browsers. */
+  baseUrl: string;
+  /** Sent as `authorization: Bearer <key>` on every call, streams included. */
+  apiKey: string;
+  /** Deadline of each unary call (ms), unless the call sets `timeoutMs`. Default 30000. Streams have none. */
+  defaultTimeoutMs?: number;
+  /** Longest pause between two attempts to reconnect a stream (ms). Default 5000. */
+  maxReconnectDelayMs?: number;
+}
+
+/** What every transport of the client is built with: the address, the interceptors and the default deadline. */
+export function transportOptions(options: TimelyClientOptions) {
+  return {
+    baseUrl: options.baseUrl,
+    interceptors: [apiKeyInterceptor(options.apiKey), requestIdInterceptor, retryInterceptor],
+    defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000,
+  };
+}
+
+/** Options of the resuming streams. */
+export interface StreamOptions {
+  /** Ends the stream: the loop stops with a ConnectError of code Canceled. */
+  signal?: AbortSignal;
+  /** Called each time the stream is (re)subscribed and live, before its first item: a view that lists
+   * first and then applies the stream lists here, so that nothing written in between is missed. */
+  onSubscribed?: () => void;
+}
+
+/** The generated client (every RPC), whose `streamMessages` and `watchConversations` resume after any disconnect. */
+export type TimelyClient = Omit<Client<typeof ConversationService>, "streamMessages" | "watchConversations"> & {
+  /** Every message after `afterSequence`, then each new one, exactly once, across reconnects; ends when the conversation closes. */
+  streamMessages(conversationId: string, afterSequence?: bigint, options?: StreamOptions): AsyncGenerator<Message>;
+  /** Every change to the matching conversations from `filter.afterCursor` (or from now), exactly once, across reconnects. */
+  watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options?: StreamOptions): AsyncGenerator<ConversationEvent>;
+};
+
+/** `authorization: Bearer <key>` on every call. */
+export function apiKeyInterceptor(apiKey: string): Interceptor {
+  return (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${apiKey}`);
+    return next(req);
+  };
+}
+
+/** A fresh request id on the writes that take one, when the caller left it empty: a retried write is stored once. */
+export const requestIdInterceptor: Interceptor = (next) => async (req) => {
+  const message = req.message as { requestId?: string };
+  if (!req.stream && typeof message.requestId === "string" && message.requestId === "") {
+    message.requestId = crypto.randomUUID();
+  }
+  return next(req);
+};
+
+/** Unary calls that fail with UNAVAILABLE are tried again (5 attempts, backoff from 200 ms), with the same
+ * message: writes keep the request id the interceptor before gave them, so the service stores them once. */
+export const retryInterceptor: Interceptor = (next) => async (req) => {
+  if (req.stream) {
+    return next(req);
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await next(req);
+    } catch (error) {
+      const e = ConnectError.from(error);
+      if (e.code !== Code.Unavailable || attempt === 5 || req.signal.aborted) {
+        throw e;
+      }
+      await sleep(Math.min(2000, 200 * 2 ** (attempt - 1)), req.signal);
+    }
+  }
+};
+
+export function createTimelyClientWith(transport: Transport, options: TimelyClientOptions): TimelyClient {
+  const client = createClient(ConversationService, transport);   // the raw RPCs, streams included
+  const maxDelay = options.maxReconnectDelayMs ?? 5000;
+
+  async function* streamMessages(conversationId: string, afterSequence = 0n, options: StreamOptions = {}): AsyncGenerator<Message> {
+    const { signal, onSubscribed: onHeader } = options;
+    let position = afterSequence;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const item of client.streamMessages({ conversationId, afterSequence: position }, { signal, onHeader, timeoutMs: 0 })) {
+          attempt = 0;
+          const message = item.message!;
+          if (message.sequence > position) {
+            position = message.sequence;
+            yield message;
+          }
+        }
+        return; // ended OK: the conversation is closed
+      } catch (error) {
+        rethrowUnlessTransient(error, signal);
+      }
+      await sleep(reconnectDelay(attempt, maxDelay), signal);
+    }
+  }
+
+  async function* watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options: StreamOptions = {}): AsyncGenerator<ConversationEvent> {
+    const { signal, onSubscribed: onHeader } = options;
+    let cursor = filter.afterCursor ?? "";
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const item of client.watchConversations({ ...filter, afterCursor: cursor }, { signal, onHeader, timeoutMs: 0 })) {
+          attempt = 0;
+          cursor = item.event!.cursor;
+          yield item.event!;
+        }
+        return;
+      } catch (error) {
+        rethrowUnlessTransient(error, signal);
+      }
+      await sleep(reconnectDelay(attempt, maxDelay), signal);
+    }
+  }
+
+  return { ...client, streamMessages, watchConversations };
+}
+
+/** The connection dropped or the server went away: reconnect. Anything else is the caller's to handle.
+ * A dropped HTTP/2 stream surfaces as CANCELED (reset by the peer), a dropped HTTP/1.1 response as ABORTED,
+ * a refused connection as UNAVAILABLE; the service itself sends none of these on a stream. */
+function rethrowUnlessTransient(error: unknown, signal?: AbortSignal): void {
+  const e = ConnectError.from(error);
+  const dropped = e.code === Code.Unavailable || e.code === Code.Canceled || e.code === Code.Aborted;
+  if (signal?.aborted || !dropped) {
+    throw e;
+  }
+}
+
+function reconnectDelay(attempt: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, 100 * 2 ** Math.min(attempt, 10));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new ConnectError("aborted", Code.Canceled));
+    }, { once: true });
+  });
+}

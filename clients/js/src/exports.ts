@@ -1,0 +1,8 @@
+// What both entry points export besides createTimelyClient: the client's types, the interceptors,
+// the generated messages and enums, and the google.rpc error details to read from a ConnectError.
+export { apiKeyInterceptor, requestIdInterceptor, retryInterceptor, type StreamOptions, type TimelyClient, type TimelyClientOptions } from "./core.js";
+export * from "./gen/timely/conversations/v1/conversation_pb.js";
+export * from "./gen/timely/conversations/v1/conversation_event_pb.js";
+export * from "./gen/timely/conversations/v1/conversation_service_pb.js";
+export { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "./gen/google/rpc/error_details_pb.js";
+export { Code, ConnectError } from "@connectrpc/connect";

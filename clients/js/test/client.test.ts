@@ -1,0 +1,102 @@
+// Every RPC over both transports (gRPC over HTTP/2 and grpc-web over HTTP/1.1), request ids, errors.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  BadRequestSchema, Code, ConnectError, type ConversationEvent, ConversationEventType, ConversationStatus, ErrorInfoSchema, SenderType, createTimelyClient,
+} from "../src/node.js";
+import { TestServer, newId } from "./server.js";
+
+const server = new TestServer();
+before(() => server.start());
+after(() => server.dispose());
+
+for (const transport of ["grpc", "grpc-web"] as const) {
+  describe(`over ${transport}`, () => {
+    const client = () => createTimelyClient({ baseUrl: transport === "grpc" ? server.grpcUrl : server.webUrl, apiKey: server.apiKey, transport });
+
+    test("every RPC works", async () => {
+      const timely = client();
+      const agentId = newId();
+      const { conversation } = await timely.createConversation({ agentId, channelId: newId(), contactId: newId(), tags: ["new"] });
+      assert.ok(conversation);
+      assert.equal((await timely.getConversation({ id: conversation.id })).conversation?.id, conversation.id);
+      assert.equal((await timely.listConversations({ agentId })).conversations.length, 1);
+      const updated = await timely.updateConversation({ conversation: { id: conversation.id, subject: "Billing" }, updateMask: { paths: ["subject"] } });
+      assert.equal(updated.conversation?.subject, "Billing");
+      const sent = await timely.sendMessage({ conversationId: conversation.id, senderType: SenderType.AI_AGENT, content: "Hi!" });
+      assert.equal(sent.message?.sequence, 1n);
+      assert.equal((await timely.listMessages({ conversationId: conversation.id })).messages.length, 1);
+      assert.equal((await timely.handoffConversation({ id: conversation.id, assignedTo: newId() })).conversation?.status, ConversationStatus.HUMAN);
+      assert.equal((await timely.resumeConversation({ id: conversation.id })).conversation?.status, ConversationStatus.OPEN);
+      const ingested = await timely.ingestCustomerMessage({ channelId: conversation.channelId, contactId: conversation.contactId, agentId, content: "refund?" });
+      assert.equal(ingested.conversation?.id, conversation.id);
+      assert.equal((await timely.closeConversation({ id: conversation.id })).conversation?.status, ConversationStatus.CLOSED);
+
+      const sequences: bigint[] = [];
+      for await (const message of timely.streamMessages(conversation.id)) {
+        sequences.push(message.sequence);
+      }
+      assert.deepEqual(sequences, [1n, 2n]); // a closed conversation replays and ends
+
+      // Subscribed (its headers arrived), the watch sees a conversation created after that.
+      const abort = new AbortController();
+      let onSubscribed = () => {};
+      const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+      const events = timely.watchConversations({ agentId }, { signal: abort.signal, onSubscribed });
+      const first = events.next();
+      await subscribed;
+      const created = await timely.createConversation({ agentId, channelId: newId(), contactId: newId() });
+      const event = (await first).value as ConversationEvent;
+      assert.equal(event.type, ConversationEventType.CREATED);
+      assert.equal(event.conversation?.id, created.conversation?.id);
+      abort.abort();
+    });
+
+    test("a retried write with the same request id is stored once", async () => {
+      const timely = client();
+      const { conversation } = await timely.createConversation({ agentId: newId(), channelId: newId(), contactId: newId() });
+      const requestId = newId();
+      const request = { conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "refund please", requestId };
+      const first = await timely.sendMessage(request);
+      const again = await timely.sendMessage(request);
+      assert.equal(again.message?.id, first.message?.id);
+      assert.equal((await timely.listMessages({ conversationId: conversation!.id })).messages.length, 1);
+      // Without one, the client makes one up: two calls are two messages.
+      await timely.sendMessage({ conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "a" });
+      await timely.sendMessage({ conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "a" });
+      assert.equal((await timely.listMessages({ conversationId: conversation!.id })).messages.length, 3);
+    });
+
+    test("unary calls have a default deadline, streams none", async () => {
+      const timely = createTimelyClient({ baseUrl: transport === "grpc" ? server.grpcUrl : server.webUrl, apiKey: server.apiKey, transport, defaultTimeoutMs: 300 });
+      const { conversation } = await timely.createConversation({ agentId: newId(), channelId: newId(), contactId: newId() });
+      const abort = new AbortController();
+      const messages = timely.streamMessages(conversation!.id, 0n, { signal: abort.signal });
+      const first = messages.next();
+      await new Promise((r) => setTimeout(r, 1000)); // past the unary deadline
+      await timely.sendMessage({ conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "still there?" });
+      assert.equal((await first).value?.content, "still there?");
+      abort.abort();
+    });
+
+    test("errors are ConnectErrors with the code and the google.rpc details", async () => {
+      const timely = client();
+      const invalid = await timely.createConversation({ agentId: "nope", channelId: newId(), contactId: newId() }).catch((e) => e);
+      assert.ok(invalid instanceof ConnectError);
+      assert.equal(invalid.code, Code.InvalidArgument);
+      assert.deepEqual(invalid.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field), ["agent_id"]);
+
+      const { conversation } = await timely.createConversation({ agentId: newId(), channelId: newId(), contactId: newId() });
+      const refused = await timely.resumeConversation({ id: conversation!.id }).catch((e) => e);
+      assert.equal(refused.code, Code.FailedPrecondition);
+      assert.equal(refused.findDetails(ErrorInfoSchema)[0]?.reason, "TRANSITION_NOT_ALLOWED");
+
+      const missing = await timely.getConversation({ id: newId() }).catch((e) => e);
+      assert.equal(missing.code, Code.NotFound);
+
+      const anonymous = createTimelyClient({ baseUrl: transport === "grpc" ? server.grpcUrl : server.webUrl, apiKey: "tly_wrong", transport });
+      const unauthenticated = await anonymous.listConversations({}).catch((e) => e);
+      assert.equal(unauthenticated.code, Code.Unauthenticated);
+    });
+  });
+}

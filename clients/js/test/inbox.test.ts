@@ -1,0 +1,81 @@
+// The inbox page in a real headless Chromium (Debian's), against the real server: sign in, see a
+// conversation appear live, see a message arrive live, hand off. A screenshot goes to test-output/.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { chromium, type Browser } from "playwright-core";
+import { SenderType, createTimelyClient } from "../src/node.js";
+import { TestServer, newId } from "./server.js";
+
+const output = resolve(dirname(fileURLToPath(import.meta.url)), "../../../test-output");
+const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const server = new TestServer();
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(executablePath), `Chromium not found at ${executablePath}: run scripts/install-deps.sh`);
+  await server.start();
+  // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
+  browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  await server.dispose();
+});
+
+test("the inbox shows conversations and messages live, and hands off", async () => {
+  const api = createTimelyClient({ baseUrl: server.grpcUrl, apiKey: server.apiKey });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(20_000);
+
+  await page.goto(`${server.webUrl}/inbox`);
+  await page.getByTestId("api-key").fill("tly_not-a-key");
+  await page.getByTestId("connect").click();
+  await page.getByTestId("error").getByText("The API key was not accepted").waitFor();
+
+  await page.getByTestId("api-key").fill(server.apiKey);
+  await page.getByTestId("connect").click();
+  await page.getByTestId("connection").getByText("Live").waitFor();
+  assert.equal(await page.getByTestId("api-key").isVisible(), false, "the sign-in form gives way to the inbox");
+
+  // A customer writes in through the channel's inbound path: the conversation appears, live.
+  const ingested = await api.ingestCustomerMessage({ channelId: newId(), contactId: newId(), agentId: newId(), content: "My parcel never arrived\nOrder 1234" });
+  const row = page.locator(`[data-testid=conversation-row][data-id="${ingested.conversation!.id}"]`);
+  await row.getByText("My parcel never arrived").waitFor();
+  assert.equal(await row.getByTestId("status").textContent(), "Open");
+
+  // Open it: the first message is there, and a new one arrives live.
+  await row.click();
+  await page.getByTestId("messages").getByText("Order 1234").waitFor();
+  await api.sendMessage({ conversationId: ingested.conversation!.id, senderType: SenderType.AI_AGENT, content: "Sorry to hear that! Let me check." });
+  await page.getByTestId("messages").getByText("Let me check.").waitFor();
+
+  // Hand off to the human at this browser: the status changes, in the thread and in the list.
+  await page.getByTestId("handoff").click();
+  await page.getByTestId("thread-status").getByText("Human").waitFor();
+  await row.getByTestId("status").getByText("Human").waitFor();
+  const stored = await api.getConversation({ id: ingested.conversation!.id });
+  assert.notEqual(stored.conversation?.assignedTo, "");
+
+  // A reply as the human agent is stored and shown.
+  await page.getByTestId("reply-text").fill("I'm on it.");
+  await page.getByTestId("send").click();
+  await page.getByTestId("messages").getByText("I'm on it.").waitFor();
+  assert.equal((await api.listMessages({ conversationId: ingested.conversation!.id })).messages.at(-1)?.senderType, SenderType.HUMAN_AGENT);
+
+  // The filter shows only what matches.
+  await page.getByTestId("filter-open").click();
+  await row.waitFor({ state: "detached" });
+  await page.getByTestId("filter-human").click();
+  await row.waitFor();
+
+  mkdirSync(output, { recursive: true });
+  await page.screenshot({ path: join(output, "inbox.png"), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});

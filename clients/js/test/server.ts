@@ -1,0 +1,115 @@
+// The real server as a process on loopback (SQLite in a temp folder), for the SDK's tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export class TestServer {
+  readonly apiKey = "tly_" + randomBytes(32).toString("base64url");
+  readonly folder = mkdtempSync(join(tmpdir(), "timely-js-"));
+  grpcPort = 0;
+  webPort = 0;
+  private process?: ChildProcess;
+
+  get grpcUrl(): string {
+    return `http://127.0.0.1:${this.grpcPort}`;
+  }
+
+  get webUrl(): string {
+    return `http://127.0.0.1:${this.webPort}`;
+  }
+
+  /** Starts the server unless it is running. */
+  async start(): Promise<void> {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) {
+      return;
+    }
+    if (this.grpcPort === 0) {
+      this.grpcPort = await freePort();
+      this.webPort = await freePort();
+    }
+    const dll = serverDll();
+    this.process = spawn("dotnet", [dll], {
+      cwd: dirname(dll),
+      stdio: "ignore",
+      env: {
+        ...process.env,
+        Kestrel__Endpoints__Grpc__Url: this.grpcUrl,
+        Kestrel__Endpoints__Web__Url: this.webUrl,
+        Storage__Sqlite__Path: join(this.folder, "timely.db"),
+        Auth__BootstrapAdminKey: this.apiKey,
+        Limits__RequestsPerSecond: "1000000",
+        Limits__Burst: "1000000",
+        Logging__LogLevel__Default: "Warning",
+      },
+    });
+    const deadline = Date.now() + 60_000;
+    while (!(await accepts(this.grpcPort))) {
+      if (Date.now() > deadline || this.process.exitCode !== null) {
+        throw new Error("the server did not start");
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.kill();
+    rmSync(this.folder, { recursive: true, force: true });
+  }
+}
+
+function serverDll(): string {
+  const candidates = [
+    process.env.TIMELY_SERVER_DLL,
+    join(repository, "src/Timely.Server/bin/Release/net10.0/timely-server.dll"),
+    join(repository, "src/Timely.Server/bin/Debug/net10.0/timely-server.dll"),
+  ];
+  const found = candidates.find((c) => c && existsSync(c));
+  if (!found) {
+    throw new Error("build the server first: dotnet build -c Release src/Timely.Server");
+  }
+  return found;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolvePort(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolveProbe) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolveProbe(true);
+    });
+    socket.once("error", () => resolveProbe(false));
+  });
+}
+
+export const newId = (): string => crypto.randomUUID();
