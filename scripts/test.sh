@@ -24,6 +24,10 @@ dotnet test Timely.Grpc.sln -c Release --no-build --logger "console;verbosity=mi
 dotnet_status=${PIPESTATUS[0]}
 [ "$dotnet_status" -eq 0 ] || { echo ".NET tests failed" >&2; exit "$dotnet_status"; }
 
+echo "== .NET: the C# client SDK packs"
+dotnet pack clients/csharp/Timely.Client -c Release --no-build --verbosity quiet -o test-output/packages
+ls test-output/packages/Timely.Client.*.nupkg
+
 echo "== .NET: the service suite again on PostgreSQL (with replica and fault tests)"
 pg_port=${TIMELY_PG_PORT:-54329}
 trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
