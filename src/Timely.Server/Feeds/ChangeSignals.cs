@@ -4,10 +4,13 @@ namespace Timely.Server.Feeds;
 
 /// <summary>This process's live subscribers, by workspace and by conversation. Waking one costs a
 /// non-blocking write to a one-slot channel: however many changes arrive while a subscriber is
-/// busy, it holds one pending wake-up, never a queue.</summary>
+/// busy, it holds one pending wake-up, never a queue.
+/// Wake-ups and shared reads (<see cref="ConversationTails"/>) are ordered by ticks of one counter:
+/// a read that took its tick after a wake-up's tick started after the change was committed.</summary>
 public sealed class ChangeSignals
 {
     private readonly Lock gate = new();
+    private long ticks;
     private readonly Dictionary<string, ChangeSubscription[]> byWorkspace = [];
     private readonly Dictionary<Guid, ChangeSubscription[]> byConversation = [];
 
@@ -30,8 +33,12 @@ public sealed class ChangeSignals
         return subscription;
     }
 
+    /// <summary>The next tick: later than every wake-up and every read that came before.</summary>
+    public long Tick() => Interlocked.Increment(ref ticks);
+
     public void Wake(string workspace, Guid conversationId)
     {
+        var tick = Tick();
         ChangeSubscription[]? forConversation, forWorkspace;
         lock (gate)
         {
@@ -40,17 +47,18 @@ public sealed class ChangeSignals
         }
         foreach (var s in forConversation ?? [])
         {
-            s.Signal();
+            s.Signal(tick);
         }
         foreach (var s in forWorkspace ?? [])
         {
-            s.Signal();
+            s.Signal(tick);
         }
     }
 
     /// <summary>Wakes everyone, e.g. after notifications may have been missed.</summary>
     public void WakeAll()
     {
+        var tick = Tick();
         ChangeSubscription[] all;
         lock (gate)
         {
@@ -58,7 +66,7 @@ public sealed class ChangeSignals
         }
         foreach (var s in all)
         {
-            s.Signal();
+            s.Signal(tick);
         }
     }
 
@@ -113,6 +121,7 @@ public sealed class ChangeSubscription : IDisposable
     private readonly ChangeSignals owner;
     private readonly Channel<bool> pending = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private long lastSignal;
 
     internal ChangeSubscription(ChangeSignals owner, string workspace, Guid? conversationId)
     {
@@ -125,25 +134,41 @@ public sealed class ChangeSubscription : IDisposable
 
     public Guid? ConversationId { get; }
 
-    internal void Signal() => pending.Writer.TryWrite(true);
+    internal void Signal(long tick)
+    {
+        // The newest tick wins, also when wake-ups race: a read must start after all of them.
+        var seen = Volatile.Read(ref lastSignal);
+        while (tick > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref lastSignal, tick, seen);
+            if (previous == seen)
+            {
+                break;
+            }
+            seen = previous;
+        }
+        pending.Writer.TryWrite(true);
+    }
 
     /// <summary>Waits for a change, or for <paramref name="timeout"/> to pass (a safety poll: the store is
-    /// the source of truth, so the caller re-reads it either way).</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
+    /// the source of truth, so the caller re-reads it either way). Returns the tick the next read must
+    /// start after to see every change signalled so far.</summary>
+    public async Task<long> WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
         if (pending.Reader.TryRead(out _))
         {
-            return;
+            return Volatile.Read(ref lastSignal);
         }
         using var poll = new CancellationTokenSource(timeout, clock);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, poll.Token);
         try
         {
             await pending.Reader.ReadAsync(either.Token);
+            return Volatile.Read(ref lastSignal);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // The safety poll is due.
+            return owner.Tick(); // the safety poll is due: a fresh read
         }
     }
 

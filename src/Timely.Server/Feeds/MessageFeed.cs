@@ -7,7 +7,8 @@ namespace Timely.Server.Feeds;
 /// <summary>Replay-then-live delivery of one conversation's messages. The subscriber reads the store
 /// by sequence whenever it is woken, so a message committed while the stream switches from replay to
 /// live is read exactly once, and a slow reader holds at most one batch in memory.</summary>
-public sealed class MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+public sealed class MessageFeed(
+    IConversationStore store, ChangeSignals signals, ConversationTails tails, IOptions<FeedOptions> options, TimeProvider clock)
 {
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
     /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled.
@@ -17,32 +18,33 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId);
+        using var tail = tails.Follow(workspace, conversationId);
         await live();
         var position = afterSequence;
+        var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
         while (true)
         {
-            // The conversation first: if it is closed in this read, every message up to its last
-            // sequence is committed, so reading up to there delivers everything before the close.
-            var conversation = await store.GetConversationAsync(workspace, conversationId, ct)
-                ?? throw NotFoundException.Conversation(conversationId);
-            while (position < conversation.LastSequence)
+            // Shared with the other subscribers woken by the same change; catching up past one batch is our own.
+            var (read, batch) = await tail.ReadAsync(position, o.BatchSize, readAfter, ct);
+            var conversation = read ?? throw NotFoundException.Conversation(conversationId);
+            while (true)
             {
-                var batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct);
-                if (batch.Count == 0)
-                {
-                    break;
-                }
                 foreach (var message in batch)
                 {
                     await write(message);
                     position = message.Sequence;
                 }
+                if (batch.Count < o.BatchSize || position >= conversation.LastSequence)
+                {
+                    break;
+                }
+                batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct);
             }
             if (conversation.Status == ConversationStatus.Closed)
             {
                 return;
             }
-            await subscription.WaitAsync(o.PollInterval, clock, ct);
+            readAfter = await subscription.WaitAsync(o.PollInterval, clock, ct);
         }
     }
 }
