@@ -39,14 +39,19 @@ dotnet_status=${PIPESTATUS[0]}
 unset TIMELY_TEST_POSTGRES
 
 export TIMELY_SERVER_DLL="$root/src/Timely.Server/bin/Release/net10.0/timely-server.dll"
-for suite in clients/js/test.sh clients/python/test.sh; do
-  if [ -f "$suite" ]; then
-    echo "== $suite"
-    bash "$suite"
-  fi
-done
+echo "== clients/js: the JS/TS SDK (Node, grpc-web) and the inbox page in Chromium"
+bash clients/js/test.sh 2>&1 | tee test-output/js.log
+js_status=${PIPESTATUS[0]}
+[ "$js_status" -eq 0 ] || { echo "JS tests failed" >&2; exit "$js_status"; }
 
-# One plain closing line for the whole run, summed over the .NET test assemblies.
+echo "== clients/python: the Python SDK"
+bash clients/python/test.sh 2>&1 | tee test-output/python.log
+python_status=${PIPESTATUS[0]}
+[ "$python_status" -eq 0 ] || { echo "Python tests failed" >&2; exit "$python_status"; }
+
+# One plain closing line for the whole run.
 passed=$(grep -oE 'Passed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
-echo "dotnet: $passed passed, $failed failed"
+js_passed=$(grep -oE '^# pass [0-9]+' test-output/js.log | awk '{print $3}')
+python_passed=$(grep -oE '[0-9]+ passed' test-output/python.log | tail -n 1 | awk '{print $1}')
+echo "dotnet: $passed passed, $failed failed; js: ${js_passed:-0} passed; python: ${python_passed:-0} passed"
