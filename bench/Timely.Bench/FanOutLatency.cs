@@ -4,15 +4,25 @@ using Timely.Conversations.V1;
 
 namespace Timely.Bench;
 
+/// <summary>Which live feed the subscribers use.</summary>
+public enum Feed
+{
+    /// <summary>StreamMessages of the conversation.</summary>
+    StreamMessages,
+
+    /// <summary>WatchConversations with the conversation's agent as filter (MESSAGE_ADDED events).</summary>
+    WatchConversations,
+}
+
 /// <summary>Time from a SendMessage returning to each subscriber of the conversation receiving the
 /// message, over many messages sent one after another.</summary>
 public static class FanOutLatency
 {
-    public sealed record Result(int Subscribers, int Messages, int Samples, Percentiles FromReturn, Percentiles FromCall, int Early);
+    public sealed record Result(Feed Feed, int Subscribers, int Messages, int Samples, Percentiles FromReturn, Percentiles FromCall, int Early);
 
     public sealed record Percentiles(double P50, double P99, double Max);
 
-    public static async Task<Result> RunAsync(ServerUnderTest server, int subscribers, int messages)
+    public static async Task<Result> RunAsync(ServerUnderTest server, Feed feed, int subscribers, int messages)
     {
         var writer = server.NewClient();
         var readers = server.NewClient();
@@ -25,15 +35,14 @@ public static class FanOutLatency
         // received[s][i]: when subscriber s got message i+2 (message 1 is the warm-up).
         var received = Enumerable.Range(0, subscribers).Select(_ => new long[messages]).ToArray();
         var live = new CountdownEvent(subscribers);
-        var calls = Enumerable.Range(0, subscribers)
-            .Select(_ => readers.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token))
-            .ToList();
+        var calls = Enumerable.Range(0, subscribers).Select(_ => Subscribe(readers, feed, conversation, timeout.Token)).ToList();
+        // A watch starts at the present: it is live once its headers arrive (a stream replays message 1 anyway).
+        await Task.WhenAll(calls.Select(c => c.Live));
         var reading = calls.Select((call, s) => Task.Run(async () =>
         {
-            while (await call.ResponseStream.MoveNext(timeout.Token))
+            await foreach (var sequence in call.Sequences)
             {
                 var now = Stopwatch.GetTimestamp();
-                var sequence = call.ResponseStream.Current.Message.Sequence;
                 if (sequence == 1)
                 {
                     live.Signal();
@@ -69,7 +78,7 @@ public static class FanOutLatency
             }
         }
         await Task.WhenAll(reading).WaitAsync(TimeSpan.FromMinutes(2));
-        calls.ForEach(c => c.Dispose());
+        calls.ForEach(c => c.Call.Dispose());
 
         var (fromReturn, fromCall) = (new List<double>(), new List<double>());
         var early = 0;
@@ -83,7 +92,31 @@ public static class FanOutLatency
                 fromCall.Add(Milliseconds(r[i] - called[i]));
             }
         }
-        return new Result(subscribers, messages, fromReturn.Count, Summarise(fromReturn), Summarise(fromCall), early);
+        return new Result(feed, subscribers, messages, fromReturn.Count, Summarise(fromReturn), Summarise(fromCall), early);
+    }
+
+    private sealed record Subscription(IDisposable Call, Task Live, IAsyncEnumerable<long> Sequences);
+
+    /// <summary>One subscriber: the sequences of the messages it receives, in order.</summary>
+    private static Subscription Subscribe(
+        ConversationService.ConversationServiceClient client, Feed feed, Conversation conversation, CancellationToken ct)
+    {
+        if (feed == Feed.StreamMessages)
+        {
+            var call = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: ct);
+            return new Subscription(call, Task.CompletedTask, Read(call.ResponseStream, r => r.Message.Sequence, ct));
+        }
+        var watch = client.WatchConversations(new WatchConversationsRequest { AgentId = conversation.AgentId }, cancellationToken: ct);
+        return new Subscription(watch, watch.ResponseHeadersAsync, Read(watch.ResponseStream, r => r.Event.Message.Sequence, ct));
+    }
+
+    private static async IAsyncEnumerable<long> Read<T>(
+        IAsyncStreamReader<T> stream, Func<T, long> sequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        while (await stream.MoveNext(ct))
+        {
+            yield return sequence(stream.Current);
+        }
     }
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;

@@ -16,15 +16,19 @@ Console.WriteLine();
 
 await using (var server = await ServerUnderTest.StartAsync(serverDll))
 {
-    Console.WriteLine("Delivery latency (ms), one conversation, messages sent one at a time:");
+    Console.WriteLine("Delivery latency (ms), one conversation, messages sent one at a time, to subscribers of StreamMessages");
+    Console.WriteLine("(the conversation) or of WatchConversations (its agent):");
     Console.WriteLine("  'after return' = SendMessage returned -> subscriber received (a delivery before the return counts 0)");
     Console.WriteLine("  'after call'   = SendMessage called   -> subscriber received");
-    Console.WriteLine($"{"subscribers",11} {"messages",9} {"samples",8} | {"after return: p50",17} {"p99",7} {"max",7} | {"after call: p50",15} {"p99",7} {"max",7} | {"early",6}");
-    foreach (var (subscribers, messages) in new[] { (1, 300), (100, 100), (1000, 30) })
+    Console.WriteLine($"{"feed",-18} {"subscribers",11} {"messages",9} {"samples",8} | {"after return: p50",17} {"p99",7} {"max",7} | {"after call: p50",15} {"p99",7} {"max",7} | {"early",6}");
+    foreach (var feed in new[] { Feed.StreamMessages, Feed.WatchConversations })
     {
-        var r = await FanOutLatency.RunAsync(server, subscribers, messages);
-        Console.WriteLine($"{r.Subscribers,11} {r.Messages,9} {r.Samples,8} | {r.FromReturn.P50,17:0.00} {r.FromReturn.P99,7:0.00} {r.FromReturn.Max,7:0.00} | "
-            + $"{r.FromCall.P50,15:0.00} {r.FromCall.P99,7:0.00} {r.FromCall.Max,7:0.00} | {r.Early,6}");
+        foreach (var (subscribers, messages) in new[] { (1, 300), (100, 100), (1000, 30) })
+        {
+            var r = await FanOutLatency.RunAsync(server, feed, subscribers, messages);
+            Console.WriteLine($"{r.Feed,-18} {r.Subscribers,11} {r.Messages,9} {r.Samples,8} | {r.FromReturn.P50,17:0.00} {r.FromReturn.P99,7:0.00} {r.FromReturn.Max,7:0.00} | "
+                + $"{r.FromCall.P50,15:0.00} {r.FromCall.P99,7:0.00} {r.FromCall.Max,7:0.00} | {r.Early,6}");
+        }
     }
 }
 Console.WriteLine();

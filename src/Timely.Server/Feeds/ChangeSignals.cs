@@ -5,7 +5,7 @@ namespace Timely.Server.Feeds;
 /// <summary>This process's live subscribers, by workspace and by conversation. Waking one costs a
 /// non-blocking write to a one-slot channel: however many changes arrive while a subscriber is
 /// busy, it holds one pending wake-up, never a queue.
-/// Wake-ups and shared reads (<see cref="ConversationTails"/>) are ordered by ticks of one counter:
+/// Wake-ups and shared reads (<see cref="SharedReads{TGroup, TRead, TResult}"/>) are ordered by ticks of one counter:
 /// a read that took its tick after a wake-up's tick started after the change was committed.</summary>
 public sealed class ChangeSignals
 {

@@ -5,9 +5,26 @@ using Timely.Server.Storage;
 namespace Timely.Server.Feeds;
 
 /// <summary>Delivery of a workspace's event log, filtered, from a position on. Like
-/// <see cref="MessageFeed"/>, it reads the store whenever woken, so it neither skips nor repeats.</summary>
-public sealed class EventFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+/// <see cref="MessageFeed"/>, it reads the store whenever woken, so it neither skips nor repeats;
+/// watchers with the same filter at the same position share their reads.</summary>
+public sealed class EventFeed
 {
+    private readonly IConversationStore store;
+    private readonly ChangeSignals signals;
+    private readonly IOptions<FeedOptions> options;
+    private readonly TimeProvider clock;
+    private readonly SharedReads<(string Workspace, EventFilter Filter), (long AfterId, int Limit), EventPage> watches;
+
+    public EventFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+    {
+        this.store = store;
+        this.signals = signals;
+        this.options = options;
+        this.clock = clock;
+        // No caller's token: the read is shared, each caller stops waiting for it on its own.
+        watches = new(signals, (key, what) => store.ListEventsAsync(key.Workspace, key.Filter, what.AfterId, what.Limit, CancellationToken.None));
+    }
+
     /// <summary>Writes every matching event after <paramref name="afterId"/> (or after the present when
     /// null), then each new one, until <paramref name="ct"/> is cancelled. <paramref name="live"/> runs
     /// once the subscription and the starting position are in place: no later change is missed.</summary>
@@ -16,11 +33,13 @@ public sealed class EventFeed(IConversationStore store, ChangeSignals signals, I
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId: null);
+        using var watch = watches.Follow((workspace, filter));
         var position = afterId ?? await store.GetLatestEventIdAsync(ct);
         await live();
+        var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
         while (true)
         {
-            var page = await store.ListEventsAsync(workspace, filter, position, o.BatchSize, ct);
+            var page = await watch.ReadAsync((position, o.BatchSize), readAfter, ct);
             if (position < page.PrunedThrough)
             {
                 throw new PositionOutOfRangeException("after_cursor",
@@ -33,7 +52,7 @@ public sealed class EventFeed(IConversationStore store, ChangeSignals signals, I
             position = page.ReadThrough;
             if (page.Events.Count < o.BatchSize)
             {
-                await subscription.WaitAsync(o.PollInterval, clock, ct);
+                readAfter = await subscription.WaitAsync(o.PollInterval, clock, ct);
             }
         }
     }

@@ -14,7 +14,6 @@ public static class FeedSetup
             .ValidateOnStart();
         services.AddSingleton<ChangeSignals>();
         services.AddSingleton<IChangeNotifier, InProcessChangeNotifier>();
-        services.AddSingleton<ConversationTails>();
         services.AddSingleton<MessageFeed>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService<EventRetention>();

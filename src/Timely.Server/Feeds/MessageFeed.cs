@@ -6,10 +6,25 @@ namespace Timely.Server.Feeds;
 
 /// <summary>Replay-then-live delivery of one conversation's messages. The subscriber reads the store
 /// by sequence whenever it is woken, so a message committed while the stream switches from replay to
-/// live is read exactly once, and a slow reader holds at most one batch in memory.</summary>
-public sealed class MessageFeed(
-    IConversationStore store, ChangeSignals signals, ConversationTails tails, IOptions<FeedOptions> options, TimeProvider clock)
+/// live is read exactly once, and a slow reader holds at most one batch in memory. Subscribers of one
+/// conversation share the read that follows a wake-up (<see cref="SharedReads{TGroup, TRead, TResult}"/>).</summary>
+public sealed class MessageFeed
 {
+    private readonly IConversationStore store;
+    private readonly ChangeSignals signals;
+    private readonly IOptions<FeedOptions> options;
+    private readonly TimeProvider clock;
+    private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails;
+
+    public MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+    {
+        this.store = store;
+        this.signals = signals;
+        this.options = options;
+        this.clock = clock;
+        tails = new(signals, ReadTailAsync);
+    }
+
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
     /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled.
     /// <paramref name="live"/> runs once the subscription is in place: nothing written after it is missed.</summary>
@@ -18,14 +33,13 @@ public sealed class MessageFeed(
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId);
-        using var tail = tails.Follow(workspace, conversationId);
+        using var tail = tails.Follow((workspace, conversationId));
         await live();
         var position = afterSequence;
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
         while (true)
         {
-            // Shared with the other subscribers woken by the same change; catching up past one batch is our own.
-            var (read, batch) = await tail.ReadAsync(position, o.BatchSize, readAfter, ct);
+            var (read, batch) = await tail.ReadAsync((position, o.BatchSize), readAfter, ct);
             var conversation = read ?? throw NotFoundException.Conversation(conversationId);
             while (true)
             {
@@ -38,7 +52,7 @@ public sealed class MessageFeed(
                 {
                     break;
                 }
-                batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct);
+                batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct); // catching up: our own reads
             }
             if (conversation.Status == ConversationStatus.Closed)
             {
@@ -46,5 +60,20 @@ public sealed class MessageFeed(
             }
             readAfter = await subscription.WaitAsync(o.PollInterval, clock, ct);
         }
+    }
+
+    /// <summary>The conversation as read, and its messages after the position asked for (at most a batch).</summary>
+    private sealed record Tail(Conversation? Conversation, IReadOnlyList<Message> Messages);
+
+    private async Task<Tail> ReadTailAsync((string Workspace, Guid Conversation) key, (long AfterSequence, int Limit) what)
+    {
+        // The conversation first: if it is closed in this read, every message up to its last
+        // sequence is committed, so reading up to there delivers everything before the close.
+        // No caller's token: the read is shared, each caller stops waiting for it on its own.
+        var conversation = await store.GetConversationAsync(key.Workspace, key.Conversation, CancellationToken.None);
+        var messages = conversation is not null && conversation.LastSequence > what.AfterSequence
+            ? await store.ListMessagesAsync(key.Workspace, key.Conversation, what.AfterSequence, what.Limit, CancellationToken.None)
+            : [];
+        return new Tail(conversation, messages);
     }
 }

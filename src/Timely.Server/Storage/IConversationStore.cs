@@ -97,7 +97,16 @@ public sealed record ConversationKey(long SortValue, Guid Id)
         new(Micros.From(order == ConversationOrder.CreatedAtDesc ? c.CreatedAt : c.LastMessageAt ?? c.CreatedAt), c.Id);
 }
 
-public sealed record EventFilter(Guid? AgentId, Guid? ChannelId, Guid? ConversationId, IReadOnlyList<ConversationStatus> Statuses);
+public sealed record EventFilter(Guid? AgentId, Guid? ChannelId, Guid? ConversationId, IReadOnlyList<ConversationStatus> Statuses)
+{
+    /// <summary>Equal when they match the same events (the order of the statuses does not matter), so
+    /// that watchers with the same filter share their reads.</summary>
+    public bool Equals(EventFilter? other) =>
+        other is not null && AgentId == other.AgentId && ChannelId == other.ChannelId && ConversationId == other.ConversationId
+        && Statuses.Order().SequenceEqual(other.Statuses.Order());
+
+    public override int GetHashCode() => HashCode.Combine(AgentId, ChannelId, ConversationId, Statuses.Count);
+}
 
 /// <summary>Matching events, plus the id up to which the log was read (the position to continue from)
 /// and the highest id retention has deleted (a position below it has lost events).</summary>

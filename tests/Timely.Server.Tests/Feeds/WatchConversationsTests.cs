@@ -135,6 +135,54 @@ public sealed class WatchConversationsTests(TimelyServer server) : IClassFixture
     }
 
     [Fact]
+    public async Task ManyWatchersOfOneFilterEachGetEveryEventOnce()
+    {
+        // Watchers with the same filter share their reads of the log (statuses listed in any order);
+        // each must still see every event exactly once while writers are busy.
+        var agent = NewId();
+        var conversation = await client.CreateAsync(agentId: agent);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var channel = server.NewChannel();
+        var watcherClient = server.ClientWith(server.AdminKey, channel);
+        var calls = Enumerable.Range(0, 40).Select(i =>
+        {
+            var request = new WatchConversationsRequest { AgentId = agent };
+            request.Statuses.AddRange(i % 2 == 0
+                ? [ConversationStatus.Open, ConversationStatus.Waiting]
+                : [ConversationStatus.Waiting, ConversationStatus.Open]);
+            return watcherClient.WatchConversations(request, cancellationToken: timeout.Token);
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(calls.Select(c => c.ResponseHeadersAsync));
+            var reading = calls.Select(async call =>
+            {
+                var sequences = new List<long>();
+                while (sequences.Count < 100 && await call.ResponseStream.MoveNext(timeout.Token))
+                {
+                    sequences.Add(call.ResponseStream.Current.Event.Message.Sequence);
+                }
+                return sequences;
+            }).ToList();
+            await Task.WhenAll(Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 50; i++)
+                {
+                    await client.SendAsync(conversation.Id, SenderType.Customer, $"{w}/{i}");
+                }
+            })));
+            foreach (var sequences in await Task.WhenAll(reading))
+            {
+                Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), sequences);
+            }
+        }
+        finally
+        {
+            calls.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task BadCursorsAndFiltersAreRefused()
     {
         var s = await RunScenario();
