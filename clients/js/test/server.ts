@@ -16,6 +16,9 @@ export class TestServer {
   webPort = 0;
   private process?: ChildProcess;
 
+  /** @param settings extra configuration, as environment variables (e.g. Cors__AllowedOrigins__0). */
+  constructor(private readonly settings: Record<string, string> = {}) {}
+
   get grpcUrl(): string {
     return `http://127.0.0.1:${this.grpcPort}`;
   }
@@ -46,6 +49,7 @@ export class TestServer {
         Limits__RequestsPerSecond: "1000000",
         Limits__Burst: "1000000",
         Logging__LogLevel__Default: "Warning",
+        ...this.settings,
       },
     });
     const deadline = Date.now() + 60_000;

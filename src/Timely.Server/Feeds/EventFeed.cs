@@ -7,23 +7,11 @@ namespace Timely.Server.Feeds;
 /// <summary>Delivery of a workspace's event log, filtered, from a position on. Like
 /// <see cref="MessageFeed"/>, it reads the store whenever woken, so it neither skips nor repeats;
 /// watchers with the same filter at the same position share their reads.</summary>
-public sealed class EventFeed
+public sealed class EventFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
 {
-    private readonly IConversationStore store;
-    private readonly ChangeSignals signals;
-    private readonly IOptions<FeedOptions> options;
-    private readonly TimeProvider clock;
-    private readonly SharedReads<(string Workspace, EventFilter Filter), (long AfterId, int Limit), EventPage> watches;
-
-    public EventFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
-    {
-        this.store = store;
-        this.signals = signals;
-        this.options = options;
-        this.clock = clock;
-        // No caller's token: the read is shared, each caller stops waiting for it on its own.
-        watches = new(signals, (key, what) => store.ListEventsAsync(key.Workspace, key.Filter, what.AfterId, what.Limit, CancellationToken.None));
-    }
+    // No caller's token: the read is shared, each caller stops waiting for it on its own.
+    private readonly SharedReads<(string Workspace, EventFilter Filter), (long AfterId, int Limit), EventPage> watches =
+        new(signals, (key, what) => store.ListEventsAsync(key.Workspace, key.Filter, what.AfterId, what.Limit, CancellationToken.None));
 
     /// <summary>Writes every matching event after <paramref name="afterId"/> (or after the present when
     /// null), then each new one, until <paramref name="ct"/> is cancelled. <paramref name="live"/> runs

@@ -8,22 +8,10 @@ namespace Timely.Server.Feeds;
 /// by sequence whenever it is woken, so a message committed while the stream switches from replay to
 /// live is read exactly once, and a slow reader holds at most one batch in memory. Subscribers of one
 /// conversation share the read that follows a wake-up (<see cref="SharedReads{TGroup, TRead, TResult}"/>).</summary>
-public sealed class MessageFeed
+public sealed class MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
 {
-    private readonly IConversationStore store;
-    private readonly ChangeSignals signals;
-    private readonly IOptions<FeedOptions> options;
-    private readonly TimeProvider clock;
-    private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails;
-
-    public MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
-    {
-        this.store = store;
-        this.signals = signals;
-        this.options = options;
-        this.clock = clock;
-        tails = new(signals, ReadTailAsync);
-    }
+    private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails =
+        new(signals, (key, what) => ReadTailAsync(store, key, what));
 
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
     /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled.
@@ -65,7 +53,7 @@ public sealed class MessageFeed
     /// <summary>The conversation as read, and its messages after the position asked for (at most a batch).</summary>
     private sealed record Tail(Conversation? Conversation, IReadOnlyList<Message> Messages);
 
-    private async Task<Tail> ReadTailAsync((string Workspace, Guid Conversation) key, (long AfterSequence, int Limit) what)
+    private static async Task<Tail> ReadTailAsync(IConversationStore store, (string Workspace, Guid Conversation) key, (long AfterSequence, int Limit) what)
     {
         // The conversation first: if it is closed in this read, every message up to its last
         // sequence is committed, so reading up to there delivers everything before the close.
