@@ -20,6 +20,7 @@ export class Inbox {
   private nextPageToken = "";
   /** Events that arrive while the list is being read; applied after it, so none is lost. */
   private held: ConversationEvent[] | undefined;
+  private listings = 0;
   private selected: { id: string; stop: AbortController } | undefined;
 
   constructor(
@@ -77,21 +78,31 @@ export class Inbox {
     }
   }
 
+  /** Lists again (after a (re)subscription or a filter change). Only the newest listing counts, and
+   * the events that arrive while it runs are applied after it. */
   private async relist(): Promise<void> {
-    this.held = [];
+    const generation = ++this.listings;
+    this.held ??= [];
     try {
       const page = await this.client.listConversations({ statuses: this.statuses, pageSize, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC }, { signal: this.stopped.signal });
+      if (generation !== this.listings) {
+        return;
+      }
       this.conversations.clear();
       page.conversations.forEach((c) => this.conversations.set(c.id, c));
       this.nextPageToken = page.nextPageToken;
       this.showError(undefined);
     } catch (error) {
-      this.refusedKey(error) || this.showError(describeError(error));
+      if (generation === this.listings && !this.refusedKey(error)) {
+        this.showError(describeError(error));
+      }
     } finally {
-      const held = this.held;
-      this.held = undefined;
-      held.forEach((event) => this.apply(event));
-      this.render();
+      if (generation === this.listings) {
+        const held = this.held;
+        this.held = undefined;
+        (held ?? []).forEach((event) => this.apply(event));
+        this.render();
+      }
     }
   }
 
