@@ -1,12 +1,13 @@
 // The inbox page in a real headless Chromium (Debian's), against the real server: sign in, see a
-// conversation appear live, see a message arrive live, hand off. A screenshot goes to test-output/.
+// conversation appear live, see a message arrive live, hand off, reply, resume, close. A screenshot
+// goes to test-output/.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
-import { SenderType, createTimelyClient } from "../src/node.js";
+import { ConversationStatus, SenderType, createTimelyClient } from "../src/node.js";
 import { TestServer, newId } from "./server.js";
 
 const output = resolve(dirname(fileURLToPath(import.meta.url)), "../../../test-output");
@@ -77,5 +78,14 @@ test("the inbox shows conversations and messages live, and hands off", async () 
 
   mkdirSync(output, { recursive: true });
   await page.screenshot({ path: join(output, "inbox.png"), fullPage: true });
+
+  // Give it back to the AI, then close it: the thread follows, and a closed thread takes no reply.
+  await page.getByTestId("resume").click();
+  await page.getByTestId("thread-status").getByText("Open").waitFor();
+  await page.getByTestId("close").click();
+  await page.getByTestId("thread-status").getByText("Closed").waitFor();
+  assert.equal(await page.getByTestId("reply-text").isDisabled(), true);
+  assert.equal((await api.getConversation({ id: ingested.conversation!.id })).conversation?.status, ConversationStatus.CLOSED);
+
   assert.deepEqual(pageErrors, []);
 });
