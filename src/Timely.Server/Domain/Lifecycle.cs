@@ -50,9 +50,6 @@ public static class Lifecycle
         [(Human, LifecycleAction.SystemMessage)] = Human,
     };
 
-    public static bool IsAllowed(ConversationStatus from, LifecycleAction action) =>
-        Transitions.ContainsKey((from, action));
-
     /// <summary>Applies <paramref name="action"/> to <paramref name="conversation"/>, or throws
     /// <see cref="TransitionRefusedException"/>. <paramref name="actor"/> is the human taking over
     /// (handoff, human-agent message).</summary>

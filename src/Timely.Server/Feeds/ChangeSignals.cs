@@ -70,17 +70,6 @@ public sealed class ChangeSignals
         }
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (gate)
-            {
-                return byConversation.Values.Sum(s => s.Length) + byWorkspace.Values.Sum(s => s.Length);
-            }
-        }
-    }
-
     internal void Remove(ChangeSubscription subscription)
     {
         lock (gate)
