@@ -1,3 +1,4 @@
+using Google.Protobuf.WellKnownTypes;
 using Timely.Conversations.V1;
 
 namespace Timely.Client.Tests;
@@ -22,7 +23,19 @@ public sealed class ResumeTests : IDisposable
 
         var messages = Collect(timely.StreamMessagesAsync(conversation.Id, 0, timeout.Token), m => m.Sequence, 100);
         var events = timely.WatchConversationsAsync(new WatchConversationsRequest { ConversationId = conversation.Id }, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        // A watch without a cursor starts at the present: touch the conversation until the watch sees it,
+        // so that it is live before the first message.
         var firstEvent = events.MoveNextAsync().AsTask();
+        for (var attempt = 0; await Task.WhenAny(firstEvent, Task.Delay(100, timeout.Token)) != firstEvent; attempt++)
+        {
+            Assert.True(attempt < 100, "the watch never became live");
+            await api.UpdateConversationAsync(new UpdateConversationRequest
+            {
+                Conversation = new Conversation { Id = conversation.Id, Subject = $"probe {attempt}" },
+                UpdateMask = new FieldMask { Paths = { "subject" } },
+            });
+        }
+        Assert.True(await firstEvent);
         await Send(api, conversation.Id, 1, 50);
 
         server.Process.Kill();
@@ -31,12 +44,14 @@ public sealed class ResumeTests : IDisposable
         await Send(api, conversation.Id, 51, 100);
         Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), await messages);
 
-        // The watch (opened before the first message) saw the first message, then resumed by cursor.
-        Assert.True(await firstEvent);
-        var sequences = new List<long> { events.Current.Message.Sequence };
+        // The watch, live before the first message, saw every message once: it resumed by cursor.
+        var sequences = new List<long>();
         while (sequences.Count < 100 && await events.MoveNextAsync())
         {
-            sequences.Add(events.Current.Message.Sequence);
+            if (events.Current.Type == ConversationEventType.MessageAdded)
+            {
+                sequences.Add(events.Current.Message.Sequence);
+            }
         }
         await events.DisposeAsync();
         Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), sequences);
