@@ -111,12 +111,31 @@ public sealed class ServerProcess : IDisposable
 
     public void Dispose() => Kill();
 
+    /// <summary>A loopback port that is free now and stays free until a server binds it. It comes from below
+    /// Linux's ephemeral range (32768-60999): an outgoing connection (to PostgreSQL, between tests) can take
+    /// any port of that range at any moment, even one a listener just gave back.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        const int first = 20_000, count = 12_000;
+        for (var attempt = 0; attempt < count; attempt++)
+        {
+            var port = first + (int)((uint)Interlocked.Increment(ref nextPort) % count);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use: try the next one.
+            }
+        }
+        throw new InvalidOperationException("no free loopback port between 20000 and 31999");
     }
+
+    // Each test process starts at its own random place, so two running at once rarely meet.
+    private static int nextPort = Random.Shared.Next(12_000);
 
     private void Record(string? line)
     {

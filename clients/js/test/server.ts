@@ -94,14 +94,25 @@ function serverDll(): string {
   return found;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/** A loopback port that is free now and stays free, from below Linux's ephemeral range (32768-60999):
+ * a client reconnecting to a stopped server could otherwise be given the server's own port as its
+ * local one, and an outgoing connection can take such a port at any moment. */
+let nextPort = Math.floor(Math.random() * 12_000);
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 12_000; attempt++) {
+    const port = 20_000 + (nextPort++ % 12_000);
+    if (await canListen(port)) {
+      return port;
+    }
+  }
+  throw new Error("no free loopback port between 20000 and 31999");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
     const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePort(port));
-    });
-    server.on("error", reject);
+    server.once("error", () => resolvePort(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolvePort(true)));
   });
 }
 

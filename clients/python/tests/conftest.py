@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -21,10 +22,24 @@ REPOSITORY = HERE.parents[2]
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "generated"), str(HERE.parent / "examples")]
 
 
+_next_port = random.randrange(12_000)
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that is free now and stays free, from below Linux's ephemeral range (32768-60999):
+    a client reconnecting to a stopped server could otherwise be given the server's own port as its
+    local one, and an outgoing connection can take such a port at any moment."""
+    global _next_port
+    for _ in range(12_000):
+        port = 20_000 + _next_port % 12_000
+        _next_port += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free loopback port between 20000 and 31999")
 
 
 def _server_dll() -> Path:

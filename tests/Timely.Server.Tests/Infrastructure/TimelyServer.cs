@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
@@ -10,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using Timely.Conversations.V1;
 using Timely.Server.Auth;
 using Timely.Server.Storage;
+using Timely.Testing;
 
 namespace Timely.Server.Tests.Infrastructure;
 
@@ -27,8 +26,8 @@ public class TimelyServer : WebApplicationFactory<Program>
     {
         Clock = clock;
         DataFolder = Directory.CreateTempSubdirectory("timely-test-").FullName;
-        GrpcPort = TimelyServerPorts.Free();
-        WebPort = TimelyServerPorts.Free();
+        GrpcPort = ServerProcess.FreePort();
+        WebPort = ServerProcess.FreePort();
         this.settings = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:Grpc:Url"] = $"http://127.0.0.1:{GrpcPort}",
@@ -145,17 +144,6 @@ public class TimelyServer : WebApplicationFactory<Program>
         }
     }
 
-}
-
-public static class TimelyServerPorts
-{
-    /// <summary>A loopback port free right now (the OS hands out a fresh one each time).</summary>
-    public static int Free()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A server whose clock the test moves (inactivity rules, retention). Tests run the sweeper

@@ -4,6 +4,7 @@ using Grpc.Reflection.V1Alpha;
 using Microsoft.Data.Sqlite;
 using Timely.Conversations.V1;
 using Timely.Server.Tests.Infrastructure;
+using Timely.Testing;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
 namespace Timely.Server.Tests.Operations;
@@ -16,14 +17,20 @@ public sealed class OperationsTests
     [InlineData("Storage:Provider", "mysql", "Storage:Provider must be")]
     [InlineData("Limits:MaxStreamsPerKey", "0", "Limits:MaxStreamsPerKey must be positive")]
     [InlineData("Feeds:EventRetention", "-1.00:00:00", "Feeds:EventRetention must be positive")]
-    public void BadConfigurationStopsTheStartWithAMessageNamingTheKey(string key, string value, string message)
+    public async Task BadConfigurationStopsTheStartWithAMessageNamingTheKey(string key, string value, string message)
     {
-        using var server = new ConfiguredServer(key, value);
-        var error = Assert.ThrowsAny<Exception>(() => server.Channel);
-        Assert.Contains(message, error.ToString());
+        // The real program, as an operator starts it: it must exit and say why.
+        var folder = Directory.CreateTempSubdirectory("timely-config-").FullName;
+        using var server = new ServerProcess(Path.Combine(AppContext.BaseDirectory, "timely-server.dll"), new Dictionary<string, string>
+        {
+            ["Storage:Sqlite:Path"] = Path.Combine(folder, "timely.db"),
+            [key] = value,
+        });
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(server.StartAsync);
+        Assert.Contains("the server exited", error.Message);
+        Assert.Contains(message, error.Message);
+        Directory.Delete(folder, recursive: true);
     }
-
-    private sealed class ConfiguredServer(string key, string value) : TimelyServer(clock: null, new Dictionary<string, string?> { [key] = value });
 
     [Fact]
     public async Task ReflectionListsTheService()

@@ -4,6 +4,7 @@ using Grpc.Health.V1;
 using Npgsql;
 using Timely.Conversations.V1;
 using Timely.Server.Tests.Infrastructure;
+using Timely.Testing;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
 namespace Timely.Server.Tests.Postgres;
@@ -16,7 +17,7 @@ public sealed class FaultTests
     public async Task CallsFailFastWithUnavailableWhileTheDatabaseIsDownAndRecoverWithoutRestart()
     {
         Skip.If(TestDatabase.PostgresServer is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
-        var port = TimelyServerPorts.Free();
+        var port = ServerProcess.FreePort();
         var server = await Cluster("start", port);
         try
         {
