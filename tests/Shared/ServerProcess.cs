@@ -71,6 +71,7 @@ public sealed class ServerProcess : IDisposable
         {
             if (process.HasExited)
             {
+                process.WaitForExit();   // the parameterless wait also drains the redirected output
                 throw new InvalidOperationException("the server exited:\n" + Output);
             }
             try
