@@ -86,43 +86,45 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
   async function* streamMessages(conversationId: string, afterSequence = 0n, options: StreamOptions = {}): AsyncGenerator<Message> {
     const { signal, onSubscribed: onHeader } = options;
     let position = afterSequence;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        for await (const item of client.streamMessages({ conversationId, afterSequence: position }, { signal, onHeader, timeoutMs: 0 })) {
-          attempt = 0;
-          const message = item.message!;
-          if (message.sequence > position) {
-            position = message.sequence;
-            yield message;
-          }
-        }
-        return; // ended OK: the conversation is closed
-      } catch (error) {
-        rethrowUnlessTransient(error, signal);
+    const open = () => client.streamMessages({ conversationId, afterSequence: position }, { signal, onHeader, timeoutMs: 0 });
+    for await (const { message } of resuming(open, maxDelay, signal)) {
+      if (message && message.sequence > position) {
+        position = message.sequence;
+        yield message;
       }
-      await sleep(reconnectDelay(attempt, maxDelay), signal);
     }
   }
 
   async function* watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options: StreamOptions = {}): AsyncGenerator<ConversationEvent> {
     const { signal, onSubscribed: onHeader } = options;
     let cursor = filter.afterCursor ?? "";
-    for (let attempt = 0; ; attempt++) {
-      try {
-        for await (const item of client.watchConversations({ ...filter, afterCursor: cursor }, { signal, onHeader, timeoutMs: 0 })) {
-          attempt = 0;
-          cursor = item.event!.cursor;
-          yield item.event!;
-        }
-        return;
-      } catch (error) {
-        rethrowUnlessTransient(error, signal);
+    const open = () => client.watchConversations({ ...filter, afterCursor: cursor }, { signal, onHeader, timeoutMs: 0 });
+    for await (const { event } of resuming(open, maxDelay, signal)) {
+      if (event) {
+        cursor = event.cursor;
+        yield event;
       }
-      await sleep(reconnectDelay(attempt, maxDelay), signal);
     }
   }
 
   return { ...client, streamMessages, watchConversations };
+}
+
+/** The items of the stream `open()` starts, across reconnects: after a dropped connection it waits (backoff)
+ * and calls `open()` again, which resumes from the position its caller kept. Ends when a stream ends OK. */
+async function* resuming<T>(open: () => AsyncIterable<T>, maxDelayMs: number, signal?: AbortSignal): AsyncGenerator<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for await (const item of open()) {
+        attempt = 0;
+        yield item;
+      }
+      return; // ended OK (StreamMessages: the conversation is closed)
+    } catch (error) {
+      rethrowUnlessTransient(error, signal);
+    }
+    await sleep(reconnectDelay(attempt, maxDelayMs), signal);
+  }
 }
 
 /** The connection dropped or the server went away: reconnect. Anything else is the caller's to handle.
