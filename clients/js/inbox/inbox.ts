@@ -62,6 +62,7 @@ export class Inbox {
             this.held.push(event);
           } else {
             this.apply(event);
+            this.render();
           }
         }
       } catch (error) {
@@ -117,15 +118,11 @@ export class Inbox {
     }
   }
 
+  /** Takes the conversation as the event left it; the caller renders. */
   private apply(event: ConversationEvent): void {
     if (event.conversation) {
-      this.upsert(event.conversation);
+      this.conversations.set(event.conversation.id, event.conversation);
     }
-  }
-
-  private upsert(conversation: Conversation): void {
-    this.conversations.set(conversation.id, conversation);
-    this.render();
   }
 
   private matches(conversation: Conversation): boolean {
@@ -211,7 +208,8 @@ export class Inbox {
       const { conversation } = await change(id);
       this.showError(undefined);
       if (conversation) {
-        this.upsert(conversation);
+        this.conversations.set(conversation.id, conversation);
+        this.render();
       }
     } catch (error) {
       this.refusedKey(error) || this.showError(describeError(error));
