@@ -17,12 +17,19 @@ if [ -d .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
   exit 1
 fi
 
+# Runs one suite with its output also appended to test-output/LOG; a failing suite ends the run.
+mkdir -p test-output
+rm -f test-output/*.log
+run_suite() {
+  local log=$1 name=$2 status=0
+  shift 2
+  "$@" 2>&1 | tee -a "test-output/$log" || status=$?   # pipefail: the suite's status, not tee's
+  [ "$status" -eq 0 ] || { echo "$name failed" >&2; exit "$status"; }
+}
+
 echo "== .NET: build and test on SQLite"
 dotnet build Timely.Grpc.sln -c Release --no-restore -warnaserror --verbosity quiet
-mkdir -p test-output
-dotnet test Timely.Grpc.sln -c Release --no-build --logger "console;verbosity=minimal" 2>&1 | tee test-output/dotnet.log
-dotnet_status=${PIPESTATUS[0]}
-[ "$dotnet_status" -eq 0 ] || { echo ".NET tests failed" >&2; exit "$dotnet_status"; }
+run_suite dotnet.log ".NET tests" dotnet test Timely.Grpc.sln -c Release --no-build --logger "console;verbosity=minimal"
 
 echo "== .NET: the C# client SDK packs"
 dotnet pack clients/csharp/Timely.Client -c Release --no-build --verbosity quiet -o test-output/packages
@@ -33,21 +40,15 @@ pg_port=${TIMELY_PG_PORT:-54329}
 trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
 export TIMELY_TEST_POSTGRES
 TIMELY_TEST_POSTGRES=$(bash scripts/postgres.sh start "$pg_port" | tail -n 1)
-dotnet test tests/Timely.Server.Tests -c Release --no-build --logger "console;verbosity=minimal" 2>&1 | tee -a test-output/dotnet.log
-dotnet_status=${PIPESTATUS[0]}
-[ "$dotnet_status" -eq 0 ] || { echo ".NET tests on PostgreSQL failed" >&2; exit "$dotnet_status"; }
+run_suite dotnet.log ".NET tests on PostgreSQL" dotnet test tests/Timely.Server.Tests -c Release --no-build --logger "console;verbosity=minimal"
 unset TIMELY_TEST_POSTGRES
 
 export TIMELY_SERVER_DLL="$root/src/Timely.Server/bin/Release/net10.0/timely-server.dll"
 echo "== clients/js: the JS/TS SDK (Node, grpc-web) and the inbox page in Chromium"
-bash clients/js/test.sh 2>&1 | tee test-output/js.log
-js_status=${PIPESTATUS[0]}
-[ "$js_status" -eq 0 ] || { echo "JS tests failed" >&2; exit "$js_status"; }
+run_suite js.log "JS tests" bash clients/js/test.sh
 
 echo "== clients/python: the Python SDK"
-bash clients/python/test.sh 2>&1 | tee test-output/python.log
-python_status=${PIPESTATUS[0]}
-[ "$python_status" -eq 0 ] || { echo "Python tests failed" >&2; exit "$python_status"; }
+run_suite python.log "Python tests" bash clients/python/test.sh
 
 # One plain closing line for the whole run.
 passed=$(grep -oE 'Passed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
