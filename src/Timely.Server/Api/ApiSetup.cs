@@ -12,6 +12,8 @@ public static class ApiSetup
             o.Interceptors.Add<CallInterceptor>();
             o.MaxReceiveMessageSize = configuration.GetValue("Grpc:MaxRequestBytes", 1024 * 1024);
         });
+        services.AddSingleton<TokenCodec>();
+        services.AddHostedService(sp => sp.GetRequiredService<TokenCodec>());
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks();
         services.AddCors(o => o.AddPolicy(CorsPolicy, policy => policy

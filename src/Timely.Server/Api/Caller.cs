@@ -6,8 +6,6 @@ namespace Timely.Server.Api;
 /// <summary>Who is calling: the workspace of the caller's API key (Auth/ApiKeyAuthentication.cs).</summary>
 public static class Caller
 {
-    public const string DefaultWorkspace = "default";
-
     public static string Workspace(ServerCallContext context) =>
         context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.WorkspaceClaim)?.Value
         ?? throw new InvalidOperationException("a call reached the service without an authenticated key");

@@ -110,7 +110,7 @@ public sealed class ConversationApi(
                 Tags = paths.Contains("tags") ? tags : current.Tags,
             };
             return after.Subject == current.Subject && after.Tags.SequenceEqual(current.Tags)
-                ? new ConversationChange(current, [])
+                ? ConversationChange.None(current)
                 : new ConversationChange(after, [new PendingEvent(Domain.ConversationEventType.Updated)]);
         }, context.CancellationToken);
         return new UpdateConversationResponse { Conversation = updated.ToProto() };
@@ -134,7 +134,7 @@ public sealed class ConversationApi(
         var check = new RequestChecker();
         var conversationId = check.Id("conversation_id", request.ConversationId);
         var sender = check.Sender(request.SenderType);
-        var senderId = sender == Domain.SenderType.HumanAgent
+        var senderId = Senders.IdRequired(sender)
             ? check.Id("sender_id", request.SenderId)
             : check.OptionalId("sender_id", request.SenderId);
         var message = check.Message(sender, senderId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata);
@@ -179,7 +179,7 @@ public sealed class ConversationApi(
             contactId,
             check.Id("agent_id", request.AgentId),
             check.Text("external_id", request.ExternalId, Limits.MaxExternalIdLength),
-            check.Message(Domain.SenderType.Customer, contactId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata));
+            check.Message(Domain.SenderType.Customer, senderId: null, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata));
         var key = check.RequestId(request.RequestId, nameof(IngestCustomerMessage), Clone(request, r => r.RequestId = ""));
         check.ThrowIfInvalid();
 
@@ -204,13 +204,6 @@ public sealed class ConversationApi(
             check.Fail("after_sequence", "must not be negative");
         }
         check.ThrowIfInvalid();
-        var conversation = await store.GetConversationAsync(workspace, conversationId, context.CancellationToken)
-            ?? throw NotFoundException.Conversation(conversationId);
-        if (request.AfterSequence > conversation.LastSequence)
-        {
-            throw new PositionOutOfRangeException("after_sequence",
-                $"after_sequence {request.AfterSequence} is past the conversation's last sequence {conversation.LastSequence}");
-        }
 
         await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence, Live(context),
             m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct));
@@ -228,13 +221,9 @@ public sealed class ConversationApi(
             check.Statuses("statuses", request.Statuses));
         check.ThrowIfInvalid();
         var after = tokens.ReadCursor(workspace, request.AfterCursor);
-        if (after > await store.GetLatestEventIdAsync(context.CancellationToken))
-        {
-            throw new PositionOutOfRangeException("after_cursor", "after_cursor is past the end of the event log");
-        }
 
         await UntilShutdown(context, ct => eventFeed.WatchAsync(workspace, filter, after, Live(context),
-            e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Id)) }, ct), ct));
+            e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct), ct));
     }
 
     /// <summary>A lifecycle RPC: handoff (with the human taking over in <paramref name="assignedTo"/>), resume or close.</summary>
@@ -247,7 +236,7 @@ public sealed class ConversationApi(
         var etag = check.Etag(conditionalEtag);
         check.ThrowIfInvalid();
         var conversation = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag,
-            current => ConversationStore.StatusChange(current, Lifecycle.Apply(current, action, clock.GetUtcNow(), actor)),
+            current => Lifecycle.Change(current, action, clock.GetUtcNow(), actor),
             context.CancellationToken);
         return conversation.ToProto();
     }

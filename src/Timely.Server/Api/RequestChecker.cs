@@ -2,7 +2,6 @@ using System.Text;
 using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using Timely.Server.Domain;
-using Timely.Server.Storage;
 using Proto = Timely.Conversations.V1;
 
 namespace Timely.Server.Api;

@@ -9,14 +9,16 @@ namespace Timely.Server.Api;
 
 /// <summary>Page tokens and watch cursors: opaque to clients, signed with a key every replica shares
 /// (kept in the database), and bound to the workspace and query they were issued for, so an edited,
-/// foreign or reused-with-other-filters token is refused rather than misread.</summary>
-public sealed class TokenCodec
+/// foreign or reused-with-other-filters token is refused rather than misread. Its key is loaded at
+/// start-up, after the schema is migrated.</summary>
+public sealed class TokenCodec(SecretStore secrets) : IHostedService
 {
     private const int TagLength = 16;
     private byte[]? key;
 
-    public async Task InitializeAsync(IConversationStore store, CancellationToken ct) =>
-        key = await store.GetOrCreateSecretAsync("token-signing-key", 32, ct);
+    public async Task StartAsync(CancellationToken ct) => key = await secrets.GetOrCreateAsync("token-signing-key", 32, ct);
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>A page token carrying a list's last keyset position.</summary>
     public string PageToken(string workspace, string queryFingerprint, ConversationKey last)
@@ -48,30 +50,41 @@ public sealed class TokenCodec
     public long ReadSequenceToken(string workspace, string scope, string token) =>
         token.Length == 0 ? 0 : BinaryPrimitives.ReadInt64BigEndian(Open(workspace, scope, token, "page_token", 8));
 
-    /// <summary>A watch cursor: the event id in fixed-width hex (so cursors sort like the log), a dot, a signature.</summary>
-    public string Cursor(string workspace, long eventId)
+    /// <summary>A watch cursor: the event's position in fixed-width hex (so cursors sort like the log), a dot, a signature.</summary>
+    public string Cursor(string workspace, EventPosition position)
     {
-        var id = eventId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
-        return id + "." + WebEncoders.Base64UrlEncode(Sign(workspace, "cursor", Encoding.ASCII.GetBytes(id)));
+        var text = Hex(position.Tx) + Hex(position.Id);
+        return text + "." + WebEncoders.Base64UrlEncode(Sign(workspace, "cursor", Encoding.ASCII.GetBytes(text)));
     }
 
-    public long? ReadCursor(string workspace, string cursor)
+    public EventPosition? ReadCursor(string workspace, string cursor)
     {
         if (cursor.Length == 0)
         {
             return null;
         }
         var parts = cursor.Split('.');
-        if (parts.Length == 2 && parts[0].Length == 16
-            && long.TryParse(parts[0], System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var id)
-            && id >= 0
-            && TryDecode(parts[1], out var tag)
+        if (parts.Length == 2 && TryDecode(parts[1], out var tag)
             && CryptographicOperations.FixedTimeEquals(tag, Sign(workspace, "cursor", Encoding.ASCII.GetBytes(parts[0]))))
         {
-            return id;
+            if (parts[0].Length == 32 && TryHex(parts[0][..16], out var tx) && TryHex(parts[0][16..], out var id))
+            {
+                return new EventPosition(tx, id);
+            }
+            if (parts[0].Length == 16)
+            {
+                // Issued before events were ordered by (transaction, id): its place in the log is unknown.
+                throw new PositionOutOfRangeException("after_cursor",
+                    "this cursor predates the current event log; list the conversations again and watch from the present");
+            }
         }
         throw new InvalidArgumentException("after_cursor", "is not a cursor this service issued for this workspace");
     }
+
+    private static string Hex(long value) => value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool TryHex(string text, out long value) =>
+        long.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out value) && value >= 0;
 
     private string Seal(string workspace, string scope, byte[] payload) =>
         WebEncoders.Base64UrlEncode([.. payload, .. Sign(workspace, scope, payload)]);

@@ -4,6 +4,12 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace Timely.Server.Auth;
 
+/// <summary>The workspace of the development key and of Auth:BootstrapAdminKey.</summary>
+public static class Workspaces
+{
+    public const string Default = "default";
+}
+
 /// <summary>What a key may do. Each scope includes the ones below it.</summary>
 public enum ApiKeyScope
 {

@@ -43,7 +43,7 @@ public static class AuthSetup
             .Validate(o => o.MaxStreamsPerKey > 0, "Limits:MaxStreamsPerKey must be positive")
             .ValidateOnStart();
         services.AddMemoryCache();
-        services.AddSingleton<Storage.ApiKeyStore>();
+        services.AddSingleton<ApiKeyStore>();
         services.AddHostedService<DevelopmentKey>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);

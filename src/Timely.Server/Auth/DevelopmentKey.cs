@@ -17,7 +17,7 @@ public sealed partial class DevelopmentKey(
         {
             if (await keys.FindAsync(bootstrap, ct) is null)
             {
-                await keys.CreateAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Admin, "bootstrap", bootstrap, ct);
+                await keys.CreateAsync(Workspaces.Default, ApiKeyScope.Admin, "bootstrap", bootstrap, ct);
             }
             return;
         }
@@ -26,7 +26,7 @@ public sealed partial class DevelopmentKey(
             return;
         }
         var secret = ApiKeySecrets.NewSecret();
-        await keys.CreateAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Admin, "development", secret, ct);
+        await keys.CreateAsync(Workspaces.Default, ApiKeyScope.Admin, "development", secret, ct);
         var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storage.Value.Sqlite.Path))!, FileName);
         await File.WriteAllTextAsync(path, secret + Environment.NewLine, ct);
         if (!OperatingSystem.IsWindows())

@@ -38,10 +38,27 @@ public sealed record Message(
 
 /// <summary>One row of the append-only event log.</summary>
 public sealed record ConversationEvent(
-    long Id,
+    EventPosition Position,
     ConversationEventType Type,
     DateTimeOffset OccurredAt,
     Conversation Conversation,
     ConversationStatus? OldStatus,
     ConversationStatus? NewStatus,
     Message? Message);
+
+/// <summary>The place of an event in its workspace's log, ordered by (<see cref="Tx"/>, <see cref="Id"/>):
+/// on PostgreSQL the id of the transaction that wrote it, then the event's own id (see
+/// Storage/Postgres/PostgresDialect.cs for why); on SQLite, whose writers take turns, Tx is 0.</summary>
+public readonly record struct EventPosition(long Tx, long Id) : IComparable<EventPosition>
+{
+    public static readonly EventPosition Start = new(0, 0);
+
+    public int CompareTo(EventPosition other) => Tx != other.Tx ? Tx.CompareTo(other.Tx) : Id.CompareTo(other.Id);
+
+    public static bool operator <(EventPosition a, EventPosition b) => a.CompareTo(b) < 0;
+    public static bool operator >(EventPosition a, EventPosition b) => a.CompareTo(b) > 0;
+    public static bool operator <=(EventPosition a, EventPosition b) => a.CompareTo(b) <= 0;
+    public static bool operator >=(EventPosition a, EventPosition b) => a.CompareTo(b) >= 0;
+
+    public static EventPosition Max(EventPosition a, EventPosition b) => a >= b ? a : b;
+}

@@ -83,7 +83,27 @@ public static class Lifecycle
         };
     }
 
-    public static LifecycleAction MessageAction(SenderType sender) => sender switch
+    /// <summary>A change whose only effect is the status transition of <paramref name="action"/>.</summary>
+    public static ConversationChange Change(Conversation current, LifecycleAction action, DateTimeOffset now, Guid? actor = null) =>
+        new(Apply(current, action, now, actor), [new PendingEvent(ConversationEventType.StatusChanged, current.Status)]);
+
+    /// <summary>Appends a message to <paramref name="current"/>: the next sequence, the sender's identity,
+    /// the message's lifecycle effect, and the events (a status change it causes comes first, so watchers
+    /// see who owns the conversation before the message that landed in it).</summary>
+    public static (Message Message, ConversationChange Change) Append(Conversation current, NewMessage n, DateTimeOffset now)
+    {
+        var senderId = Senders.Resolve(n.SenderType, n.SenderId, current);
+        var transitioned = Apply(current, MessageAction(n.SenderType), now, senderId);
+        var message = new Message(Guid.CreateVersion7(now), current.Id, current.LastSequence + 1, n.SenderType, senderId,
+            n.Content, n.MessageType, n.MediaUrl, n.MediaType, n.Metadata, now);
+        var after = transitioned with { LastSequence = message.Sequence, LastMessageAt = now, LastSenderType = n.SenderType };
+        List<PendingEvent> events = after.Status != current.Status
+            ? [new PendingEvent(ConversationEventType.StatusChanged, current.Status), new PendingEvent(ConversationEventType.MessageAdded, MessageId: message.Id)]
+            : [new PendingEvent(ConversationEventType.MessageAdded, MessageId: message.Id)];
+        return (message, new ConversationChange(after, events));
+    }
+
+    private static LifecycleAction MessageAction(SenderType sender) => sender switch
     {
         SenderType.Customer => LifecycleAction.CustomerMessage,
         SenderType.AiAgent => LifecycleAction.AiAgentMessage,

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Timely.Server.Storage;
 
 namespace Timely.Server.Feeds;
 
@@ -7,7 +8,7 @@ namespace Timely.Server.Feeds;
 /// busy, it holds one pending wake-up, never a queue.
 /// Wake-ups and shared reads (<see cref="SharedReads{TGroup, TRead, TResult}"/>) are ordered by ticks of one counter:
 /// a read that took its tick after a wake-up's tick started after the change was committed.</summary>
-public sealed class ChangeSignals
+public sealed class ChangeSignals : IChangeObserver
 {
     private readonly Lock gate = new();
     private long ticks;
@@ -54,6 +55,10 @@ public sealed class ChangeSignals
             s.Signal(tick);
         }
     }
+
+    void IChangeObserver.Changed(string workspace, Guid conversationId) => Wake(workspace, conversationId);
+
+    void IChangeObserver.ChangedAll() => WakeAll();
 
     /// <summary>Wakes everyone, e.g. after notifications may have been missed.</summary>
     public void WakeAll()

@@ -14,6 +14,10 @@ public sealed class FeedOptions
     /// <summary>How often an idle subscriber re-reads the store even without a notification.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How soon a watcher reads again when committed events wait for an older transaction to end
+    /// (PostgreSQL; that transaction may write no event and so wake nobody when it ends).</summary>
+    public TimeSpan PendingRecheck { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>How many items a subscriber reads from the store at once: its memory bound.</summary>
     public int BatchSize { get; set; } = 256;
 }

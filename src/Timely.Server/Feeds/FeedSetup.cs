@@ -10,10 +10,11 @@ public static class FeedSetup
             .Validate(o => o.EventRetention > TimeSpan.Zero, "Feeds:EventRetention must be positive")
             .Validate(o => o.PruneInterval > TimeSpan.Zero, "Feeds:PruneInterval must be positive")
             .Validate(o => o.PollInterval > TimeSpan.Zero, "Feeds:PollInterval must be positive")
+            .Validate(o => o.PendingRecheck > TimeSpan.Zero, "Feeds:PendingRecheck must be positive")
             .Validate(o => o.BatchSize is >= 1 and <= 10_000, "Feeds:BatchSize must be between 1 and 10000")
             .ValidateOnStart();
         services.AddSingleton<ChangeSignals>();
-        services.AddSingleton<IChangeNotifier, InProcessChangeNotifier>();
+        services.AddSingleton<Storage.IChangeObserver>(sp => sp.GetRequiredService<ChangeSignals>());
         services.AddSingleton<MessageFeed>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService<EventRetention>();

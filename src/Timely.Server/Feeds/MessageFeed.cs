@@ -14,21 +14,30 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
         new(signals, (key, what) => ReadTailAsync(store, key, what));
 
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
-    /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled.
-    /// <paramref name="live"/> runs once the subscription is in place: nothing written after it is missed.</summary>
+    /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled. An unknown
+    /// conversation is NOT_FOUND, a position past its last message OUT_OF_RANGE. <paramref name="live"/> runs
+    /// once the subscription is in place and the position checked: nothing written after it is missed.</summary>
     public async Task StreamAsync(
         string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct)
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId);
         using var tail = tails.Follow((workspace, conversationId));
-        await live();
         var position = afterSequence;
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
-        while (true)
+        for (var first = true; ; first = false)
         {
             var (read, batch) = await tail.ReadAsync((position, o.BatchSize), readAfter, ct);
             var conversation = read ?? throw NotFoundException.Conversation(conversationId);
+            if (first)
+            {
+                if (afterSequence > conversation.LastSequence)
+                {
+                    throw new PositionOutOfRangeException("after_sequence",
+                        $"after_sequence {afterSequence} is past the conversation's last sequence {conversation.LastSequence}");
+                }
+                await live();
+            }
             while (true)
             {
                 foreach (var message in batch)

@@ -1,51 +1,53 @@
 using System.Data.Common;
-using System.Security.Cryptography;
 using Dapper;
 using Timely.Server.Domain;
-using Timely.Server.Feeds;
 
 namespace Timely.Server.Storage;
 
-/// <summary>The Dapper implementation of <see cref="IConversationStore"/>, shared by the dialects.
-/// Every change writes its rows and its events in one transaction, then wakes the feeds.</summary>
-public sealed class ConversationStore(StoreDialect dialect, IChangeNotifier notifier, TimeProvider clock) : IConversationStore
+/// <summary>The Dapper implementation of <see cref="IConversationStore"/>, shared by the dialects. Every
+/// change writes its rows and its events in one transaction of few round trips: one to read (the
+/// request id's earlier result and the locked conversation together), one <see cref="StatementBatch"/>
+/// to write, the commit. The rules that decide what is written live in Domain/.</summary>
+public sealed class ConversationStore(Database db, TimeProvider clock) : IConversationStore
 {
-    private const int MaxWriteAttempts = 3;
-    private const int SweepBatch = 200;
+    private const string FindRequest =
+        "SELECT fingerprint, conversation_id, message_id FROM request_ids WHERE workspace = @Workspace AND request_id = @RequestId";
 
-    public async Task<Conversation> CreateConversationAsync(NewConversation request, IdempotencyKey? key, CancellationToken ct)
-    {
-        var conversation = await WriteAsync(async (c, tx) =>
+    private StoreDialect Dialect => db.Dialect;
+
+    public Task<Conversation> CreateConversationAsync(NewConversation request, IdempotencyKey? key, CancellationToken ct) =>
+        db.WriteAsync(async w =>
         {
-            if (await FindRequestAsync(c, tx, request.Workspace, key, ct) is { } prior)
+            if (key is not null && await FindRequestAsync(w, request.Workspace, key, ct) is { } prior)
             {
-                return (await LoadAsync(c, tx, request.Workspace, Guid.Parse(prior.ConversationId), forUpdate: false, ct))!;
+                return (await LoadAsync(w.Connection, w.Transaction, request.Workspace, Guid.Parse(prior.ConversationId), ct))!;
             }
-            var created = await InsertConversationAsync(c, tx, request, Now(), ct);
-            await RecordRequestAsync(c, tx, request.Workspace, key, created.Id, null, ct);
+            var now = Now();
+            var batch = new StatementBatch();
+            var created = Insert(w, batch, request, now);
+            RecordRequest(batch, request.Workspace, key, created.Id, null, now);
+            await batch.ExecuteAsync(w, ct);
             return created;
         }, ct);
-        notifier.Notify(conversation.Workspace, conversation.Id);
-        return conversation;
-    }
 
-    public async Task<Conversation?> GetConversationAsync(string workspace, Guid id, CancellationToken ct) =>
-        await ReadAsync(c => LoadAsync(c, null, workspace, id, forUpdate: false, ct), ct);
+    public Task<Conversation?> GetConversationAsync(string workspace, Guid id, CancellationToken ct) =>
+        db.ReadAsync(c => LoadAsync(c, null, workspace, id, ct), ct);
 
     public async Task<IReadOnlyList<Conversation>> ListConversationsAsync(
         string workspace, ConversationQuery query, ConversationKey? after, int limit, CancellationToken ct)
     {
         var (sql, parameters) = StoreSql.ListConversations(workspace, query, after, limit);
-        var rows = await ReadAsync(c => c.QueryAsync<ConversationRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
+        var rows = await db.ReadAsync(c => c.QueryAsync<ConversationRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
         return rows.Select(r => r.ToDomain()).ToList();
     }
 
-    public async Task<Conversation> UpdateConversationAsync(
-        string workspace, Guid id, long? expectedVersion, Func<Conversation, ConversationChange> change, CancellationToken ct)
-    {
-        var (conversation, changed) = await WriteAsync(async (c, tx) =>
+    public Task<Conversation> UpdateConversationAsync(
+        string workspace, Guid id, long? expectedVersion, Func<Conversation, ConversationChange> change, CancellationToken ct) =>
+        db.WriteAsync(async w =>
         {
-            var current = await LoadAsync(c, tx, workspace, id, forUpdate: true, ct) ?? throw NotFoundException.Conversation(id);
+            using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
+                new { Workspace = workspace, Id = id.ToString(), LockKey = ConversationLock(workspace, id) }, w.Transaction, cancellationToken: ct));
+            var current = await ReadLockedAsync(read) ?? throw NotFoundException.Conversation(id);
             if (expectedVersion is { } expected && expected != current.Version)
             {
                 throw new EtagMismatchException($"etag {expected} is stale: conversation {id} is at etag {current.Etag}; read it again and retry");
@@ -53,367 +55,261 @@ public sealed class ConversationStore(StoreDialect dialect, IChangeNotifier noti
             var result = change(current);
             if (result.Events.Count == 0)
             {
-                return (current, false);
+                return current;
             }
-            var after = result.After with { Version = current.Version + 1 };
-            await SaveAsync(c, tx, current, after, ct);
-            await AppendEventsAsync(c, tx, after, result.Events, ct);
-            return (after, true);
+            var batch = new StatementBatch();
+            var after = Save(w, batch, current, result, Now());
+            await batch.ExecuteAsync(w, ct);
+            return after;
         }, ct);
-        if (changed)
-        {
-            notifier.Notify(workspace, id);
-        }
-        return conversation;
-    }
 
-    public async Task<AppendResult> AppendMessageAsync(
-        string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct)
-    {
-        var result = await WriteAsync(async (c, tx) =>
+    public Task<AppendResult> AppendMessageAsync(
+        string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct) =>
+        db.WriteAsync(async w =>
         {
-            if (await FindRequestAsync(c, tx, workspace, key, ct) is { } prior)
-            {
-                var (priorMessage, conversation) = await LoadResultAsync(c, tx, workspace, prior, ct);
-                return new AppendResult(priorMessage, conversation, Duplicate: true);
-            }
-            var current = await LoadAsync(c, tx, workspace, conversationId, forUpdate: true, ct)
-                ?? throw NotFoundException.Conversation(conversationId);
-            var (appended, after) = await AppendAsync(c, tx, current, message, ct);
-            await RecordRequestAsync(c, tx, workspace, key, after.Id, appended.Id, ct);
-            return new AppendResult(appended, after, Duplicate: false);
-        }, ct);
-        if (!result.Duplicate)
-        {
-            notifier.Notify(workspace, conversationId);
-        }
-        return result;
-    }
-
-    public async Task<IngestResult> IngestCustomerMessageAsync(InboundMessage inbound, IdempotencyKey? key, CancellationToken ct)
-    {
-        var workspace = inbound.Workspace;
-        var result = await WriteAsync(async (c, tx) =>
-        {
-            var prior = await FindRequestAsync(c, tx, workspace, key, ct);
-            if (prior is null && inbound.ExternalId is { } externalId)
-            {
-                prior = await c.QuerySingleOrDefaultAsync<RequestRow>(new CommandDefinition(
-                    StoreSql.FindInbound, new { Workspace = workspace, ChannelId = inbound.ChannelId.ToString(), ExternalId = externalId },
-                    tx, cancellationToken: ct));
-            }
+            // One round trip: what an earlier call with this request id wrote, and the conversation, locked.
+            using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(
+                string.Join(";\n", key is null ? LockedLoad() : [FindRequest, .. LockedLoad()]),
+                new { Workspace = workspace, key?.RequestId, Id = conversationId.ToString(), LockKey = ConversationLock(workspace, conversationId) },
+                w.Transaction, cancellationToken: ct));
+            var prior = key is null ? null : Matching(await read.ReadSingleOrDefaultAsync<RequestRow>(), key);
+            var current = await ReadLockedAsync(read);
             if (prior is not null)
             {
-                var (priorMessage, conversation) = await LoadResultAsync(c, tx, workspace, prior, ct);
+                var (priorMessage, conversation) = await LoadResultAsync(w, workspace, prior, ct);
+                return new AppendResult(priorMessage, conversation, Duplicate: true);
+            }
+            if (current is null)
+            {
+                throw NotFoundException.Conversation(conversationId);
+            }
+            var now = Now();
+            var batch = new StatementBatch();
+            var (appended, after) = Append(w, batch, current, message, now);
+            RecordRequest(batch, workspace, key, after.Id, appended.Id, now);
+            await batch.ExecuteAsync(w, ct);
+            return new AppendResult(appended, after, Duplicate: false);
+        }, ct);
+
+    public Task<IngestResult> IngestCustomerMessageAsync(InboundMessage inbound, IdempotencyKey? key, CancellationToken ct) =>
+        db.WriteAsync(async w =>
+        {
+            var workspace = inbound.Workspace;
+            // One round trip: earlier results (by request id, by the channel's message id), then, under the
+            // contact's lock where the database has locks, the contact's conversation that is not closed.
+            var sql = new List<string>();
+            if (key is not null)
+            {
+                sql.Add(FindRequest);
+            }
+            if (inbound.ExternalId is not null)
+            {
+                sql.Add("SELECT '' AS fingerprint, conversation_id, message_id FROM inbound_messages " +
+                        "WHERE workspace = @Workspace AND channel_id = @ChannelId AND external_id = @ExternalId");
+            }
+            if (Dialect.LockSql is { } lockContact)
+            {
+                sql.Add(lockContact);
+            }
+            sql.Add($"SELECT {StoreSql.ConversationColumns} FROM conversations WHERE workspace = @Workspace AND channel_id = @ChannelId " +
+                    "AND contact_id = @ContactId AND status <> @Closed ORDER BY activity_at DESC, id DESC LIMIT 1");
+            using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", sql), new
+            {
+                Workspace = workspace,
+                key?.RequestId,
+                ChannelId = inbound.ChannelId.ToString(),
+                inbound.ExternalId,
+                LockKey = $"contact/{workspace}/{inbound.ChannelId}/{inbound.ContactId}",
+                ContactId = inbound.ContactId.ToString(),
+                Closed = (long)ConversationStatus.Closed,
+            }, w.Transaction, cancellationToken: ct));
+            var prior = key is null ? null : Matching(await read.ReadSingleOrDefaultAsync<RequestRow>(), key);
+            var byExternalId = inbound.ExternalId is null ? null : await read.ReadSingleOrDefaultAsync<RequestRow>();
+            var active = await ReadLockedAsync(read);
+            if ((prior ?? byExternalId) is { } earlier)
+            {
+                var (priorMessage, conversation) = await LoadResultAsync(w, workspace, earlier, ct);
                 return new IngestResult(priorMessage, conversation, ConversationCreated: false, Duplicate: true);
             }
-
-            if (dialect.LockContactSql is { } lockContact)
+            if (active is not null && Dialect.LockSql is not null)
             {
-                await c.ExecuteAsync(new CommandDefinition(lockContact,
-                    new { Key = $"{workspace}/{inbound.ChannelId}/{inbound.ContactId}" }, tx, cancellationToken: ct));
+                // Writers of a conversation take its lock before reading it; it may have closed meanwhile.
+                using var locked = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
+                    new { Workspace = workspace, Id = active.Id.ToString(), LockKey = ConversationLock(workspace, active.Id) },
+                    w.Transaction, cancellationToken: ct));
+                active = await ReadLockedAsync(locked) is { Status: not ConversationStatus.Closed } stillActive ? stillActive : null;
             }
-            var row = await c.QueryFirstOrDefaultAsync<ConversationRow>(new CommandDefinition(
-                StoreSql.FindActiveForContact + dialect.ForUpdate,
-                new { Workspace = workspace, ChannelId = inbound.ChannelId.ToString(), ContactId = inbound.ContactId.ToString() },
-                tx, cancellationToken: ct));
 
-            var created = row is null;
-            var current = row?.ToDomain() ?? await InsertConversationAsync(c, tx,
+            var now = Now();
+            var batch = new StatementBatch();
+            var current = active ?? Insert(w, batch,
                 new NewConversation(workspace, inbound.AgentId, inbound.ChannelId, inbound.ContactId, Limits.AutoSubject(inbound.Message.Content), []),
-                Now(), ct);
-            var (appended, after) = await AppendAsync(c, tx, current, inbound.Message, ct);
-            if (inbound.ExternalId is { } id)
+                now);
+            var (appended, after) = Append(w, batch, current, inbound.Message, now);
+            if (inbound.ExternalId is { } externalId)
             {
-                await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertInbound, new
+                batch.Add("INSERT INTO inbound_messages (workspace, channel_id, external_id, message_id, conversation_id) " +
+                          "VALUES (@Workspace, @ChannelId, @ExternalId, @MessageId, @ConversationId)", new
                 {
                     Workspace = workspace,
                     ChannelId = inbound.ChannelId.ToString(),
-                    ExternalId = id,
+                    ExternalId = externalId,
                     MessageId = appended.Id.ToString(),
                     ConversationId = after.Id.ToString(),
-                }, tx, cancellationToken: ct));
+                });
             }
-            await RecordRequestAsync(c, tx, workspace, key, after.Id, appended.Id, ct);
-            return new IngestResult(appended, after, created, Duplicate: false);
+            RecordRequest(batch, workspace, key, after.Id, appended.Id, now);
+            await batch.ExecuteAsync(w, ct);
+            return new IngestResult(appended, after, ConversationCreated: active is null, Duplicate: false);
         }, ct);
-        if (!result.Duplicate)
-        {
-            notifier.Notify(workspace, result.Conversation.Id);
-        }
-        return result;
-    }
 
     public async Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct)
     {
-        var rows = await ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(StoreSql.ListMessages,
+        var rows = await db.ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(
+            $"SELECT {StoreSql.MessageColumns} FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+            "AND sequence > @AfterSequence ORDER BY sequence LIMIT @Limit",
             new { Workspace = workspace, ConversationId = conversationId.ToString(), AfterSequence = afterSequence, Limit = limit },
             cancellationToken: ct)), ct);
         return rows.Select(r => r.ToDomain()).ToList();
     }
 
-    public Task<EventPage> ListEventsAsync(string workspace, EventFilter filter, long afterId, int limit, CancellationToken ct) =>
-        ReadAsync(async c =>
-        {
-            // One snapshot for the events, the log's head and the retention mark, so that ReadThrough
-            // never passes an event this read could not see.
-            await using var tx = await dialect.BeginSnapshotAsync(c, ct);
-            var (sql, parameters) = StoreSql.ListEvents(workspace, filter, afterId, limit);
-            var rows = (await c.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct))).ToList();
-            var head = await c.ExecuteScalarAsync<long>(new CommandDefinition(StoreSql.LatestEventId, transaction: tx, cancellationToken: ct));
-            var pruned = await c.ExecuteScalarAsync<long>(new CommandDefinition(StoreSql.PrunedThrough, transaction: tx, cancellationToken: ct));
-            var messageIds = rows.Where(r => r.MessageId is not null).Select(r => r.MessageId!).ToList();
-            var messages = new Dictionary<string, Message>();
-            if (messageIds.Count > 0)
-            {
-                var (messagesSql, messageParameters) = StoreSql.MessagesByIds(messageIds);
-                foreach (var m in await c.QueryAsync<MessageRow>(new CommandDefinition(messagesSql, messageParameters, tx, cancellationToken: ct)))
-                {
-                    messages[m.Id] = m.ToDomain();
-                }
-            }
-            await tx.CommitAsync(ct);
-
-            var events = rows.Select(r => r.ToDomain(r.MessageId is null ? null : messages.GetValueOrDefault(r.MessageId))).ToList();
-            var readThrough = rows.Count == limit ? rows[^1].Id : Math.Max(afterId, head);
-            return new EventPage(events, readThrough, pruned);
-        }, ct);
-
-    public Task<long> GetLatestEventIdAsync(CancellationToken ct) =>
-        ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition(StoreSql.LatestEventId, cancellationToken: ct)), ct);
-
-    public async Task<int> SweepInactiveAsync(DateTimeOffset waitingIfIdleSince, DateTimeOffset closeIfIdleSince, CancellationToken ct)
+    public async Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
+        ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct)
     {
-        // Candidates are read without a lock; each is re-checked under the write lock, so sweepers on
-        // several replicas change each conversation once.
-        var changed = 0;
-        changed += await SweepAsync(StoreSql.WaitingCandidates, Micros.From(waitingIfIdleSince), LifecycleAction.MarkWaiting,
-            c => c.Status == ConversationStatus.Open && c.LastSenderType is SenderType.AiAgent or SenderType.HumanAgent
-                 && c.LastMessageAt <= waitingIfIdleSince, ct);
-        changed += await SweepAsync(StoreSql.ExpiryCandidates, Micros.From(closeIfIdleSince), LifecycleAction.Expire,
-            c => c.Status == ConversationStatus.Waiting && (c.LastMessageAt ?? c.CreatedAt) <= closeIfIdleSince, ct);
-        return changed;
+        var p = new DynamicParameters(new { Status = (long)status, IdleSince = Micros.From(idleSince), Limit = limit });
+        var senders = lastSenders.Count == 0 ? "" : " AND last_sender_type IN " + StoreSql.List(p, "Sender", lastSenders.Select(s => (long)s).ToList());
+        var rows = await db.ReadAsync(c => c.QueryAsync<(string Workspace, string Id)>(new CommandDefinition(
+            $"SELECT workspace, id FROM conversations WHERE status = @Status AND activity_at <= @IdleSince{senders} LIMIT @Limit",
+            p, cancellationToken: ct)), ct);
+        return rows.Select(r => new ConversationRef(r.Workspace, Guid.Parse(r.Id))).ToList();
     }
-
-    public async Task PruneAsync(DateTimeOffset olderThan, CancellationToken ct) =>
-        await WriteAsync(async (c, tx) =>
-        {
-            var before = Micros.From(olderThan);
-            var through = await c.ExecuteScalarAsync<long?>(new CommandDefinition(StoreSql.LastEventBefore, new { Before = before }, tx, cancellationToken: ct));
-            if (through is { } id)
-            {
-                await c.ExecuteAsync(new CommandDefinition(StoreSql.PruneEvents, new { Through = id }, tx, cancellationToken: ct));
-            }
-            await c.ExecuteAsync(new CommandDefinition(StoreSql.PruneRequests, new { Before = before }, tx, cancellationToken: ct));
-            return 0;
-        }, ct);
-
-    public async Task<byte[]> GetOrCreateSecretAsync(string name, int length, CancellationToken ct) =>
-        await WriteAsync(async (c, tx) =>
-        {
-            await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertSecret,
-                new { Name = name, Value = RandomNumberGenerator.GetBytes(length) }, tx, cancellationToken: ct));
-            return await c.QuerySingleAsync<byte[]>(new CommandDefinition(StoreSql.GetSecret, new { Name = name }, tx, cancellationToken: ct));
-        }, ct);
-
-    public Task PingAsync(CancellationToken ct) =>
-        ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: ct)), ct);
-
-    private async Task<int> SweepAsync(string candidatesSql, long idleSince, LifecycleAction action, Func<Conversation, bool> stillEligible, CancellationToken ct)
-    {
-        var changed = 0;
-        while (true)
-        {
-            var candidates = (await ReadAsync(c => c.QueryAsync<(string Workspace, string Id)>(new CommandDefinition(
-                candidatesSql, new { IdleSince = idleSince, Limit = SweepBatch }, cancellationToken: ct)), ct)).ToList();
-            foreach (var (workspace, id) in candidates)
-            {
-                var before = 0L;
-                var after = await UpdateConversationAsync(workspace, Guid.Parse(id), null, current =>
-                {
-                    before = current.Version;
-                    return stillEligible(current)
-                        ? StatusChange(current, Lifecycle.Apply(current, action, Now()))
-                        : new ConversationChange(current, []);
-                }, ct);
-                changed += after.Version != before ? 1 : 0;
-            }
-            if (candidates.Count < SweepBatch)
-            {
-                return changed;
-            }
-        }
-    }
-
-    /// <summary>A change whose only effect is a status transition.</summary>
-    public static ConversationChange StatusChange(Conversation before, Conversation after) =>
-        new(after, [new PendingEvent(ConversationEventType.StatusChanged, before.Status)]);
 
     // --- the pieces every write is made of ---
 
-    private async Task<Conversation> InsertConversationAsync(DbConnection c, DbTransaction tx, NewConversation n, DateTimeOffset now, CancellationToken ct)
+    /// <summary>A new open conversation, with its tags and its Created event.</summary>
+    private static Conversation Insert(WriteTransaction w, StatementBatch batch, NewConversation n, DateTimeOffset now)
     {
         var conversation = new Conversation(
             Guid.CreateVersion7(now), n.Workspace, n.AgentId, n.ChannelId, n.ContactId, ConversationStatus.Open,
             AssignedTo: null, n.Subject, n.Tags, now, ClosedAt: null, LastMessageAt: null, LastSenderType: null, LastSequence: 0, Version: 1);
-        await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertConversation, ConversationRow.From(conversation), tx, cancellationToken: ct));
-        await ReplaceTagsAsync(c, tx, conversation, ct);
-        await AppendEventsAsync(c, tx, conversation, [new PendingEvent(ConversationEventType.Created)], ct);
+        batch.Add($"INSERT INTO conversations ({StoreSql.ConversationColumns}) VALUES (@Id, @Workspace, @AgentId, @ChannelId, @ContactId, " +
+                  "@Status, @AssignedTo, @Subject, @Tags, @CreatedAt, @ClosedAt, @LastMessageAt, @ActivityAt, @LastSenderType, @LastSequence, @Version)",
+            ConversationRow.From(conversation));
+        InsertTags(batch, conversation);
+        AppendEvents(w, batch, conversation, [new PendingEvent(ConversationEventType.Created)], now);
         return conversation;
     }
 
-    /// <summary>Appends a message with the next sequence and applies its lifecycle effect.</summary>
-    private async Task<(Message Message, Conversation After)> AppendAsync(
-        DbConnection c, DbTransaction tx, Conversation current, NewMessage n, CancellationToken ct)
+    /// <summary>A message with the next sequence, and its effect on the conversation (Lifecycle.Append).</summary>
+    private static (Message Message, Conversation After) Append(
+        WriteTransaction w, StatementBatch batch, Conversation current, NewMessage n, DateTimeOffset now)
     {
-        var now = Now();
-        var senderId = n.SenderId ?? n.SenderType switch
-        {
-            SenderType.Customer => current.ContactId,
-            SenderType.AiAgent => current.AgentId,
-            _ => (Guid?)null,
-        };
-        var transitioned = Lifecycle.Apply(current, Lifecycle.MessageAction(n.SenderType), now, senderId);
-        var message = new Message(Guid.CreateVersion7(now), current.Id, current.LastSequence + 1, n.SenderType, senderId,
-            n.Content, n.MessageType, n.MediaUrl, n.MediaType, n.Metadata, now);
-        await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertMessage, MessageRow.From(current.Workspace, message), tx, cancellationToken: ct));
-
-        var after = transitioned with
-        {
-            LastSequence = message.Sequence,
-            LastMessageAt = now,
-            LastSenderType = n.SenderType,
-            Version = current.Version + 1,
-        };
-        await SaveAsync(c, tx, current, after, ct);
-        // A status change caused by the message comes first: watchers see who owns the conversation
-        // before they see the message that landed in it.
-        var events = new List<PendingEvent>();
-        if (after.Status != current.Status)
-        {
-            events.Add(new PendingEvent(ConversationEventType.StatusChanged, current.Status));
-        }
-        events.Add(new PendingEvent(ConversationEventType.MessageAdded, MessageId: message.Id));
-        await AppendEventsAsync(c, tx, after, events, ct);
-        return (message, after);
+        var (message, change) = Lifecycle.Append(current, n, now);
+        batch.Add($"INSERT INTO messages ({StoreSql.MessageColumns}) VALUES (@Id, @ConversationId, @Workspace, @Sequence, @SenderType, " +
+                  "@SenderId, @Content, @MessageType, @MediaUrl, @MediaType, @Metadata, @CreatedAt)",
+            MessageRow.From(current.Workspace, message));
+        return (message, Save(w, batch, current, change, now));
     }
 
-    private async Task SaveAsync(DbConnection c, DbTransaction tx, Conversation before, Conversation after, CancellationToken ct)
+    /// <summary>The conversation after a change (its version one higher), its tags if they changed, and the change's events.</summary>
+    private static Conversation Save(WriteTransaction w, StatementBatch batch, Conversation before, ConversationChange change, DateTimeOffset now)
     {
-        await c.ExecuteAsync(new CommandDefinition(StoreSql.UpdateConversation, ConversationRow.From(after), tx, cancellationToken: ct));
+        var after = change.After with { Version = before.Version + 1 };
+        // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
+        batch.Add("UPDATE conversations SET status = @Status, assigned_to = @AssignedTo, subject = @Subject, tags = @Tags, " +
+                  "closed_at = @ClosedAt, last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
+                  "last_sequence = @LastSequence, version = @Version WHERE workspace = @Workspace AND id = @Id",
+            ConversationRow.From(after));
         if (!before.Tags.SequenceEqual(after.Tags))
         {
-            await ReplaceTagsAsync(c, tx, after, ct);
+            batch.Add("DELETE FROM conversation_tags WHERE workspace = @Workspace AND conversation_id = @ConversationId",
+                new { after.Workspace, ConversationId = after.Id.ToString() });
+            InsertTags(batch, after);
         }
+        AppendEvents(w, batch, after, change.Events, now);
+        return after;
     }
 
-    private static async Task ReplaceTagsAsync(DbConnection c, DbTransaction tx, Conversation conversation, CancellationToken ct)
+    private static void InsertTags(StatementBatch batch, Conversation conversation)
     {
-        var id = conversation.Id.ToString();
-        await c.ExecuteAsync(new CommandDefinition(StoreSql.DeleteTags, new { ConversationId = id }, tx, cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertTag,
-            conversation.Tags.Select(t => new { ConversationId = id, conversation.Workspace, Tag = t }), tx, cancellationToken: ct));
-    }
-
-    private async Task AppendEventsAsync(DbConnection c, DbTransaction tx, Conversation after, IReadOnlyList<PendingEvent> events, CancellationToken ct)
-    {
-        if (dialect.LockEventLogSql is { } lockLog)
+        foreach (var tag in conversation.Tags)
         {
-            await c.ExecuteAsync(new CommandDefinition(lockLog, transaction: tx, cancellationToken: ct));
+            batch.Add("INSERT INTO conversation_tags (conversation_id, workspace, tag) VALUES (@ConversationId, @Workspace, @Tag)",
+                new { ConversationId = conversation.Id.ToString(), conversation.Workspace, Tag = tag });
         }
-        var now = Now();
+    }
+
+    /// <summary>The events of a change, in the same transaction; the conversation's subscribers wake after the commit.</summary>
+    private static void AppendEvents(WriteTransaction w, StatementBatch batch, Conversation after, IReadOnlyList<PendingEvent> events, DateTimeOffset now)
+    {
         foreach (var e in events)
         {
-            await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertEvent, EventRow.From(after, e, now), tx, cancellationToken: ct));
+            batch.Add("INSERT INTO events (workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation) " +
+                      "VALUES (@Workspace, @ConversationId, @AgentId, @ChannelId, @Type, @OccurredAt, @Status, @OldStatus, @MessageId, @Conversation)",
+                EventRow.From(after, e, now));
         }
-        if (dialect.NotifySql is { } notify)
-        {
-            await c.ExecuteAsync(new CommandDefinition(notify, new { Payload = ChangePayload.Format(after.Workspace, after.Id) }, tx, cancellationToken: ct));
-        }
+        w.Changed(after.Workspace, after.Id);
     }
 
-    private async Task<Conversation?> LoadAsync(DbConnection c, DbTransaction? tx, string workspace, Guid id, bool forUpdate, CancellationToken ct)
+    private static async Task<Conversation?> LoadAsync(DbConnection c, DbTransaction? tx, string workspace, Guid id, CancellationToken ct)
     {
         var row = await c.QuerySingleOrDefaultAsync<ConversationRow>(new CommandDefinition(
-            StoreSql.GetConversation + (forUpdate ? dialect.ForUpdate : ""), new { Workspace = workspace, Id = id.ToString() }, tx, cancellationToken: ct));
+            StoreSql.GetConversation, new { Workspace = workspace, Id = id.ToString() }, tx, cancellationToken: ct));
         return row?.ToDomain();
     }
 
-    /// <summary>What an earlier request with the same id wrote, or null. The same id with another request is refused.</summary>
-    private static async Task<RequestRow?> FindRequestAsync(DbConnection c, DbTransaction tx, string workspace, IdempotencyKey? key, CancellationToken ct)
+    /// <summary>The statements that load a conversation about to change (@Workspace, @Id): first its lock
+    /// (@LockKey, see <see cref="ConversationLock"/>) where the database has locks.</summary>
+    private string[] LockedLoad() => Dialect.LockSql is { } lockSql ? [lockSql, StoreSql.GetConversation] : [StoreSql.GetConversation];
+
+    /// <summary>Reads what <see cref="LockedLoad"/> returned.</summary>
+    private async Task<Conversation?> ReadLockedAsync(SqlMapper.GridReader read)
     {
-        if (key is null)
+        if (Dialect.LockSql is not null)
         {
-            return null;
+            await read.ReadAsync<long>();
         }
-        var prior = await c.QuerySingleOrDefaultAsync<RequestRow>(new CommandDefinition(
-            StoreSql.FindRequest, new { Workspace = workspace, key.RequestId }, tx, cancellationToken: ct));
-        if (prior is not null && prior.Fingerprint != key.Fingerprint)
-        {
-            throw new InvalidArgumentException("request_id", "was already used for a different request; use a new request_id for a new request");
-        }
-        return prior;
+        return (await read.ReadSingleOrDefaultAsync<ConversationRow>())?.ToDomain();
     }
 
-    private async Task RecordRequestAsync(DbConnection c, DbTransaction tx, string workspace, IdempotencyKey? key, Guid conversationId, Guid? messageId, CancellationToken ct)
+    /// <summary>The name of the lock every writer of a conversation takes before reading it.</summary>
+    private static string ConversationLock(string workspace, Guid id) => $"conversation/{workspace}/{id}";
+
+    /// <summary>What an earlier request with the same id wrote, or null.</summary>
+    private static async Task<RequestRow?> FindRequestAsync(WriteTransaction w, string workspace, IdempotencyKey key, CancellationToken ct) =>
+        Matching(await w.Connection.QuerySingleOrDefaultAsync<RequestRow>(new CommandDefinition(
+            FindRequest, new { Workspace = workspace, key.RequestId }, w.Transaction, cancellationToken: ct)), key);
+
+    /// <summary>The earlier result of a request id, refused when it came with another request.</summary>
+    private static RequestRow? Matching(RequestRow? prior, IdempotencyKey key) =>
+        prior is not null && prior.Fingerprint != key.Fingerprint
+            ? throw new InvalidArgumentException("request_id", "was already used for a different request; use a new request_id for a new request")
+            : prior;
+
+    private static void RecordRequest(StatementBatch batch, string workspace, IdempotencyKey? key, Guid conversationId, Guid? messageId, DateTimeOffset now)
     {
-        if (key is null)
+        if (key is not null)
         {
-            return;
+            batch.Add("INSERT INTO request_ids (workspace, request_id, fingerprint, conversation_id, message_id, created_at) " +
+                      "VALUES (@Workspace, @RequestId, @Fingerprint, @ConversationId, @MessageId, @CreatedAt)", new
+            {
+                Workspace = workspace,
+                key.RequestId,
+                key.Fingerprint,
+                ConversationId = conversationId.ToString(),
+                MessageId = messageId?.ToString(),
+                CreatedAt = Micros.From(now),
+            });
         }
-        await c.ExecuteAsync(new CommandDefinition(StoreSql.InsertRequest, new
-        {
-            Workspace = workspace,
-            key.RequestId,
-            key.Fingerprint,
-            ConversationId = conversationId.ToString(),
-            MessageId = messageId?.ToString(),
-            CreatedAt = Micros.From(Now()),
-        }, tx, cancellationToken: ct));
     }
 
-    private async Task<(Message Message, Conversation Conversation)> LoadResultAsync(
-        DbConnection c, DbTransaction tx, string workspace, RequestRow prior, CancellationToken ct)
+    private async Task<(Message Message, Conversation Conversation)> LoadResultAsync(WriteTransaction w, string workspace, RequestRow prior, CancellationToken ct)
     {
-        var message = await c.QuerySingleAsync<MessageRow>(new CommandDefinition(
-            StoreSql.GetMessage, new { Workspace = workspace, Id = prior.MessageId }, tx, cancellationToken: ct));
-        var conversation = await LoadAsync(c, tx, workspace, Guid.Parse(prior.ConversationId), forUpdate: false, ct);
+        var message = await w.Connection.QuerySingleAsync<MessageRow>(new CommandDefinition(
+            $"SELECT {StoreSql.MessageColumns} FROM messages WHERE workspace = @Workspace AND id = @Id",
+            new { Workspace = workspace, Id = prior.MessageId }, w.Transaction, cancellationToken: ct));
+        var conversation = await LoadAsync(w.Connection, w.Transaction, workspace, Guid.Parse(prior.ConversationId), ct);
         return (message.ToDomain(), conversation!);
-    }
-
-    // --- transactions and failures ---
-
-    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await dialect.WriteAsync(work, ct);
-            }
-            catch (Exception e) when (dialect.IsUniqueViolation(e) && attempt < MaxWriteAttempts)
-            {
-                // A concurrent writer on another replica won a race (same request id, same new
-                // conversation); the retry reads what it wrote.
-            }
-            catch (Exception e) when (dialect.IsUnavailable(e))
-            {
-                throw new StoreUnavailableException("the database is unavailable; retry later", e);
-            }
-        }
-    }
-
-    private async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct)
-    {
-        try
-        {
-            await using var connection = await dialect.OpenAsync(ct);
-            return await work(connection);
-        }
-        catch (Exception e) when (dialect.IsUnavailable(e))
-        {
-            throw new StoreUnavailableException("the database is unavailable; retry later", e);
-        }
     }
 
     /// <summary>Now, at the database's precision (microseconds), so what a write returns equals what a read returns.</summary>

@@ -26,50 +26,12 @@ public interface IConversationStore
 
     Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct);
 
-    /// <summary>Events after <paramref name="afterId"/> that match the filter, and how far the log was read.</summary>
-    Task<EventPage> ListEventsAsync(string workspace, EventFilter filter, long afterId, int limit, CancellationToken ct);
-
-    /// <summary>The newest event id (0 when the log is empty).</summary>
-    Task<long> GetLatestEventIdAsync(CancellationToken ct);
-
-    /// <summary>Moves conversations idle past the limits to waiting or closed, through the lifecycle table. Returns how many changed.</summary>
-    Task<int> SweepInactiveAsync(DateTimeOffset waitingIfIdleSince, DateTimeOffset closeIfIdleSince, CancellationToken ct);
-
-    /// <summary>Deletes events and request ids older than <paramref name="olderThan"/>.</summary>
-    Task PruneAsync(DateTimeOffset olderThan, CancellationToken ct);
-
-    /// <summary>A secret shared by every replica, created on first use.</summary>
-    Task<byte[]> GetOrCreateSecretAsync(string name, int length, CancellationToken ct);
-
-    /// <summary>Throws when the database cannot be reached.</summary>
-    Task PingAsync(CancellationToken ct);
+    /// <summary>Conversations in <paramref name="status"/> whose last activity (last message, else creation)
+    /// is at or before <paramref name="idleSince"/> and, when <paramref name="lastSenders"/> is not empty,
+    /// whose last message came from one of them: the inactivity sweeper's candidates, across workspaces.</summary>
+    Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
+        ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct);
 }
-
-public sealed record NewConversation(string Workspace, Guid AgentId, Guid ChannelId, Guid ContactId, string Subject, IReadOnlyList<string> Tags);
-
-public sealed record NewMessage(
-    SenderType SenderType,
-    Guid? SenderId,
-    string Content,
-    MessageType MessageType,
-    string MediaUrl,
-    string MediaType,
-    IReadOnlyDictionary<string, string> Metadata);
-
-public sealed record InboundMessage(string Workspace, Guid ChannelId, Guid ContactId, Guid AgentId, string? ExternalId, NewMessage Message);
-
-/// <summary>An AIP-155 request id and a fingerprint of the request it came with.</summary>
-public sealed record IdempotencyKey(string RequestId, string Fingerprint);
-
-/// <summary>The new state of a conversation and the events that explain it.</summary>
-public sealed record ConversationChange(Conversation After, IReadOnlyList<PendingEvent> Events);
-
-/// <summary>An event to append, with the conversation as it is after the change.</summary>
-public sealed record PendingEvent(ConversationEventType Type, ConversationStatus? OldStatus = null, Guid? MessageId = null);
-
-public sealed record AppendResult(Message Message, Conversation Conversation, bool Duplicate);
-
-public sealed record IngestResult(Message Message, Conversation Conversation, bool ConversationCreated, bool Duplicate);
 
 public enum ConversationOrder
 {
@@ -108,6 +70,7 @@ public sealed record EventFilter(Guid? AgentId, Guid? ChannelId, Guid? Conversat
     public override int GetHashCode() => HashCode.Combine(AgentId, ChannelId, ConversationId, Statuses.Count);
 }
 
-/// <summary>Matching events, plus the id up to which the log was read (the position to continue from)
-/// and the highest id retention has deleted (a position below it has lost events).</summary>
-public sealed record EventPage(IReadOnlyList<ConversationEvent> Events, long ReadThrough, long PrunedThrough);
+/// <summary>Matching events; the position up to which the log was read (to continue from); the highest
+/// position retention has deleted (a position below it has lost events); and whether committed events
+/// wait to become final (a transaction begun before them is still running: read again soon).</summary>
+public sealed record EventPage(IReadOnlyList<ConversationEvent> Events, EventPosition ReadThrough, EventPosition PrunedThrough, bool Pending);

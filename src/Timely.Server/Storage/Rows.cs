@@ -110,6 +110,7 @@ internal sealed class MessageRow
 
 internal sealed class EventRow
 {
+    public long Tx { get; set; }
     public long Id { get; set; }
     public string Workspace { get; set; } = "";
     public string ConversationId { get; set; } = "";
@@ -140,7 +141,7 @@ internal sealed class EventRow
     {
         var conversation = JsonSerializer.Deserialize<ConversationRow>(Conversation)!.ToDomain();
         return new ConversationEvent(
-            Id,
+            new EventPosition(Tx, Id),
             (ConversationEventType)Type,
             Micros.ToTime(OccurredAt),
             conversation,

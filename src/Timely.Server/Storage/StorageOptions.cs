@@ -20,5 +20,15 @@ public sealed class StorageOptions
     {
         /// <summary>The database file; relative paths are under the working directory.</summary>
         public string Path { get; set; } = "data/timely.db";
+
+        /// <summary>Normal (the default: durable except for the last commits on power loss) or Full (every
+        /// commit synced to disk; with group commit, one sync per group of writes).</summary>
+        public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Normal;
     }
+}
+
+public enum SqliteSynchronous
+{
+    Normal,
+    Full,
 }

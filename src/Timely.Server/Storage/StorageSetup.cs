@@ -1,7 +1,7 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Timely.Server.Api;
 using Timely.Server.Storage.Postgres;
 using Timely.Server.Storage.Sqlite;
 
@@ -20,6 +20,7 @@ public static class StorageSetup
                 "Storage:Provider must be \"sqlite\" or \"postgres\"")
             .Validate(o => o.Provider != StorageOptions.SqliteProvider || !string.IsNullOrWhiteSpace(o.Sqlite.Path),
                 "Storage:Sqlite:Path must name a file")
+            .Validate(o => Enum.IsDefined(o.Sqlite.Synchronous), "Storage:Sqlite:Synchronous must be \"Normal\" or \"Full\"")
             .Validate(o => o.Provider != StorageOptions.PostgresProvider || !string.IsNullOrWhiteSpace(o.PostgresConnectionString),
                 "Storage:Provider \"postgres\" needs ConnectionStrings:Timely")
             .ValidateOnStart();
@@ -28,9 +29,17 @@ public static class StorageSetup
         services.AddSingleton<StoreDialect>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
             ? ActivatorUtilities.CreateInstance<PostgresDialect>(sp)
             : ActivatorUtilities.CreateInstance<SqliteDialect>(sp));
-        services.AddHostedService<PostgresChangeListener>();
+        services.AddSingleton<Database>();
         services.AddSingleton<IConversationStore, ConversationStore>();
-        services.AddSingleton<TokenCodec>();
+        services.AddSingleton<EventLog>();
+        services.AddSingleton<SecretStore>();
+        services.TryAddSingleton<IChangeObserver, NoSubscribers>();   // Feeds registers the live subscribers
+        services.AddSingleton<PostgresChangeNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeNotifier>());
+        services.AddSingleton<IReplicaNotifier>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
+            ? sp.GetRequiredService<PostgresChangeNotifier>()
+            : new NoOtherReplicas());
+        services.AddHostedService<PostgresChangeListener>();
         services.AddHostedService<StoreInitializer>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return services;
@@ -50,20 +59,16 @@ public static class StorageSetup
     }
 }
 
-/// <summary>Migrates the schema and loads the shared signing key before the server takes calls.</summary>
-public sealed class StoreInitializer(StoreDialect dialect, IConversationStore store, TokenCodec tokens) : IHostedService
+/// <summary>Migrates the schema before the server takes calls.</summary>
+public sealed class StoreInitializer(StoreDialect dialect) : IHostedService
 {
-    public async Task StartAsync(CancellationToken ct)
-    {
-        await dialect.MigrateAsync(ct);
-        await tokens.InitializeAsync(store, ct);
-    }
+    public Task StartAsync(CancellationToken ct) => dialect.MigrateAsync(ct);
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>Healthy while the database answers; the gRPC health service reports NOT_SERVING otherwise.</summary>
-public sealed class StoreHealthCheck(IConversationStore store) : IHealthCheck
+public sealed class StoreHealthCheck(Database db) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
     {
@@ -71,7 +76,7 @@ public sealed class StoreHealthCheck(IConversationStore store) : IHealthCheck
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            await store.PingAsync(timeout.Token);
+            await db.PingAsync(timeout.Token);
             return HealthCheckResult.Healthy();
         }
         catch (Exception e)

@@ -1,12 +1,14 @@
 using System.Data.Common;
+using Dapper;
 
 namespace Timely.Server.Storage;
 
-/// <summary>What differs between the databases behind <see cref="ConversationStore"/>: how to open a
-/// connection, how writers are serialised, and the few statements whose SQL is not portable.</summary>
+/// <summary>What differs between the databases behind the stores: how to open a connection, how
+/// writes are committed, how far the event log may be read, and the few statements whose SQL is not
+/// portable.</summary>
 public abstract class StoreDialect
 {
-    /// <summary>Opens a connection, ready to use.</summary>
+    /// <summary>Opens a connection for reading.</summary>
     public abstract Task<DbConnection> OpenAsync(CancellationToken ct);
 
     /// <summary>Runs <paramref name="work"/> in a write transaction and commits it.</summary>
@@ -15,20 +17,22 @@ public abstract class StoreDialect
     /// <summary>Begins a read-only transaction whose statements all see one snapshot, without blocking writers.</summary>
     public abstract Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct);
 
-    /// <summary>Run in each write transaction with @Payload ("workspace/conversation id") to tell other
-    /// replicas after commit, or null where there is one process.</summary>
-    public abstract string? NotifySql { get; }
+    /// <summary>A query of one row that takes a lock, named by @LockKey, held until the transaction ends
+    /// (a conversation about to change, a contact whose conversation may be created), or null where
+    /// writers take turns already.</summary>
+    public abstract string? LockSql { get; }
 
-    /// <summary>Appended to the SELECT that loads a row about to be changed (a row lock where the database has them).</summary>
-    public abstract string ForUpdate { get; }
+    /// <summary>One row (tx, id): the position below which the event log is final in this snapshot (no
+    /// event can still appear there), see <see cref="Domain.EventPosition"/>.</summary>
+    public abstract string EventLogHeadSql { get; }
 
-    /// <summary>Serialises the creation of a contact's conversation on a channel (bound as @Key), or null
-    /// where writers are serialised already.</summary>
-    public abstract string? LockContactSql { get; }
+    /// <summary>A condition on events (alias c) that keeps those below the head, or "" where every
+    /// committed event is below it.</summary>
+    public abstract string FinalEventsCondition { get; }
 
-    /// <summary>Taken before appending events so that event ids become visible in increasing order, or
-    /// null where writers are serialised already.</summary>
-    public abstract string? LockEventLogSql { get; }
+    /// <summary>A query of one boolean: has a committed event of @Workspace not reached the head yet
+    /// (a transaction begun before it is still running)? Null where that cannot happen.</summary>
+    public abstract string? PendingEventsSql { get; }
 
     /// <summary>True for a unique-key violation: a concurrent writer won a race and the write is retried.</summary>
     public abstract bool IsUniqueViolation(Exception exception);
@@ -38,4 +42,7 @@ public abstract class StoreDialect
 
     /// <summary>Creates or upgrades the schema.</summary>
     public abstract Task MigrateAsync(CancellationToken ct);
+
+    public Task<long> PingAsync(DbConnection connection, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: ct));
 }

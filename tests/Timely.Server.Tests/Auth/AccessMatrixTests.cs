@@ -17,11 +17,11 @@ public sealed class AccessMatrixTests(AccessMatrixTests.Keys keys) : IClassFixtu
         public async Task InitializeAsync()
         {
             ByKind["none"] = null;
-            var (revoked, revokedId) = await Server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Write);
-            await Server.GetService<Storage.ApiKeyStore>().RevokeAsync(revokedId, CancellationToken.None);
+            var (revoked, revokedId) = await Server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Write);
+            await Server.GetService<ApiKeyStore>().RevokeAsync(revokedId, CancellationToken.None);
             ByKind["revoked"] = revoked;
-            ByKind["read"] = (await Server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Read)).Secret;
-            ByKind["write"] = (await Server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Write)).Secret;
+            ByKind["read"] = (await Server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Read)).Secret;
+            ByKind["write"] = (await Server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Write)).Secret;
             ByKind["other"] = (await Server.CreateKeyAsync("other-company", ApiKeyScope.Admin)).Secret;
         }
 

@@ -63,7 +63,7 @@ public sealed class KeyManagementTests
         var client = server.ClientWith(key);
         var conversation = await client.CreateAsync();
         Assert.Equal(conversation.Id, (await client.GetAsync(conversation.Id)).Id);
-        Assert.Single(await server.GetService<Storage.ApiKeyStore>().ListAsync(null, CancellationToken.None));
+        Assert.Single(await server.GetService<ApiKeyStore>().ListAsync(null, CancellationToken.None));
     }
 
     [Fact]

@@ -26,8 +26,8 @@ public sealed class LimitsTests(LimitedServer server) : IClassFixture<LimitedSer
     [Fact]
     public async Task RateLimitEngagesPerKeyWithARetryDelayAndReleases()
     {
-        var (key, _) = await server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Read);
-        var (otherKey, _) = await server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Read);
+        var (key, _) = await server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Read);
+        var (otherKey, _) = await server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Read);
         var client = server.ClientWith(key);
         var request = new ListConversationsRequest { PageSize = 1 };
 
@@ -60,7 +60,7 @@ public sealed class LimitsTests(LimitedServer server) : IClassFixture<LimitedSer
     public async Task StreamCapEngagesPerKeyAndReleasesWhenAStreamEnds()
     {
         using var server = new StreamCappedServer();
-        var (key, _) = await server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Write);
+        var (key, _) = await server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Write);
         var client = server.ClientWith(key);
         var conversation = await client.CreateAsync();
         await client.SendAsync(conversation.Id, SenderType.Customer, "hi");
@@ -99,7 +99,7 @@ public sealed class LimitsTests(LimitedServer server) : IClassFixture<LimitedSer
     [Fact]
     public async Task RequestOverTheSizeLimitIsRefused()
     {
-        var client = server.ClientWith((await server.CreateKeyAsync(Api.Caller.DefaultWorkspace, ApiKeyScope.Write)).Secret);
+        var client = server.ClientWith((await server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Write)).Secret);
         var conversation = await client.CreateAsync();
         var request = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "x" };
         for (var i = 0; i < 30; i++)

@@ -21,7 +21,7 @@ public sealed class RetentionTests(ClockedServer server) : IClassFixture<Clocked
         await client.SendAsync(conversation.Id, SenderType.Customer, "after the cursor, before retention");
 
         server.Clock!.Advance(TimeSpan.FromDays(8));
-        await server.GetService<IConversationStore>().PruneAsync(server.Clock.GetUtcNow() - TimeSpan.FromDays(7), CancellationToken.None);
+        await server.GetService<EventLog>().PruneAsync(server.Clock.GetUtcNow() - TimeSpan.FromDays(7), CancellationToken.None);
         await client.SendAsync(conversation.Id, SenderType.Customer, "new");
 
         var error = await FailsWith(StatusCode.OutOfRange, async () =>
@@ -43,7 +43,7 @@ public sealed class RetentionTests(ClockedServer server) : IClassFixture<Clocked
         var conversation = await client.CreateAsync();
         await client.SendAsync(conversation.Id, SenderType.Customer, "kept");
         server.Clock!.Advance(TimeSpan.FromDays(30));
-        await server.GetService<IConversationStore>().PruneAsync(server.Clock.GetUtcNow() - TimeSpan.FromDays(7), CancellationToken.None);
+        await server.GetService<EventLog>().PruneAsync(server.Clock.GetUtcNow() - TimeSpan.FromDays(7), CancellationToken.None);
         Assert.Equal("kept", (await client.AllMessagesAsync(conversation.Id)).Single().Content);
     }
 

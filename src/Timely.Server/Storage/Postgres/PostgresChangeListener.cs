@@ -1,5 +1,4 @@
 using Npgsql;
-using Timely.Server.Feeds;
 
 namespace Timely.Server.Storage.Postgres;
 
@@ -7,7 +6,8 @@ namespace Timely.Server.Storage.Postgres;
 /// LISTEN on one dedicated connection. When that connection drops, it reconnects with backoff and
 /// wakes everyone, since notifications sent meanwhile are lost: subscribers catch up from the store.</summary>
 public sealed partial class PostgresChangeListener(
-    Microsoft.Extensions.Options.IOptions<StorageOptions> options, ChangeSignals signals, ILogger<PostgresChangeListener> logger)
+    Microsoft.Extensions.Options.IOptions<StorageOptions> options, IChangeObserver subscribers, PostgresChangeNotifier notifier,
+    ILogger<PostgresChangeListener> logger)
     : BackgroundService
 {
     public const string ApplicationName = "timely-listener";
@@ -33,17 +33,17 @@ public sealed partial class PostgresChangeListener(
                 await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
-                    if (ChangePayload.TryParse(e.Payload, out var workspace, out var conversationId))
+                    if (ChangePayload.TryParse(e.Payload, out var replica, out var change) && replica != notifier.ReplicaId)
                     {
-                        signals.Wake(workspace, conversationId);
+                        subscribers.Changed(change.Workspace, change.ConversationId);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresDialect.ChangeChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresChangeNotifier.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
                 // Anything committed while no connection listened is read now.
-                signals.WakeAll();
+                subscribers.ChangedAll();
                 backoff = TimeSpan.FromMilliseconds(100);
                 LogListening();
                 while (true)
@@ -58,7 +58,7 @@ public sealed partial class PostgresChangeListener(
             catch (Exception e)
             {
                 LogLost(e, backoff.TotalMilliseconds);
-                signals.WakeAll();
+                subscribers.ChangedAll();
                 try
                 {
                     await Task.Delay(backoff, stoppingToken);

@@ -6,22 +6,38 @@ using Npgsql;
 
 namespace Timely.Server.Storage.Postgres;
 
-/// <summary>PostgreSQL, for several stateless replicas on one database. Writers lock the rows they
-/// change (SELECT ... FOR UPDATE) instead of reading then writing, and every change notifies the other
-/// replicas (LISTEN/NOTIFY, see <see cref="PostgresChangeListener"/>) in its own transaction.</summary>
+/// <summary>PostgreSQL, for several stateless replicas on one database. Writers of a conversation take
+/// turns on a transaction-level advisory lock named after it, then read and write; after each commit
+/// the other replicas are told (<see cref="PostgresChangeNotifier"/>, <see cref="PostgresChangeListener"/>).</summary>
+/// <remarks>
+/// The event log without a lock every writer takes. Event ids come from a sequence, so a transaction
+/// can commit an event with a lower id after another one's higher id is visible: a reader that
+/// remembered "up to id N" would skip it. Instead each event records the id of the transaction that
+/// wrote it (<c>tx</c>, PostgreSQL's 64-bit xid8), the log is ordered by (tx, id), and readers read
+/// only below the oldest transaction still running, <c>pg_snapshot_xmin(pg_current_snapshot())</c>:
+/// every transaction below it has ended, and any transaction that writes later gets a higher xid, so
+/// nothing can appear below a position once it has been read (the transactional-outbox technique).
+/// Writers of different conversations never wait for each other; a long transaction only delays
+/// delivery (to subscribers, not writers) until it ends. Writers of one conversation take its lock
+/// before they write anything, and the lock needs no transaction id (a row lock, SELECT ... FOR UPDATE,
+/// would assign one while waiting, in arrival order rather than lock order): each writer's id is
+/// assigned after the previous writer committed, so a conversation's (tx, id) order is its sequence
+/// order. A conversation's
+/// workspace lives on one node when the tables are distributed by workspace: see docs/scaling.md.
+/// </remarks>
 public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
 {
-    public const string ChangeChannel = "timely_changes";
-
-    // Arbitrary constants that name the two advisory locks of this schema.
-    private const long EventLogLock = 0x7469_6d65_6c79_0001;
+    // An arbitrary constant that names the advisory lock of schema migrations.
     private const long MigrationLock = 0x7469_6d65_6c79_0002;
+
+    private const string OldestRunningTransaction = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct) => await dataSource.OpenConnectionAsync(ct);
 
     public override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // Npgsql sends BEGIN with the first statement: no round trip of its own.
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         var result = await work(connection, transaction);
         await transaction.CommitAsync(ct);
@@ -31,15 +47,14 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
     public override async Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
         await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
 
-    public override string? NotifySql => $"SELECT pg_notify('{ChangeChannel}', @Payload)";
+    public override string? LockSql => "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(@LockKey, 0))) AS locked";
 
-    public override string ForUpdate => " FOR UPDATE";
+    public override string EventLogHeadSql => $"SELECT {OldestRunningTransaction} AS tx, 0::bigint AS id";
 
-    public override string? LockContactSql => "SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))";
+    public override string FinalEventsCondition => $" AND c.tx < {OldestRunningTransaction}";
 
-    // Held to commit: transactions that append events commit one after another, so an event id is
-    // never visible before a smaller one, and a cursor never skips an event committed late.
-    public override string? LockEventLogSql => $"SELECT pg_advisory_xact_lock({EventLogLock})";
+    public override string? PendingEventsSql =>
+        $"SELECT EXISTS (SELECT 1 FROM events WHERE workspace = @Workspace AND tx >= {OldestRunningTransaction})";
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };

@@ -4,66 +4,50 @@ using Microsoft.Extensions.Options;
 
 namespace Timely.Server.Storage.Sqlite;
 
-/// <summary>The embedded default: one SQLite file in WAL mode. SQLite has a single writer, so writes
-/// are serialised in-process by a gate (no busy-waiting on the file lock); reads run concurrently.</summary>
-public sealed class SqliteDialect : StoreDialect
+/// <summary>The embedded default: one SQLite file in WAL mode. Reads run concurrently on pooled
+/// connections; writes go through <see cref="SqliteGroupCommit"/>, SQLite's single writer.</summary>
+public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 {
     private readonly string connectionString;
-    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private readonly SqliteGroupCommit writer;
 
     public SqliteDialect(IOptions<StorageOptions> options)
     {
-        var path = Path.GetFullPath(options.Value.Sqlite.Path);
+        var sqlite = options.Value.Sqlite;
+        var path = Path.GetFullPath(sqlite.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
-            DefaultTimeout = 30,
+            DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
+        writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct));
     }
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
-        // Per-connection settings. NORMAL is durable in WAL mode except for the last commits on power loss.
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
-        await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
 
-    public override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
-    {
-        await writeGate.WaitAsync(ct);
-        try
-        {
-            await using var connection = await OpenAsync(ct);
-            // Microsoft.Data.Sqlite begins IMMEDIATE unless asked for a deferred transaction.
-            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(CancellationToken.None);
-            return result;
-        }
-        finally
-        {
-            writeGate.Release();
-        }
-    }
+    public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) =>
+        writer.WriteAsync(work, ct);
 
     // A deferred transaction takes its WAL snapshot at the first read and never the write lock.
     public override Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
         Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
 
-    public override string? NotifySql => null;
+    public override string? LockSql => null;
 
-    public override string ForUpdate => "";
+    // One writer: events commit in id order, so every committed event is final.
+    public override string EventLogHeadSql => "SELECT 0 AS tx, COALESCE(MAX(id), 0) AS id FROM events";
 
-    public override string? LockContactSql => null;
+    public override string FinalEventsCondition => "";
 
-    public override string? LockEventLogSql => null;
+    public override string? PendingEventsSql => null;
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
@@ -80,5 +64,19 @@ public sealed class SqliteDialect : StoreDialect
             await wal.ExecuteNonQueryAsync(ct);
         }
         await Migrations.ApplyAsync(connection, typeof(SqliteDialect).Namespace + ".Migrations", ct);
+    }
+
+    public ValueTask DisposeAsync() => writer.DisposeAsync();
+
+    private async Task<SqliteConnection> OpenWriterAsync(SqliteSynchronous synchronous, CancellationToken ct)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var pragma = connection.CreateCommand();
+        // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
+        // (one sync per group of writes, see SqliteGroupCommit).
+        pragma.CommandText = $"PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys = ON;";
+        await pragma.ExecuteNonQueryAsync(ct);
+        return connection;
     }
 }

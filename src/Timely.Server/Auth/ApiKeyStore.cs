@@ -1,0 +1,61 @@
+using Dapper;
+using Timely.Server.Storage;
+
+namespace Timely.Server.Auth;
+
+/// <summary>Workspaces and API keys, in the same database as the conversations.</summary>
+public sealed class ApiKeyStore(Database db, TimeProvider clock)
+{
+    private const string Columns = "id, workspace, scope, name, prefix, created_at, revoked_at";
+
+    public async Task<ApiKey> CreateAsync(string workspace, ApiKeyScope scope, string name, string secret, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var key = new ApiKey(Guid.CreateVersion7(now), workspace, scope, name, ApiKeySecrets.Recognisable(secret), now, null);
+        await db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO workspaces (id, created_at) VALUES (@Workspace, @Now) ON CONFLICT (id) DO NOTHING;\n" +
+            $"INSERT INTO api_keys ({Columns}, hash) VALUES (@Id, @Workspace, @Scope, @Name, @Prefix, @Now, NULL, @Hash)",
+            new
+            {
+                Id = key.Id.ToString(), key.Workspace, Scope = (long)scope, key.Name, key.Prefix,
+                Now = Micros.From(now), Hash = ApiKeySecrets.Hash(secret),
+            }, w.Transaction, cancellationToken: ct)), ct);
+        return key;
+    }
+
+    /// <summary>The live (not revoked) key with this secret, or null.</summary>
+    public async Task<ApiKey?> FindAsync(string secret, CancellationToken ct) =>
+        (await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            $"SELECT {Columns} FROM api_keys WHERE hash = @Hash AND revoked_at IS NULL",
+            new { Hash = ApiKeySecrets.Hash(secret) }, cancellationToken: ct)), ct))?.ToKey();
+
+    public async Task<IReadOnlyList<ApiKey>> ListAsync(string? workspace, CancellationToken ct)
+    {
+        var rows = await db.ReadAsync(c => c.QueryAsync<Row>(new CommandDefinition(
+            $"SELECT {Columns} FROM api_keys WHERE @Workspace IS NULL OR workspace = @Workspace ORDER BY workspace, created_at",
+            new { Workspace = workspace }, cancellationToken: ct)), ct);
+        return rows.Select(r => r.ToKey()).ToList();
+    }
+
+    public Task<bool> AnyAsync(CancellationToken ct) =>
+        db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM api_keys", cancellationToken: ct)) > 0, ct);
+
+    /// <summary>Revokes a key; false when there is no live key with that id.</summary>
+    public async Task<bool> RevokeAsync(Guid id, CancellationToken ct) =>
+        await db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE api_keys SET revoked_at = @Now WHERE id = @Id AND revoked_at IS NULL",
+            new { Id = id.ToString(), Now = Micros.From(clock.GetUtcNow()) }, w.Transaction, cancellationToken: ct)), ct) == 1;
+
+    private sealed class Row
+    {
+        public string Id { get; set; } = "";
+        public string Workspace { get; set; } = "";
+        public long Scope { get; set; }
+        public string Name { get; set; } = "";
+        public string Prefix { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long? RevokedAt { get; set; }
+
+        public ApiKey ToKey() => new(Guid.Parse(Id), Workspace, (ApiKeyScope)Scope, Name, Prefix, Micros.ToTime(CreatedAt), Micros.ToTime(RevokedAt));
+    }
+}

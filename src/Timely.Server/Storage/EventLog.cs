@@ -1,0 +1,86 @@
+using Dapper;
+using Timely.Server.Domain;
+
+namespace Timely.Server.Storage;
+
+/// <summary>Reads of the append-only event log behind WatchConversations, and its retention. Events are
+/// written by <see cref="ConversationStore"/> in the transaction of the change they record, and ordered
+/// by <see cref="EventPosition"/>.</summary>
+public sealed class EventLog(Database db)
+{
+    private const string PrunedThrough =
+        "SELECT (SELECT value FROM counters WHERE name = 'events_pruned_through_tx') AS tx, " +
+        "(SELECT value FROM counters WHERE name = 'events_pruned_through') AS id";
+
+    /// <summary>Final events after <paramref name="after"/> that match the filter, and how far the log was read.</summary>
+    public Task<EventPage> ListAsync(string workspace, EventFilter filter, EventPosition after, int limit, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            // One snapshot for the events, the log's head and the retention mark, so that ReadThrough
+            // never passes an event this read could not see.
+            await using var tx = await db.Dialect.BeginSnapshotAsync(c, ct);
+            var (sql, parameters) = StoreSql.ListEvents(db.Dialect, workspace, filter, after, limit);
+            var rows = (await c.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct))).ToList();
+            var head = await PositionAsync(c, db.Dialect.EventLogHeadSql, tx, ct);
+            var pruned = await PositionAsync(c, PrunedThrough, tx, ct);
+            var pending = db.Dialect.PendingEventsSql is { } pendingSql
+                && await c.ExecuteScalarAsync<bool>(new CommandDefinition(pendingSql, new { Workspace = workspace }, tx, cancellationToken: ct));
+            var messageIds = rows.Where(r => r.MessageId is not null).Select(r => r.MessageId!).ToList();
+            var messages = new Dictionary<string, Message>();
+            if (messageIds.Count > 0)
+            {
+                var p = new DynamicParameters(new { Workspace = workspace });
+                var sqlMessages = $"SELECT {StoreSql.MessageColumns} FROM messages WHERE workspace = @Workspace AND id IN {StoreSql.List(p, "Id", messageIds)}";
+                foreach (var m in await c.QueryAsync<MessageRow>(new CommandDefinition(sqlMessages, p, tx, cancellationToken: ct)))
+                {
+                    messages[m.Id] = m.ToDomain();
+                }
+            }
+            await tx.CommitAsync(ct);
+
+            var events = rows.Select(r => r.ToDomain(r.MessageId is null ? null : messages.GetValueOrDefault(r.MessageId))).ToList();
+            var readThrough = rows.Count == limit ? events[^1].Position : EventPosition.Max(after, head);
+            return new EventPage(events, readThrough, pruned, pending);
+        }, ct);
+
+    /// <summary>The present of the log: a watch that starts here receives every event that becomes final
+    /// after it. Never below what retention deleted, so a watch from the present works on an emptied log.</summary>
+    public Task<EventPosition> GetPresentAsync(CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            await using var tx = await db.Dialect.BeginSnapshotAsync(c, ct);
+            var head = await PositionAsync(c, db.Dialect.EventLogHeadSql, tx, ct);
+            var pruned = await PositionAsync(c, PrunedThrough, tx, ct);
+            await tx.CommitAsync(ct);
+            return EventPosition.Max(head, pruned);
+        }, ct);
+
+    /// <summary>Deletes the final events older than <paramref name="olderThan"/> (a prefix of the log, so
+    /// a cursor is either intact or OUT_OF_RANGE), and request ids as old.</summary>
+    public Task PruneAsync(DateTimeOffset olderThan, CancellationToken ct) =>
+        db.WriteAsync(async w =>
+        {
+            var before = Micros.From(olderThan);
+            var through = (await w.Connection.QueryAsync<(long Tx, long Id)>(new CommandDefinition(
+                $"SELECT tx, id FROM events c WHERE occurred_at < @Before{db.Dialect.FinalEventsCondition} ORDER BY tx DESC, id DESC LIMIT 1",
+                new { Before = before }, w.Transaction, cancellationToken: ct))).Select(r => (EventPosition?)new EventPosition(r.Tx, r.Id)).FirstOrDefault();
+            var pruned = await PositionAsync(w.Connection, PrunedThrough, w.Transaction, ct);
+            if (through is { } position && position > pruned)
+            {
+                await w.Connection.ExecuteAsync(new CommandDefinition(
+                    "DELETE FROM events WHERE (tx, id) <= (@Tx, @Id); " +
+                    "UPDATE counters SET value = @Tx WHERE name = 'events_pruned_through_tx'; " +
+                    "UPDATE counters SET value = @Id WHERE name = 'events_pruned_through'",
+                    new { position.Tx, position.Id }, w.Transaction, cancellationToken: ct));
+            }
+            await w.Connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM request_ids WHERE created_at < @Before", new { Before = before }, w.Transaction, cancellationToken: ct));
+            return 0;
+        }, ct);
+
+    private static async Task<EventPosition> PositionAsync(System.Data.Common.DbConnection c, string sql, System.Data.Common.DbTransaction tx, CancellationToken ct)
+    {
+        var (txId, id) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
+        return new EventPosition(txId, id);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Timely.Server.Storage.Sqlite;
+
+/// <summary>Group commit on SQLite's single writer connection. Concurrent writes queue; one loop takes
+/// everything queued (up to <see cref="MaxBatch"/>), runs each write in its own savepoint of one
+/// transaction and commits them together: one lock, one commit and (with synchronous = FULL) one sync
+/// for the whole group. A write that fails is rolled back to its savepoint and fails alone; each
+/// write's caller gets its own result once the group is committed, never before.</summary>
+internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConnection>> openConnection) : IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+
+    private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock startGate = new();
+    private SqliteConnection? connection;
+    private Task? loop;
+
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        EnsureStarted();
+        var write = new PendingWrite<T>(work, ct);
+        if (!queue.Writer.TryWrite(write))
+        {
+            throw new ObjectDisposedException(nameof(SqliteGroupCommit), "the store is shutting down");
+        }
+        return write.Result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        if (loop is not null)
+        {
+            await loop;
+        }
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private void EnsureStarted()
+    {
+        if (loop is null)
+        {
+            lock (startGate)
+            {
+                loop ??= Task.Run(RunAsync);
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+            await CommitAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task CommitAsync(List<PendingWrite> batch)
+    {
+        try
+        {
+            connection ??= await openConnection(CancellationToken.None);
+            // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, not at the first write.
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
+            foreach (var write in batch)
+            {
+                if (write.CancellationToken.IsCancellationRequested)
+                {
+                    write.Fail(new OperationCanceledException(write.CancellationToken));
+                    continue;
+                }
+                transaction.Save("write");
+                try
+                {
+                    await write.RunAsync(connection, transaction);
+                    transaction.Release("write");
+                }
+                catch (Exception e)
+                {
+                    transaction.Rollback("write");
+                    transaction.Release("write");
+                    write.Fail(e);
+                }
+            }
+            await transaction.CommitAsync(CancellationToken.None);
+            foreach (var write in batch)
+            {
+                write.Complete();
+            }
+        }
+        catch (Exception e)
+        {
+            // The transaction itself failed (I/O, a lock held by another process): no write of the group
+            // is committed, each caller gets the error, and the next group starts on a fresh connection.
+            foreach (var write in batch)
+            {
+                write.Fail(e);
+            }
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+                connection = null;
+            }
+        }
+    }
+
+    private abstract class PendingWrite(CancellationToken ct)
+    {
+        public CancellationToken CancellationToken { get; } = ct;
+
+        public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
+
+        /// <summary>Hands the write's result to its caller (once the group is committed).</summary>
+        public abstract void Complete();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) : PendingWrite(ct)
+    {
+        private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? result;
+        private bool ran;
+
+        public Task<T> Result => completion.Task;
+
+        public override async Task RunAsync(DbConnection connection, DbTransaction transaction)
+        {
+            result = await work(connection, transaction);
+            ran = true;
+        }
+
+        public override void Complete()
+        {
+            if (ran)
+            {
+                completion.TrySetResult(result!);
+            }
+        }
+
+        public override void Fail(Exception exception) => completion.TrySetException(exception);
+    }
+}
