@@ -1,3 +1,5 @@
+using Timely.Server.Storage;
+
 namespace Timely.Server.Api;
 
 public static class ApiSetup
@@ -12,7 +14,7 @@ public static class ApiSetup
             o.Interceptors.Add<CallInterceptor>();
             o.MaxReceiveMessageSize = configuration.GetValue("Grpc:MaxRequestBytes", 1024 * 1024);
         });
-        services.AddSingleton<TokenCodec>();
+        services.AddSingleton(sp => new TokenCodec(sp.GetRequiredService<SecretStore>()));
         services.AddHostedService(sp => sp.GetRequiredService<TokenCodec>());
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks();

@@ -11,12 +11,18 @@ namespace Timely.Server.Api;
 /// (kept in the database), and bound to the workspace and query they were issued for, so an edited,
 /// foreign or reused-with-other-filters token is refused rather than misread. Its key is loaded at
 /// start-up, after the schema is migrated.</summary>
-public sealed class TokenCodec(SecretStore secrets) : IHostedService
+public sealed class TokenCodec : IHostedService
 {
     private const int TagLength = 16;
+    private readonly SecretStore? secrets;
     private byte[]? key;
 
-    public async Task StartAsync(CancellationToken ct) => key = await secrets.GetOrCreateAsync("token-signing-key", 32, ct);
+    public TokenCodec(SecretStore secrets) => this.secrets = secrets;
+
+    /// <summary>A codec with a fixed key (unit tests).</summary>
+    public TokenCodec(byte[] key) => this.key = key;
+
+    public async Task StartAsync(CancellationToken ct) => key ??= await secrets!.GetOrCreateAsync("token-signing-key", 32, ct);
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
