@@ -28,8 +28,12 @@ public static class ApiSetup
 
     public static WebApplication MapConversationApi(this WebApplication app)
     {
-        app.UseDefaultFiles();
-        app.UseStaticFiles();
+        // Pages are GETs on the web port; gRPC calls (POSTs) skip the static file middleware.
+        app.UseWhen(http => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method), pages =>
+        {
+            pages.UseDefaultFiles();
+            pages.UseStaticFiles();
+        });
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         app.UseCors();
         app.UseAuthentication();

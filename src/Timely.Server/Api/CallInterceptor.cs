@@ -5,7 +5,8 @@ using Grpc.Core.Interceptors;
 namespace Timely.Server.Api;
 
 /// <summary>Around every call: turns domain errors into their gRPC status (ErrorMapping) and logs
-/// the method, the status and the duration.</summary>
+/// the method, the status and the duration: at Debug for calls that succeed (a line per call costs
+/// more than a cheap call itself), Information for the ones refused, Error for a bug.</summary>
 public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -15,7 +16,7 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : I
         try
         {
             var response = await continuation(request, context);
-            LogCall(context.Method, StatusCode.OK, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogSucceeded(context.Method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return response;
         }
         catch (Exception e)
@@ -32,7 +33,7 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : I
         try
         {
             await continuation(request, responseStream, context);
-            LogCall(context.Method, StatusCode.OK, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogSucceeded(context.Method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e)
         {
@@ -53,12 +54,15 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : I
             LogUnexpected(exception, context.Method, elapsed);
             return new RpcException(new Status(StatusCode.Internal, "an unexpected error occurred; it has been logged"));
         }
-        LogCall(context.Method, rpc.StatusCode, elapsed);
+        LogRefused(context.Method, rpc.StatusCode, elapsed);
         return rpc;
     }
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "gRPC {Method} ended OK in {ElapsedMs:0.0} ms")]
+    private partial void LogSucceeded(string method, double elapsedMs);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "gRPC {Method} ended {StatusCode} in {ElapsedMs:0.0} ms")]
-    private partial void LogCall(string method, StatusCode statusCode, double elapsedMs);
+    private partial void LogRefused(string method, StatusCode statusCode, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "gRPC {Method} failed unexpectedly after {ElapsedMs:0.0} ms")]
     private partial void LogUnexpected(Exception exception, string method, double elapsedMs);

@@ -80,6 +80,51 @@ public sealed class ReplicaTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task AWatcherSeesAnEventThatCommitsLateOnceAndEachConversationInOrder()
+    {
+        // Writers on two replicas take no common lock: an event can commit after events with higher ids
+        // are visible. A slow transaction holds one (a copy of a real event, so it reads like one) open
+        // while both replicas write two conversations; the watcher must still get every event once,
+        // the late one included, and each conversation's messages in sequence order.
+        var (a, b) = await TwoReplicas();
+        var agent = NewId();
+        var first = await a.Client.CreateAsync(agentId: agent);
+        var second = await b.Client.CreateAsync(agentId: agent);
+        var cursor = await CursorNow(a, first.Id);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var watch = b.Client.WatchConversations(new WatchConversationsRequest { AgentId = agent, AfterCursor = cursor }, cancellationToken: timeout.Token);
+
+        await using var slow = new NpgsqlConnection(database!.ConnectionString);
+        await slow.OpenAsync();
+        await using var slowTransaction = await slow.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO events (workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation) " +
+            "SELECT workspace, conversation_id, agent_id, channel_id, 3, occurred_at, status, old_status, message_id, conversation " +
+            "FROM events WHERE conversation_id = @Id ORDER BY id LIMIT 1", slow, slowTransaction))
+        {
+            insert.Parameters.AddWithValue("Id", second.Id);
+            Assert.Equal(1, await insert.ExecuteNonQueryAsync());
+        }
+        await Task.WhenAll(Writers(a, first.Id, writers: 2, each: 25), Writers(b, second.Id, writers: 2, each: 25),
+            Writers(a, second.Id, writers: 1, each: 25), Writers(b, first.Id, writers: 1, each: 25));
+        await slowTransaction.CommitAsync();
+        await a.Client.SendAsync(first.Id, SenderType.AiAgent, "last");
+
+        var events = new List<ConversationEvent>();
+        while (!events.Any(e => e.Message?.Content == "last") && await watch.ResponseStream.MoveNext(timeout.Token))
+        {
+            events.Add(watch.ResponseStream.Current.Event);
+        }
+        Assert.Equal(events.Count, events.Select(e => e.Cursor).Distinct().Count());
+        Assert.Single(events, e => e.Type == ConversationEventType.Updated && e.Conversation.Id == second.Id);
+        foreach (var (conversation, count) in new[] { (first.Id, 76), (second.Id, 75) })
+        {
+            var sequences = events.Where(e => e.Type == ConversationEventType.MessageAdded && e.Conversation.Id == conversation).Select(e => e.Message.Sequence);
+            Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), sequences);
+        }
+    }
+
+    [SkippableFact]
     public async Task SweepsOnTwoReplicasChangeEachConversationOnceWithOneEvent()
     {
         var fast = new Dictionary<string, string>
