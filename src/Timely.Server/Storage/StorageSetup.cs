@@ -25,7 +25,7 @@ public static class StorageSetup
                 "Storage:Provider \"postgres\" needs ConnectionStrings:Timely")
             .ValidateOnStart();
         // Chosen when first needed, so configuration added late (tests, environment) is honoured.
-        services.AddSingleton(sp => PostgresDataSource(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => PostgresDataSource(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<StoreDialect>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
             ? ActivatorUtilities.CreateInstance<PostgresDialect>(sp)
             : ActivatorUtilities.CreateInstance<SqliteDialect>(sp));
@@ -47,7 +47,7 @@ public static class StorageSetup
 
     /// <summary>The pool of PostgreSQL connections; connecting gives up after a few seconds, so calls
     /// fail fast with UNAVAILABLE while the database is down instead of hanging.</summary>
-    private static NpgsqlDataSource PostgresDataSource(StorageOptions options)
+    private static NpgsqlDataSource PostgresDataSource(StorageOptions options, ILoggerFactory logging)
     {
         var builder = new NpgsqlConnectionStringBuilder(options.PostgresConnectionString);
         if (!options.PostgresConnectionString!.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
@@ -55,7 +55,7 @@ public static class StorageSetup
             builder.Timeout = 5;
         }
         builder.ApplicationName ??= "timely-server";
-        return NpgsqlDataSource.Create(builder.ConnectionString);
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).UseLoggerFactory(logging).Build();
     }
 }
 

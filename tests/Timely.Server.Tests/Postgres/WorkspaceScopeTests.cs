@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Timely.Conversations.V1;
+using Timely.Server.Inactivity;
+using Timely.Server.Storage;
+using Timely.Server.Tests.Infrastructure;
+using static Timely.Server.Tests.Infrastructure.Fixtures;
+
+namespace Timely.Server.Tests.Postgres;
+
+/// <summary>Every statement the PostgreSQL store runs on tenant data is scoped by workspace, so it would
+/// route to one shard with the tables distributed by workspace (docs/scaling.md). The SQL is recorded
+/// from Npgsql's own command log while every RPC, the sweeper and retention run.</summary>
+public sealed partial class WorkspaceScopeTests
+{
+    private static readonly string[] TenantTables = ["conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages"];
+
+    // Maintenance that scans every workspace on purpose (on Citus it fans out to every shard).
+    private static readonly string[] CrossWorkspaceMaintenance =
+    [
+        "SELECT workspace, id FROM conversations WHERE status = ",        // the inactivity sweeper's candidates
+        "SELECT tx, id FROM events c WHERE occurred_at < ",              // retention: how far to prune
+        "DELETE FROM events WHERE (tx, id) <= ",                          // retention
+        "DELETE FROM request_ids WHERE created_at < ",                    // retention
+    ];
+
+    [SkippableFact]
+    public async Task EveryStatementOnTenantDataIsScopedByWorkspace()
+    {
+        Skip.If(TestDatabase.PostgresServer is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
+        using var server = new RecordingServer();
+        var client = server.Client;
+        _ = server.Channel;
+        server.Statements.Clear();   // migrations and start-up
+
+        await RunEveryRpcAsync(server, client);
+
+        var tenantStatements = server.Statements.SelectMany(Split).Distinct()
+            .Where(sql => TenantTables.Any(t => Regex.IsMatch(sql, $@"\b{t}\b")))
+            .Where(sql => !CrossWorkspaceMaintenance.Any(sql.StartsWith))
+            .ToList();
+        Assert.True(tenantStatements.Count > 15, $"too few statements recorded: {tenantStatements.Count}");
+        Assert.All(tenantStatements, sql => Assert.True(ScopedByWorkspace(sql), $"not scoped by workspace: {sql}"));
+    }
+
+    private static bool ScopedByWorkspace(string sql) =>
+        sql.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase)
+            ? Regex.IsMatch(sql, @"^INSERT INTO \w+ \([^)]*\bworkspace\b")
+            : Regex.IsMatch(sql, @"\bworkspace = (@|\$)\w+");
+
+    private static IEnumerable<string> Split(string commandText) =>
+        commandText.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    private static async Task RunEveryRpcAsync(RecordingServer server, ConversationService.ConversationServiceClient client)
+    {
+        var agent = NewId();
+        var conversation = await client.CreateAsync(agentId: agent, tags: "vip");
+        await client.CreateConversationAsync(new CreateConversationRequest
+        {
+            AgentId = agent, ChannelId = NewId(), ContactId = NewId(), RequestId = NewId(),
+        });
+        await client.GetConversationAsync(new GetConversationRequest { Id = conversation.Id });
+        await client.ListConversationsAsync(new ListConversationsRequest
+        {
+            AgentId = agent, Statuses = { ConversationStatus.Open }, Tag = "vip", ChannelId = conversation.ChannelId,
+            ContactId = conversation.ContactId, PageSize = 1,
+        });
+        var page = await client.ListConversationsAsync(new ListConversationsRequest { PageSize = 1 });
+        await client.ListConversationsAsync(new ListConversationsRequest { PageSize = 1, PageToken = page.NextPageToken });
+        var updated = await client.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = conversation.Id, Subject = "changed", Tags = { "a", "b" } },
+        });
+        await client.SendMessageAsync(new SendMessageRequest
+        {
+            ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = "hi", RequestId = NewId(),
+        });
+        var human = NewId();
+        var handed = await client.HandoffConversationAsync(new HandoffConversationRequest { Id = conversation.Id, AssignedTo = human, Etag = "" });
+        await client.SendAsync(conversation.Id, SenderType.HumanAgent, "a human", senderId: human);
+        await client.ResumeConversationAsync(new ResumeConversationRequest { Id = conversation.Id });
+        var ingest = new IngestCustomerMessageRequest
+        {
+            ChannelId = conversation.ChannelId, ContactId = conversation.ContactId, AgentId = agent, Content = "from the channel",
+            ExternalId = "ext-1", RequestId = NewId(),
+        };
+        await client.IngestCustomerMessageAsync(ingest);
+        await client.IngestCustomerMessageAsync(ingest);   // a retry: the earlier result
+        await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+        {
+            ChannelId = NewId(), ContactId = NewId(), AgentId = agent, Content = "a new contact",
+        });
+        await client.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id, PageSize = 1 });
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using (var stream = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token))
+        {
+            Assert.True(await stream.ResponseStream.MoveNext(timeout.Token));
+        }
+        using (var watch = client.WatchConversations(new WatchConversationsRequest { AgentId = agent, AfterCursor = "" }, cancellationToken: timeout.Token))
+        {
+            var next = watch.ResponseStream.MoveNext(timeout.Token);
+            for (var touch = 0; !next.IsCompleted && touch < 100; touch++)
+            {
+                await client.SendAsync(conversation.Id, SenderType.Customer, $"touch {touch}");
+                await Task.WhenAny(next, Task.Delay(100, timeout.Token));
+            }
+            Assert.True(await next);
+        }
+        await client.SendAsync(conversation.Id, SenderType.AiAgent, "anything else?");
+        server.Clock!.Advance(TimeSpan.FromDays(3));
+        await server.GetService<InactivitySweeper>().SweepOnceAsync(CancellationToken.None);
+        await server.GetService<EventLog>().PruneAsync(server.Clock.GetUtcNow(), CancellationToken.None);
+        await client.CloseConversationAsync(new CloseConversationRequest { Id = (await client.CreateAsync(agentId: agent)).Id });
+    }
+
+    /// <summary>A server on PostgreSQL that records the SQL of every command Npgsql runs.</summary>
+    private sealed class RecordingServer() : TimelyServer(new FakeTimeProvider(DateTimeOffset.UtcNow), new Dictionary<string, string?>
+    {
+        ["Lifecycle:SweepInterval"] = "1.00:00:00",
+        ["Logging:LogLevel:Npgsql.Command"] = "Debug",
+    })
+    {
+        public ConcurrentQueue<string> Statements { get; } = new();
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureLogging(logging => logging.AddProvider(new CommandRecorder(Statements)));
+        }
+    }
+
+    private sealed class CommandRecorder(ConcurrentQueue<string> statements) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => categoryName == "Npgsql.Command" ? this : NullLogger;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is IEnumerable<KeyValuePair<string, object?>> values)
+            {
+                foreach (var (key, value) in values)
+                {
+                    if (key is "CommandText" or "BatchCommands" && value is not null)
+                    {
+                        statements.Enqueue(value is string text ? text : value is IEnumerable<object> many ? string.Join(";", many) : value.ToString()!);
+                    }
+                }
+            }
+        }
+
+        public void Dispose() { }
+
+        private static readonly ILogger NullLogger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    }
+}
