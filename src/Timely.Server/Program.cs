@@ -12,7 +12,6 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = File.Exists("appsettings.json") ? null : AppContext.BaseDirectory,
 });
 
-builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddConversationStore(builder.Configuration);
 builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);

@@ -16,7 +16,7 @@ namespace Timely.Server.Api;
 [Authorize(Policy = AuthPolicies.Read)]
 public sealed class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
-    IHostApplicationLifetime lifetime, TimeProvider clock)
+    IHostApplicationLifetime lifetime)
     : ConversationService.ConversationServiceBase
 {
     [Authorize(Policy = AuthPolicies.Write)]
@@ -102,7 +102,7 @@ public sealed class ConversationApi(
         var paths = UpdatePaths(check, request, input);
         check.ThrowIfInvalid();
 
-        var updated = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag, current =>
+        var updated = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag, (current, _) =>
         {
             var after = current with
             {
@@ -236,7 +236,7 @@ public sealed class ConversationApi(
         var etag = check.Etag(conditionalEtag);
         check.ThrowIfInvalid();
         var conversation = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag,
-            current => Lifecycle.Change(current, action, clock.GetUtcNow(), actor),
+            (current, now) => Lifecycle.Change(current, action, now, actor),
             context.CancellationToken);
         return conversation.ToProto();
     }

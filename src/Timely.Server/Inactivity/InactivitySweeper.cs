@@ -54,11 +54,11 @@ public sealed partial class InactivitySweeper(
             foreach (var candidate in candidates)
             {
                 var before = 0L;
-                var after = await store.UpdateConversationAsync(candidate.Workspace, candidate.ConversationId, null, current =>
+                var after = await store.UpdateConversationAsync(candidate.Workspace, candidate.ConversationId, null, (current, now) =>
                 {
                     before = current.Version;
                     return rule.Applies(current, idleSince)
-                        ? Lifecycle.Change(current, rule.Action, Clock.GetUtcNow())
+                        ? Lifecycle.Change(current, rule.Action, now)
                         : ConversationChange.None(current);
                 }, ct);
                 changed += after.Version != before ? 1 : 0;

@@ -42,7 +42,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
     }
 
     public Task<Conversation> UpdateConversationAsync(
-        string workspace, Guid id, long? expectedVersion, Func<Conversation, ConversationChange> change, CancellationToken ct) =>
+        string workspace, Guid id, long? expectedVersion, Func<Conversation, DateTimeOffset, ConversationChange> change, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
             using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
@@ -52,13 +52,14 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             {
                 throw new EtagMismatchException($"etag {expected} is stale: conversation {id} is at etag {current.Etag}; read it again and retry");
             }
-            var result = change(current);
+            var now = Now();
+            var result = change(current, now);
             if (result.Events.Count == 0)
             {
                 return current;
             }
             var batch = new StatementBatch();
-            var after = Save(w, batch, current, result, Now());
+            var after = Save(w, batch, current, result, now);
             await batch.ExecuteAsync(w, ct);
             return after;
         }, ct);
@@ -148,14 +149,15 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             var (appended, after) = Append(w, batch, current, inbound.Message, now);
             if (inbound.ExternalId is { } externalId)
             {
-                batch.Add("INSERT INTO inbound_messages (workspace, channel_id, external_id, message_id, conversation_id) " +
-                          "VALUES (@Workspace, @ChannelId, @ExternalId, @MessageId, @ConversationId)", new
+                batch.Add("INSERT INTO inbound_messages (workspace, channel_id, external_id, message_id, conversation_id, created_at) " +
+                          "VALUES (@Workspace, @ChannelId, @ExternalId, @MessageId, @ConversationId, @CreatedAt)", new
                 {
                     Workspace = workspace,
                     ChannelId = inbound.ChannelId.ToString(),
                     ExternalId = externalId,
                     MessageId = appended.Id.ToString(),
                     ConversationId = after.Id.ToString(),
+                    CreatedAt = Micros.From(now),
                 });
             }
             RecordRequest(batch, workspace, key, after.Id, appended.Id, now);

@@ -8,6 +8,8 @@ namespace Timely.Server.Storage;
 /// by <see cref="EventPosition"/>.</summary>
 public sealed class EventLog(Database db)
 {
+    private const int PruneBatch = 1000;
+
     private const string PrunedThrough =
         "SELECT (SELECT value FROM counters WHERE name = 'events_pruned_through_tx') AS tx, " +
         "(SELECT value FROM counters WHERE name = 'events_pruned_through') AS id";
@@ -55,27 +57,46 @@ public sealed class EventLog(Database db)
             return EventPosition.Max(head, pruned);
         }, ct);
 
-    /// <summary>Deletes the final events older than <paramref name="olderThan"/> (a prefix of the log, so
-    /// a cursor is either intact or OUT_OF_RANGE), and request ids as old.</summary>
-    public Task PruneAsync(DateTimeOffset olderThan, CancellationToken ct) =>
+    /// <summary>Deletes the oldest final events while they are older than <paramref name="olderThan"/>: a
+    /// prefix of the log (so a cursor is either intact or OUT_OF_RANGE) that stops at the first event not
+    /// old enough, so an event stamped by a lagging clock never carries newer ones away. Then request ids
+    /// and inbound dedupe records as old. In batches, each its own transaction: writers wait for one
+    /// batch at most, also after a long downtime.</summary>
+    public async Task PruneAsync(DateTimeOffset olderThan, CancellationToken ct)
+    {
+        var before = Micros.From(olderThan);
+        while (await PruneEventsAsync(before, ct))
+        {
+        }
+        foreach (var (table, key) in new[] { ("request_ids", "workspace, request_id"), ("inbound_messages", "workspace, channel_id, external_id") })
+        {
+            var sql = $"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE created_at < @Before LIMIT @Batch)";
+            while (await db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(
+                sql, new { Before = before, Batch = PruneBatch }, w.Transaction, cancellationToken: ct)), ct) == PruneBatch)
+            {
+            }
+        }
+    }
+
+    /// <summary>Prunes one batch of events; true when there may be more to prune.</summary>
+    private Task<bool> PruneEventsAsync(long before, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
-            var before = Micros.From(olderThan);
-            var through = (await w.Connection.QueryAsync<(long Tx, long Id)>(new CommandDefinition(
-                $"SELECT tx, id FROM events c WHERE occurred_at < @Before{db.Dialect.FinalEventsCondition} ORDER BY tx DESC, id DESC LIMIT 1",
-                new { Before = before }, w.Transaction, cancellationToken: ct))).Select(r => (EventPosition?)new EventPosition(r.Tx, r.Id)).FirstOrDefault();
             var pruned = await PositionAsync(w.Connection, PrunedThrough, w.Transaction, ct);
-            if (through is { } position && position > pruned)
+            var oldest = (await w.Connection.QueryAsync<(long Tx, long Id, long OccurredAt)>(new CommandDefinition(
+                $"SELECT tx, id, occurred_at FROM events c WHERE (c.tx, c.id) > (@Tx, @Id){db.Dialect.FinalEventsCondition} ORDER BY c.tx, c.id LIMIT @Batch",
+                new { pruned.Tx, pruned.Id, Batch = PruneBatch }, w.Transaction, cancellationToken: ct))).ToList();
+            var old = oldest.TakeWhile(e => e.OccurredAt < before).ToList();
+            if (old.Count == 0)
             {
-                await w.Connection.ExecuteAsync(new CommandDefinition(
-                    "DELETE FROM events WHERE (tx, id) <= (@Tx, @Id); " +
-                    "UPDATE counters SET value = @Tx WHERE name = 'events_pruned_through_tx'; " +
-                    "UPDATE counters SET value = @Id WHERE name = 'events_pruned_through'",
-                    new { position.Tx, position.Id }, w.Transaction, cancellationToken: ct));
+                return false;
             }
             await w.Connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM request_ids WHERE created_at < @Before", new { Before = before }, w.Transaction, cancellationToken: ct));
-            return 0;
+                "DELETE FROM events WHERE (tx, id) <= (@Tx, @Id); " +
+                "UPDATE counters SET value = @Tx WHERE name = 'events_pruned_through_tx'; " +
+                "UPDATE counters SET value = @Id WHERE name = 'events_pruned_through'",
+                new { old[^1].Tx, old[^1].Id }, w.Transaction, cancellationToken: ct));
+            return old.Count == PruneBatch;
         }, ct);
 
     private static async Task<EventPosition> PositionAsync(System.Data.Common.DbConnection c, string sql, System.Data.Common.DbTransaction tx, CancellationToken ct)

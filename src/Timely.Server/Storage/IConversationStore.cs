@@ -14,9 +14,11 @@ public interface IConversationStore
     /// <summary>One page of conversations after <paramref name="after"/> in the query's order.</summary>
     Task<IReadOnlyList<Conversation>> ListConversationsAsync(string workspace, ConversationQuery query, ConversationKey? after, int limit, CancellationToken ct);
 
-    /// <summary>Applies <paramref name="change"/> to the current state under a write lock and records its events.
-    /// A non-null <paramref name="expectedVersion"/> that differs from the stored one fails with <see cref="EtagMismatchException"/>.</summary>
-    Task<Conversation> UpdateConversationAsync(string workspace, Guid id, long? expectedVersion, Func<Conversation, ConversationChange> change, CancellationToken ct);
+    /// <summary>Applies <paramref name="change"/> to the current state (and the store's present time, at
+    /// its precision) under a write lock and records its events. A non-null <paramref name="expectedVersion"/>
+    /// that differs from the stored one fails with <see cref="EtagMismatchException"/>.</summary>
+    Task<Conversation> UpdateConversationAsync(
+        string workspace, Guid id, long? expectedVersion, Func<Conversation, DateTimeOffset, ConversationChange> change, CancellationToken ct);
 
     /// <summary>Appends a message (next sequence, lifecycle effects, events), or returns what an earlier call with the same request id appended.</summary>
     Task<AppendResult> AppendMessageAsync(string workspace, Guid conversationId, NewMessage message, IdempotencyKey? request, CancellationToken ct);

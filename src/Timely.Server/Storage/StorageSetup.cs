@@ -29,6 +29,10 @@ public static class StorageSetup
         services.AddSingleton<StoreDialect>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
             ? ActivatorUtilities.CreateInstance<PostgresDialect>(sp)
             : ActivatorUtilities.CreateInstance<SqliteDialect>(sp));
+        // On PostgreSQL every replica takes its time from the database (clocks of replicas drift apart).
+        services.AddSingleton(sp => new DatabaseClock(TimeProvider.System, sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<DatabaseClock>>()));
+        services.AddSingleton<TimeProvider>(sp => IsPostgres(sp) ? sp.GetRequiredService<DatabaseClock>() : TimeProvider.System);
+        services.AddSingleton<IHostedService>(sp => IsPostgres(sp) ? sp.GetRequiredService<DatabaseClock>() : new NothingToStart());
         services.AddSingleton<Database>();
         services.AddSingleton<IConversationStore, ConversationStore>();
         services.AddSingleton<EventLog>();
@@ -36,14 +40,15 @@ public static class StorageSetup
         services.TryAddSingleton<IChangeObserver, NoSubscribers>();   // Feeds registers the live subscribers
         services.AddSingleton<PostgresChangeNotifier>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeNotifier>());
-        services.AddSingleton<IReplicaNotifier>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
-            ? sp.GetRequiredService<PostgresChangeNotifier>()
-            : new NoOtherReplicas());
+        services.AddSingleton<IReplicaNotifier>(sp => IsPostgres(sp) ? sp.GetRequiredService<PostgresChangeNotifier>() : new NoOtherReplicas());
         services.AddHostedService<PostgresChangeListener>();
         services.AddHostedService<StoreInitializer>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return services;
     }
+
+    private static bool IsPostgres(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider;
 
     /// <summary>The pool of PostgreSQL connections; connecting gives up after a few seconds, so calls
     /// fail fast with UNAVAILABLE while the database is down instead of hanging.</summary>
@@ -57,6 +62,13 @@ public static class StorageSetup
         builder.ApplicationName ??= "timely-server";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).UseLoggerFactory(logging).Build();
     }
+}
+
+internal sealed class NothingToStart : IHostedService
+{
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>Migrates the schema before the server takes calls.</summary>

@@ -47,6 +47,70 @@ public sealed class RetentionTests(ClockedServer server) : IClassFixture<Clocked
         Assert.Equal("kept", (await client.AllMessagesAsync(conversation.Id)).Single().Content);
     }
 
+    [Fact]
+    public async Task WatchingFromThePresentWorksAfterRetentionEmptiedTheLog()
+    {
+        var conversation = await client.CreateAsync();
+        await client.SendAsync(conversation.Id, SenderType.Customer, "long ago");
+        server.Clock!.Advance(TimeSpan.FromDays(30));
+        await Prune(TimeSpan.FromDays(7));   // every event is older: the log is empty
+
+        var fresh = await FirstEvent(new WatchConversationsRequest { ConversationId = conversation.Id }, trigger: () =>
+            client.SendAsync(conversation.Id, SenderType.AiAgent, "after the purge"));
+        Assert.Equal("after the purge", fresh.Message.Content);
+    }
+
+    [Fact]
+    public async Task AnEventStampedByALaggingClockDoesNotCarryNewerEventsAway()
+    {
+        // A replica whose clock lags writes an event stamped long ago between recent ones: retention
+        // deletes the log only up to the first event that is not old enough.
+        var conversation = await client.CreateAsync();
+        var cursor = (await FirstEvent(new WatchConversationsRequest { ConversationId = conversation.Id, AfterCursor = "" }, trigger: () =>
+            client.SendAsync(conversation.Id, SenderType.Customer, "recent"))).Cursor;
+        await client.SendAsync(conversation.Id, SenderType.Customer, "also recent");
+        await using (var connection = await server.GetService<StoreDialect>().OpenAsync(CancellationToken.None))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "INSERT INTO events (workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation) " +
+                "SELECT workspace, conversation_id, agent_id, channel_id, 3, 0, status, old_status, NULL, conversation FROM events WHERE conversation_id = @Id ORDER BY id LIMIT 1",
+                new { conversation.Id });
+        }
+        await client.SendAsync(conversation.Id, SenderType.Customer, "newest");
+        await Prune(TimeSpan.FromDays(1));
+
+        var resumed = await FirstEvent(new WatchConversationsRequest { ConversationId = conversation.Id, AfterCursor = cursor }, trigger: () => Task.CompletedTask);
+        Assert.Contains(resumed.Message.Content, new[] { "recent", "also recent" });   // not OUT_OF_RANGE: the newer events are kept
+    }
+
+    [Fact]
+    public async Task RetentionDeletesMoreThanOneBatchAndForgetsOldInboundIds()
+    {
+        var channel = NewId();
+        var inbound = new IngestCustomerMessageRequest { ChannelId = channel, ContactId = NewId(), AgentId = NewId(), Content = "hi", ExternalId = "wamid.1" };
+        var first = await client.IngestCustomerMessageAsync(inbound);
+        var conversation = await client.CreateAsync();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 160; i++)
+            {
+                await client.SendAsync(conversation.Id, SenderType.Customer, $"{w}/{i}");
+            }
+        })));
+        server.Clock!.Advance(TimeSpan.FromDays(30));
+        await Prune(TimeSpan.FromDays(7));   // 1,280+ events: more than one batch of 1,000
+
+        var fresh = await FirstEvent(new WatchConversationsRequest { ConversationId = conversation.Id, AfterCursor = "" }, trigger: () =>
+            client.SendAsync(conversation.Id, SenderType.Customer, "the only event left"));
+        Assert.Equal("the only event left", fresh.Message.Content);
+        var again = await client.IngestCustomerMessageAsync(inbound);   // the dedupe record expired with the log
+        Assert.False(again.Duplicate);
+        Assert.NotEqual(first.Message.Id, again.Message.Id);
+    }
+
+    private Task Prune(TimeSpan retention) =>
+        server.GetService<EventLog>().PruneAsync(server.Clock!.GetUtcNow() - retention, CancellationToken.None);
+
     /// <summary>Opens the watch, keeps triggering until an event arrives, returns the first one.</summary>
     private async Task<ConversationEvent> FirstEvent(WatchConversationsRequest request, Func<Task> trigger)
     {

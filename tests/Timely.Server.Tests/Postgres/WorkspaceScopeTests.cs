@@ -23,9 +23,10 @@ public sealed partial class WorkspaceScopeTests
     private static readonly string[] CrossWorkspaceMaintenance =
     [
         "SELECT workspace, id FROM conversations WHERE status = ",        // the inactivity sweeper's candidates
-        "SELECT tx, id FROM events c WHERE occurred_at < ",              // retention: how far to prune
+        "SELECT tx, id, occurred_at FROM events c WHERE (c.tx, c.id) > ", // retention, from the oldest event
         "DELETE FROM events WHERE (tx, id) <= ",                          // retention
-        "DELETE FROM request_ids WHERE created_at < ",                    // retention
+        "DELETE FROM request_ids WHERE (workspace, request_id) IN ",      // retention
+        "DELETE FROM inbound_messages WHERE (workspace, channel_id, external_id) IN ",
     ];
 
     [SkippableFact]
