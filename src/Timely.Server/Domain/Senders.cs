@@ -7,10 +7,11 @@ public static class Senders
 {
     public static bool IdRequired(SenderType sender) => sender == SenderType.HumanAgent;
 
-    public static Guid? Resolve(SenderType sender, Guid? given, Conversation conversation) => given ?? sender switch
+    public static Guid? Resolve(SenderType sender, Guid? given, Conversation conversation) => sender switch
     {
-        SenderType.Customer => conversation.ContactId,
-        SenderType.AiAgent => conversation.AgentId,
-        _ => null,
+        SenderType.System => null,
+        SenderType.Customer => given ?? conversation.ContactId,
+        SenderType.AiAgent => given ?? conversation.AgentId,
+        _ => given,
     };
 }

@@ -30,8 +30,7 @@ public sealed class ConversationApiTests
         var options = Options.Create(new FeedOptions());
         var events = new EventLog(new Database(new UnreachableDialect(), signals, new NoOtherReplicas()));
         api = new ConversationApi(store, Tokens, new MessageFeed(store, signals, options, TimeProvider.System),
-            new EventFeed(events, signals, options, TimeProvider.System), new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
-            TimeProvider.System);
+            new EventFeed(events, signals, options, TimeProvider.System), new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
     }
 
     /// <summary>The query fingerprint of a ListConversations without filters.</summary>

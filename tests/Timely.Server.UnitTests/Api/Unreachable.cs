@@ -17,7 +17,7 @@ public sealed class UnreachableStore : IConversationStore
         string workspace, ConversationQuery query, ConversationKey? after, int limit, CancellationToken ct) =>
         Refuse<IReadOnlyList<Conversation>>();
     public Task<Conversation> UpdateConversationAsync(
-        string workspace, Guid id, long? expectedVersion, Func<Conversation, ConversationChange> change, CancellationToken ct) =>
+        string workspace, Guid id, long? expectedVersion, Func<Conversation, DateTimeOffset, ConversationChange> change, CancellationToken ct) =>
         Refuse<Conversation>();
     public Task<AppendResult> AppendMessageAsync(string workspace, Guid conversationId, NewMessage message, IdempotencyKey? request, CancellationToken ct) =>
         Refuse<AppendResult>();

@@ -33,8 +33,7 @@ public sealed class SendersTests
     public void SystemMessageHasNoSender() =>
         Assert.Null(Senders.Resolve(SenderType.System, null, Conversation()));
 
-    [Fact(Skip = "bug: Senders.Resolve returns a given id for a system message, so SendMessage stores a system message "
-        + "with a sender_id, although Message.sender_id is documented as empty for system messages")]
+    [Fact]
     public void SystemMessageHasNoSenderEvenWhenOneIsGiven() =>
         Assert.Null(Senders.Resolve(SenderType.System, SecondHuman, Conversation()));
 }
