@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using Timely.Conversations.V1;
 
 namespace Timely.Client;
@@ -20,20 +19,9 @@ public sealed class TimelyClient : IDisposable
     public TimelyClient(TimelyClientOptions options)
     {
         this.options = options;
-        ownedChannel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
-        {
-            ServiceConfig = ServiceConfig(options),
-            // Come back quickly after a server restart (the default waits from 1 s up to 2 minutes).
-            InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
-            MaxReconnectBackoff = options.MaxReconnectDelay,
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            },
-        });
+        var channelOptions = new GrpcChannelOptions { HttpHandler = TimelyChannel.CreateHandler() };
+        TimelyChannel.Configure(channelOptions, options);
+        ownedChannel = GrpcChannel.ForAddress(options.Address, channelOptions);
         Conversations = new ConversationService.ConversationServiceClient(ownedChannel.Intercept(new CallDefaultsInterceptor(options)));
     }
 
@@ -132,25 +120,4 @@ public sealed class TimelyClient : IDisposable
             throw new OperationCanceledException(ct);   // what an IAsyncEnumerable consumer expects
         }
     }
-
-    /// <summary>gRPC's own retries for unary calls: UNAVAILABLE is retried with exponential backoff.
-    /// Writes are safe to retry because each carries a request id.</summary>
-    internal static ServiceConfig ServiceConfig(TimelyClientOptions options) => new()
-    {
-        MethodConfigs =
-        {
-            new MethodConfig
-            {
-                Names = { MethodName.Default },
-                RetryPolicy = options.MaxAttempts <= 1 ? null : new RetryPolicy
-                {
-                    MaxAttempts = options.MaxAttempts,
-                    InitialBackoff = TimeSpan.FromMilliseconds(200),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
-                },
-            },
-        },
-    };
 }
