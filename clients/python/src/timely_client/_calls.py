@@ -9,16 +9,6 @@ from typing import Any
 
 import grpc
 
-from timely.conversations.v1 import conversation_service_pb2 as service
-
-# Writes that take an AIP-155 request id: the client fills it when left empty, so a retry of the
-# same request (gRPC's own, or the caller's with the same message) is stored once.
-IDEMPOTENT_REQUESTS = (
-    service.CreateConversationRequest,
-    service.SendMessageRequest,
-    service.IngestCustomerMessageRequest,
-)
-
 # Stream errors after which a stream reconnects and resumes; anything else is the caller's to handle.
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE}
 
@@ -56,11 +46,20 @@ def metadata(api_key: str) -> tuple[tuple[str, str], ...]:
 
 
 def build_request(request_type: type, request: Any | None, fields: dict[str, Any]) -> Any:
-    """The request message: the one given, or one built from keyword fields; with a request id."""
+    """The request message: the one given, or one built from keyword fields. A write that takes a request id
+    gets a fresh one when left empty, so a retry of the same request (gRPC's own, or the caller's with the
+    same message) is stored once."""
     message = request if request is not None else request_type(**fields)
-    if isinstance(message, IDEMPOTENT_REQUESTS) and not message.request_id:
+    if takes_request_id(message) and not message.request_id:
         message.request_id = str(uuid.uuid4())
     return message
+
+
+def takes_request_id(message: Any) -> bool:
+    """Whether the message has an AIP-155 `request_id` (a string field), read from its descriptor: a write
+    added to the contract gets request ids with no change here."""
+    field = message.DESCRIPTOR.fields_by_name.get("request_id")
+    return field is not None and field.type == field.TYPE_STRING and field.label != field.LABEL_REPEATED
 
 
 def reconnect_delay(attempt: int, maximum: float) -> float:
