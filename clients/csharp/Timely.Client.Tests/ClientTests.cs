@@ -87,6 +87,23 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     }
 
     [Fact]
+    public async Task EveryWriteThatTakesARequestIdGetsOne()
+    {
+        using var timely = server.NewClient();
+        var create = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() };
+        var conversation = (await timely.Conversations.CreateConversationAsync(create)).Conversation;
+        var ingest = new IngestCustomerMessageRequest { AgentId = conversation.AgentId, ChannelId = conversation.ChannelId, ContactId = conversation.ContactId, Content = "hello" };
+        await timely.Conversations.IngestCustomerMessageAsync(ingest);
+        var given = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "hi", RequestId = NewId() };
+        var kept = given.RequestId;
+        await timely.Conversations.SendMessageAsync(given);
+
+        Assert.True(Guid.TryParse(create.RequestId, out _));
+        Assert.True(Guid.TryParse(ingest.RequestId, out _));
+        Assert.Equal(kept, given.RequestId);   // one the caller set is left alone
+    }
+
+    [Fact]
     public async Task ErrorsCarryTheirStatusAndDetails()
     {
         using var timely = server.NewClientFromContainer();

@@ -1,15 +1,19 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Timely.Conversations.V1;
 
 namespace Timely.Client;
 
 /// <summary>On every call: the API key header; on unary calls, the default deadline; on the writes
-/// that take one, a fresh <c>request_id</c> when the caller left it empty. The id is set on the
-/// request before it is sent, so gRPC's retries (and the caller's own, with the same request object)
-/// repeat it and the service writes once.</summary>
+/// that take one (a request message with a <c>request_id</c> field), a fresh <c>request_id</c> when the
+/// caller left it empty. The id is set on the request before it is sent, so gRPC's retries (and the
+/// caller's own, with the same request object) repeat it and the service writes once.</summary>
 internal sealed class CallDefaultsInterceptor(TimelyClientOptions options) : Interceptor
 {
+    private static readonly ConcurrentDictionary<Type, FieldDescriptor?> RequestIdFields = new();
+
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
@@ -38,17 +42,17 @@ internal sealed class CallDefaultsInterceptor(TimelyClientOptions options) : Int
 
     private static void FillRequestId(object request)
     {
-        switch (request)
+        if (request is IMessage message && RequestIdField(message) is { } field && (string)field.Accessor.GetValue(message) == "")
         {
-            case CreateConversationRequest { RequestId: "" } create:
-                create.RequestId = Guid.NewGuid().ToString();
-                break;
-            case SendMessageRequest { RequestId: "" } send:
-                send.RequestId = Guid.NewGuid().ToString();
-                break;
-            case IngestCustomerMessageRequest { RequestId: "" } ingest:
-                ingest.RequestId = Guid.NewGuid().ToString();
-                break;
+            field.Accessor.SetValue(message, Guid.NewGuid().ToString());
         }
     }
+
+    /// <summary>The <c>request_id</c> field of a request type (a string), or null when it has none; read once per
+    /// type from the message descriptor, so a write added to the contract gets ids without a change here.</summary>
+    private static FieldDescriptor? RequestIdField(IMessage message) =>
+        RequestIdFields.GetOrAdd(
+            message.GetType(),
+            static (_, descriptor) => descriptor.FindFieldByName("request_id") is { FieldType: FieldType.String, IsRepeated: false } field ? field : null,
+            message.Descriptor);
 }

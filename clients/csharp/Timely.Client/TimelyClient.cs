@@ -1,8 +1,5 @@
-using System.Runtime.CompilerServices;
-using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using Timely.Conversations.V1;
 
 namespace Timely.Client;
@@ -20,20 +17,9 @@ public sealed class TimelyClient : IDisposable
     public TimelyClient(TimelyClientOptions options)
     {
         this.options = options;
-        ownedChannel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
-        {
-            ServiceConfig = ServiceConfig(options),
-            // Come back quickly after a server restart (the default waits from 1 s up to 2 minutes).
-            InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
-            MaxReconnectBackoff = options.MaxReconnectDelay,
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            },
-        });
+        var channelOptions = new GrpcChannelOptions { HttpHandler = TimelyChannel.CreateHandler() };
+        TimelyChannel.Configure(channelOptions, options);
+        ownedChannel = GrpcChannel.ForAddress(options.Address, channelOptions);
         Conversations = new ConversationService.ConversationServiceClient(ownedChannel.Intercept(new CallDefaultsInterceptor(options)));
     }
 
@@ -50,107 +36,35 @@ public sealed class TimelyClient : IDisposable
     /// <summary>The messages of a conversation with a sequence above <paramref name="afterSequence"/>, then each new
     /// one, in order. Reconnects (with backoff) after a dropped connection or a server restart and resumes after
     /// the last message delivered. Completes when the conversation is closed and fully delivered.</summary>
-    public async IAsyncEnumerable<Message> StreamMessagesAsync(
-        string conversationId, long afterSequence = 0, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var position = afterSequence;
-        var attempt = 0;
-        while (true)
-        {
-            using var call = Conversations.StreamMessages(
-                new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = position }, cancellationToken: ct);
-            while (true)
-            {
-                var next = await TryMoveNext(call.ResponseStream, ct);
-                if (next is null)
-                {
-                    break;   // dropped: reconnect
-                }
-                if (next == false)
-                {
-                    yield break;   // ended OK: the conversation is closed
-                }
-                attempt = 0;
-                var message = call.ResponseStream.Current.Message;
-                if (message.Sequence > position)
-                {
-                    position = message.Sequence;
-                    yield return message;
-                }
-            }
-            await Task.Delay(Reconnect.Delay(attempt++, options.MaxReconnectDelay), ct);
-        }
-    }
+    public IAsyncEnumerable<Message> StreamMessagesAsync(string conversationId, long afterSequence = 0, CancellationToken ct = default) =>
+        ResumingStream.Read(
+            Conversations.StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
+            AfterMessage, options.MaxReconnectDelay, ct);
 
     /// <summary>Every change to the conversations that match <paramref name="filter"/>, in log order, from its
     /// <c>after_cursor</c> (or the present). Reconnects after a dropped connection or a server restart and resumes
     /// after the last event delivered. A cursor past retention surfaces as OUT_OF_RANGE.</summary>
-    public async IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(
-        WatchConversationsRequest filter, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var request = filter.Clone();
-        var attempt = 0;
-        while (true)
-        {
-            using var call = Conversations.WatchConversations(request, cancellationToken: ct);
-            while (true)
-            {
-                var next = await TryMoveNext(call.ResponseStream, ct);
-                if (next is null)
-                {
-                    break;
-                }
-                if (next == false)
-                {
-                    yield break;
-                }
-                attempt = 0;
-                var e = call.ResponseStream.Current.Event;
-                request.AfterCursor = e.Cursor;
-                yield return e;
-            }
-            await Task.Delay(Reconnect.Delay(attempt++, options.MaxReconnectDelay), ct);
-        }
-    }
+    public IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(WatchConversationsRequest filter, CancellationToken ct = default) =>
+        ResumingStream.Read(Conversations.WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct);
 
     /// <inheritdoc />
     public void Dispose() => ownedChannel?.Dispose();
 
-    /// <summary>True with an item, false at the end of the stream, null when the connection dropped.</summary>
-    private static async Task<bool?> TryMoveNext<T>(IAsyncStreamReader<T> stream, CancellationToken ct)
+    /// <summary>A message stream resumes after the last message delivered; a repeat is skipped.</summary>
+    private static Message? AfterMessage(StreamMessagesRequest request, StreamMessagesResponse response)
     {
-        try
-        {
-            return await stream.MoveNext(ct);
-        }
-        catch (RpcException e) when (Reconnect.IsTransient(e) && !ct.IsCancellationRequested)
+        if (response.Message.Sequence <= request.AfterSequence)
         {
             return null;
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);   // what an IAsyncEnumerable consumer expects
-        }
+        request.AfterSequence = response.Message.Sequence;
+        return response.Message;
     }
 
-    /// <summary>gRPC's own retries for unary calls: UNAVAILABLE is retried with exponential backoff.
-    /// Writes are safe to retry because each carries a request id.</summary>
-    internal static ServiceConfig ServiceConfig(TimelyClientOptions options) => new()
+    /// <summary>A watch resumes after the last event delivered.</summary>
+    private static ConversationEvent AfterEvent(WatchConversationsRequest request, WatchConversationsResponse response)
     {
-        MethodConfigs =
-        {
-            new MethodConfig
-            {
-                Names = { MethodName.Default },
-                RetryPolicy = options.MaxAttempts <= 1 ? null : new RetryPolicy
-                {
-                    MaxAttempts = options.MaxAttempts,
-                    InitialBackoff = TimeSpan.FromMilliseconds(200),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
-                },
-            },
-        },
-    };
+        request.AfterCursor = response.Event.Cursor;
+        return response.Event;
+    }
 }

@@ -9,20 +9,18 @@ namespace Timely.Client;
 public static class TimelyServiceCollectionExtensions
 {
     /// <summary>Registers <see cref="TimelyClient"/> (and the generated <see cref="ConversationService.ConversationServiceClient"/>)
-    /// through Grpc.Net.ClientFactory, configured by <paramref name="configure"/>.</summary>
+    /// through Grpc.Net.ClientFactory, configured by <paramref name="configure"/>, with the channel the
+    /// <see cref="TimelyClient(TimelyClientOptions)"/> constructor builds (keepalive, reconnect backoff, retries).</summary>
     public static IServiceCollection AddTimelyClient(this IServiceCollection services, Action<TimelyClientOptions> configure)
     {
         services.AddOptions<TimelyClientOptions>().Configure(configure);
-        services.AddGrpcClient<ConversationService.ConversationServiceClient>((sp, o) =>
-            {
-                var options = sp.GetRequiredService<IOptions<TimelyClientOptions>>().Value;
-                o.Address = options.Address;
-            })
-            .ConfigureChannel((sp, channel) => channel.ServiceConfig = TimelyClient.ServiceConfig(sp.GetRequiredService<IOptions<TimelyClientOptions>>().Value))
-            .AddInterceptor(sp => new CallDefaultsInterceptor(sp.GetRequiredService<IOptions<TimelyClientOptions>>().Value))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
-        services.AddTransient(sp => new TimelyClient(
-            sp.GetRequiredService<ConversationService.ConversationServiceClient>(), sp.GetRequiredService<IOptions<TimelyClientOptions>>().Value));
+        services.AddGrpcClient<ConversationService.ConversationServiceClient>((sp, o) => o.Address = Options(sp).Address)
+            .ConfigurePrimaryHttpMessageHandler(TimelyChannel.CreateHandler)
+            .ConfigureChannel((sp, channel) => TimelyChannel.Configure(channel, Options(sp)))
+            .AddInterceptor(sp => new CallDefaultsInterceptor(Options(sp)));
+        services.AddTransient(sp => new TimelyClient(sp.GetRequiredService<ConversationService.ConversationServiceClient>(), Options(sp)));
         return services;
     }
+
+    private static TimelyClientOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<TimelyClientOptions>>().Value;
 }

@@ -13,6 +13,7 @@ from timely_client import (
     AsyncTimelyClient, ConversationEventType, ConversationStatus, SenderType, TimelyClient, TimelyError,
 )
 from timely_client import SendMessageRequest, UpdateConversationRequest, Conversation
+from timely_client import CreateConversationRequest, IngestCustomerMessageRequest
 from google.protobuf import field_mask_pb2
 
 
@@ -97,6 +98,21 @@ def test_a_retried_send_with_the_same_request_writes_once(server):
         again = timely.send_message(request)
         assert again.message == first.message
         assert len(timely.list_messages(conversation_id=conversation.id).messages) == 1
+
+
+def test_every_write_that_takes_a_request_id_gets_one(server):
+    with TimelyClient(server.target, server.api_key) as timely:
+        create = CreateConversationRequest(agent_id=new_id(), channel_id=new_id(), contact_id=new_id())
+        conversation = timely.create_conversation(create).conversation
+        ingest = IngestCustomerMessageRequest(
+            agent_id=conversation.agent_id, channel_id=conversation.channel_id, contact_id=conversation.contact_id, content="hello",
+        )
+        timely.ingest_customer_message(ingest)
+        given = SendMessageRequest(conversation_id=conversation.id, sender_type=SenderType.SENDER_TYPE_CUSTOMER, content="hi", request_id=new_id())
+        kept = given.request_id
+        timely.send_message(given)
+        assert uuid.UUID(create.request_id) and uuid.UUID(ingest.request_id)
+        assert given.request_id == kept  # one the caller set is left alone
 
 
 def test_errors_expose_the_code_and_the_details(server):

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
 
-from timely.conversations.v1 import conversation_service_pb2 as service
-
-# Writes that take an AIP-155 request id: the client fills it when left empty, so a retry of the
-# same request (gRPC's own, or the caller's with the same message) is stored once.
-IDEMPOTENT_REQUESTS = (
-    service.CreateConversationRequest,
-    service.SendMessageRequest,
-    service.IngestCustomerMessageRequest,
-)
+from .errors import TimelyError
 
 # Stream errors after which a stream reconnects and resumes; anything else is the caller's to handle.
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE}
@@ -56,14 +50,72 @@ def metadata(api_key: str) -> tuple[tuple[str, str], ...]:
 
 
 def build_request(request_type: type, request: Any | None, fields: dict[str, Any]) -> Any:
-    """The request message: the one given, or one built from keyword fields; with a request id."""
+    """The request message: the one given, or one built from keyword fields. A write that takes a request id
+    gets a fresh one when left empty, so a retry of the same request (gRPC's own, or the caller's with the
+    same message) is stored once."""
     message = request if request is not None else request_type(**fields)
-    if isinstance(message, IDEMPOTENT_REQUESTS) and not message.request_id:
+    if takes_request_id(message) and not message.request_id:
         message.request_id = str(uuid.uuid4())
     return message
+
+
+def takes_request_id(message: Any) -> bool:
+    """Whether the message has an AIP-155 `request_id` (a string field), read from its descriptor: a write
+    added to the contract gets request ids with no change here."""
+    field = message.DESCRIPTOR.fields_by_name.get("request_id")
+    return field is not None and field.type == field.TYPE_STRING and field.label != field.LABEL_REPEATED
 
 
 def reconnect_delay(attempt: int, maximum: float) -> float:
     """Exponential backoff from 0.1 s with jitter, so the clients of a restarted server spread out."""
     ceiling = min(maximum, 0.1 * 2 ** min(attempt, 10))
     return ceiling / 2 + random.random() * ceiling / 2
+
+
+def after_message(request: Any, response: Any) -> Any | None:
+    """A message stream resumes after the last message delivered; a repeat is skipped."""
+    if response.message.sequence <= request.after_sequence:
+        return None
+    request.after_sequence = response.message.sequence
+    return response.message
+
+
+def after_event(request: Any, response: Any) -> Any:
+    """A watch resumes after the last event delivered."""
+    request.after_cursor = response.event.cursor
+    return response.event
+
+
+class Resumption:
+    """What the sync and asyncio stream loops share: the request that opens the stream again where it stopped,
+    the items to deliver, and whether and when to reconnect after a call ends."""
+
+    def __init__(
+        self, request_type: type, request: Any | None, fields: dict[str, Any], advance: Callable[[Any, Any], Any | None], max_delay: float
+    ) -> None:
+        self.request = request_type()  # a copy of the caller's, which `advance` moves past each item
+        self.request.CopyFrom(request if request is not None else request_type(**fields))
+        self.delay: float | None = None  # the pause before the next call; None after a call ended OK
+        self._advance = advance
+        self._max_delay = max_delay
+        self._attempt = 0
+
+    def deliver(self, response: Any) -> Any | None:
+        """The item of a response (None for a repeat), with the request moved past it."""
+        self._attempt = 0
+        return self._advance(self.request, response)
+
+    @contextlib.contextmanager
+    def call(self, call: Any) -> Iterator[Any]:
+        """One call of the stream, cancelled when done. A dropped connection sets `delay` (backoff); any other
+        error is raised as a TimelyError."""
+        self.delay = None
+        try:
+            yield call
+        except grpc.RpcError as error:
+            if error.code() not in TRANSIENT:  # type: ignore[attr-defined]
+                raise TimelyError.from_rpc_error(error) from None
+            self.delay = reconnect_delay(self._attempt, self._max_delay)
+            self._attempt += 1
+        finally:
+            call.cancel()

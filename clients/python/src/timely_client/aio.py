@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -92,53 +92,34 @@ class AsyncTimelyClient:
         """The inbound path of a channel: appends to the contact's open conversation or creates one."""
         return await self._unary(self._stub.IngestCustomerMessage, service.IngestCustomerMessageRequest, request, fields)
 
-    async def stream_messages(self, conversation_id: str, after_sequence: int = 0) -> AsyncIterator[resources.Message]:
+    def stream_messages(self, conversation_id: str, after_sequence: int = 0) -> AsyncIterator[resources.Message]:
         """The messages after `after_sequence`, then each new one, in order. Reconnects and resumes after a
         dropped connection or a server restart; ends when the conversation is closed."""
-        position, attempt = after_sequence, 0
-        while True:
-            call = self._stub.StreamMessages(
-                service.StreamMessagesRequest(conversation_id=conversation_id, after_sequence=position), metadata=self._metadata
-            )
-            try:
-                async for item in call:
-                    attempt = 0
-                    if item.message.sequence > position:
-                        position = item.message.sequence
-                        yield item.message
-                return  # ended OK: the conversation is closed
-            except grpc.RpcError as error:
-                if error.code() not in _calls.TRANSIENT:  # type: ignore[attr-defined]
-                    raise TimelyError.from_rpc_error(error) from None
-            finally:
-                call.cancel()
-            await asyncio.sleep(_calls.reconnect_delay(attempt, self._max_reconnect_delay))
-            attempt += 1
+        fields = {"conversation_id": conversation_id, "after_sequence": after_sequence}
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message)
 
-    async def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> AsyncIterator[events.ConversationEvent]:
+    def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> AsyncIterator[events.ConversationEvent]:
         """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
         Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
-        watch = service.WatchConversationsRequest()
-        watch.CopyFrom(request if request is not None else service.WatchConversationsRequest(**fields))
-        attempt = 0
-        while True:
-            call = self._stub.WatchConversations(watch, metadata=self._metadata)
-            try:
-                async for item in call:
-                    attempt = 0
-                    watch.after_cursor = item.event.cursor
-                    yield item.event
-                return
-            except grpc.RpcError as error:
-                if error.code() not in _calls.TRANSIENT:  # type: ignore[attr-defined]
-                    raise TimelyError.from_rpc_error(error) from None
-            finally:
-                call.cancel()
-            await asyncio.sleep(_calls.reconnect_delay(attempt, self._max_reconnect_delay))
-            attempt += 1
+        return self._resuming(self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event)
 
     async def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
             return await method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
+
+    async def _resuming(
+        self, method: Any, request_type: type, request: Any, fields: dict[str, Any], advance: Callable[[Any, Any], Any]
+    ) -> AsyncIterator[Any]:
+        """`TimelyClient._resuming`, with grpc.aio."""
+        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
+        while True:
+            with stream.call(method(stream.request, metadata=self._metadata)) as call:
+                async for response in call:
+                    item = stream.deliver(response)
+                    if item is not None:
+                        yield item
+            if stream.delay is None:
+                return
+            await asyncio.sleep(stream.delay)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -99,50 +99,31 @@ class TimelyClient:
     def stream_messages(self, conversation_id: str, after_sequence: int = 0) -> Iterator[resources.Message]:
         """The messages after `after_sequence`, then each new one, in order. Reconnects and resumes after a
         dropped connection or a server restart; ends when the conversation is closed."""
-        position, attempt = after_sequence, 0
-        while True:
-            call = self._stub.StreamMessages(
-                service.StreamMessagesRequest(conversation_id=conversation_id, after_sequence=position), metadata=self._metadata
-            )
-            try:
-                for item in call:
-                    attempt = 0
-                    if item.message.sequence > position:
-                        position = item.message.sequence
-                        yield item.message
-                return  # ended OK: the conversation is closed
-            except grpc.RpcError as error:
-                if error.code() not in _calls.TRANSIENT:  # type: ignore[attr-defined]
-                    raise TimelyError.from_rpc_error(error) from None
-            finally:
-                call.cancel()
-            time.sleep(_calls.reconnect_delay(attempt, self._max_reconnect_delay))
-            attempt += 1
+        fields = {"conversation_id": conversation_id, "after_sequence": after_sequence}
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message)
 
     def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> Iterator[events.ConversationEvent]:
         """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
         Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
-        watch = service.WatchConversationsRequest()
-        watch.CopyFrom(request if request is not None else service.WatchConversationsRequest(**fields))
-        attempt = 0
-        while True:
-            call = self._stub.WatchConversations(watch, metadata=self._metadata)
-            try:
-                for item in call:
-                    attempt = 0
-                    watch.after_cursor = item.event.cursor
-                    yield item.event
-                return
-            except grpc.RpcError as error:
-                if error.code() not in _calls.TRANSIENT:  # type: ignore[attr-defined]
-                    raise TimelyError.from_rpc_error(error) from None
-            finally:
-                call.cancel()
-            time.sleep(_calls.reconnect_delay(attempt, self._max_reconnect_delay))
-            attempt += 1
+        return self._resuming(self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event)
 
     def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
             return method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
+
+    def _resuming(self, method: Any, request_type: type, request: Any, fields: dict[str, Any], advance: Callable[[Any, Any], Any]) -> Iterator[Any]:
+        """The items of a server stream across reconnects: after a dropped connection or a server restart, it
+        waits (backoff) and calls `method` again with the request that `advance` moved past the last item
+        delivered. Ends when a call ends OK (a message stream: when the conversation is closed)."""
+        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
+        while True:
+            with stream.call(method(stream.request, metadata=self._metadata)) as call:
+                for response in call:
+                    item = stream.deliver(response)
+                    if item is not None:
+                        yield item
+            if stream.delay is None:
+                return
+            time.sleep(stream.delay)

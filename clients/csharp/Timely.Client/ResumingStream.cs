@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Timely.Client;
+
+/// <summary>Server streams that resume: when one reconnects, how long it waits first, and where it picks up.</summary>
+internal static class ResumingStream
+{
+    /// <summary>The items of the server stream that <paramref name="open"/> starts with (a copy of) <paramref name="request"/>,
+    /// across reconnects. <paramref name="advance"/> gives the item of each response (null to skip a repeat) and moves
+    /// the request past it, so that after a dropped connection or a server restart the stream is opened again (with
+    /// backoff) from the last item delivered. Completes when a call ends OK.</summary>
+    public static async IAsyncEnumerable<TItem> Read<TRequest, TResponse, TItem>(
+        Func<TRequest, CallOptions, AsyncServerStreamingCall<TResponse>> open,
+        TRequest request,
+        Func<TRequest, TResponse, TItem?> advance,
+        TimeSpan maxDelay,
+        [EnumeratorCancellation] CancellationToken ct)
+        where TRequest : IDeepCloneable<TRequest>
+        where TItem : class
+    {
+        var resumeFrom = request.Clone();   // each enumeration starts from the caller's request
+        var attempt = 0;
+        while (true)
+        {
+            using var call = open(resumeFrom, new CallOptions(cancellationToken: ct));
+            while (true)
+            {
+                var next = await TryMoveNext(call.ResponseStream, ct);
+                if (next is null)
+                {
+                    break;   // dropped: reconnect
+                }
+                if (next == false)
+                {
+                    yield break;   // ended OK (StreamMessages: the conversation is closed)
+                }
+                attempt = 0;
+                if (advance(resumeFrom, call.ResponseStream.Current) is { } item)
+                {
+                    yield return item;
+                }
+            }
+            await Task.Delay(Delay(attempt++, maxDelay), ct);
+        }
+    }
+
+    /// <summary>True with an item, false at the end of the stream, null when the connection dropped.</summary>
+    private static async Task<bool?> TryMoveNext<T>(IAsyncStreamReader<T> stream, CancellationToken ct)
+    {
+        try
+        {
+            return await stream.MoveNext(ct);
+        }
+        catch (RpcException e) when (IsTransient(e) && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);   // what an IAsyncEnumerable consumer expects
+        }
+    }
+
+    /// <summary>The connection dropped or the server went away (restart, shutdown, a replica lost). Anything
+    /// else (OUT_OF_RANGE, PERMISSION_DENIED, NOT_FOUND, ...) is the caller's to handle and is not retried.</summary>
+    private static bool IsTransient(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable
+        || (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && e.Status.DebugException is IOException or HttpRequestException);
+
+    /// <summary>Exponential backoff from 100 ms up to <paramref name="max"/>, with jitter so clients of a
+    /// restarted server do not all come back at once.</summary>
+    private static TimeSpan Delay(int attempt, TimeSpan max)
+    {
+        var ceiling = Math.Min(max.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 10)));
+        return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
+    }
+}
