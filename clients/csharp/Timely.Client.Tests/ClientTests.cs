@@ -72,6 +72,16 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     }
 
     [Fact]
+    public void BlockingCallsCarryTheKeyAndARequestIdToo()
+    {
+        using var timely = server.NewClient();
+        var request = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() };
+        var created = timely.Conversations.CreateConversation(request).Conversation;
+        Assert.NotEqual("", request.RequestId);
+        Assert.Equal(created.Id, timely.Conversations.GetConversation(new GetConversationRequest { Id = created.Id }).Conversation.Id);
+    }
+
+    [Fact]
     public async Task AutomaticRequestIdMakesARetriedSendWriteOnce()
     {
         using var timely = server.NewClient();

@@ -15,20 +15,34 @@ internal sealed class CallDefaultsInterceptor(TimelyClientOptions options) : Int
     private static readonly ConcurrentDictionary<Type, FieldDescriptor?> RequestIdFields = new();
 
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
-        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation) =>
+        continuation(Unary(request), Unary(context));
+
+    // The blocking form of a unary call (client.GetConversation(...)) gets the same defaults.
+    public override TResponse BlockingUnaryCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, BlockingUnaryCallContinuation<TRequest, TResponse> continuation) =>
+        continuation(Unary(request), Unary(context));
+
+    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
+        continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, WithApiKey(context.Options)));
+
+    private static TRequest Unary<TRequest>(TRequest request)
     {
-        FillRequestId(request);
+        FillRequestId(request!);
+        return request;
+    }
+
+    private ClientInterceptorContext<TRequest, TResponse> Unary<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context)
+        where TRequest : class where TResponse : class
+    {
         var callOptions = WithApiKey(context.Options);
         if (callOptions.Deadline is null)
         {
             callOptions = callOptions.WithDeadline(DateTime.UtcNow + options.DefaultDeadline);
         }
-        return continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, callOptions));
+        return new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, callOptions);
     }
-
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
-        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, WithApiKey(context.Options)));
 
     private CallOptions WithApiKey(CallOptions callOptions)
     {
