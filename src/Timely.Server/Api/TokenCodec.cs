@@ -56,11 +56,16 @@ public sealed class TokenCodec : IHostedService
     public long ReadSequenceToken(string workspace, string scope, string token) =>
         token.Length == 0 ? 0 : BinaryPrimitives.ReadInt64BigEndian(Open(workspace, scope, token, "page_token", 8));
 
-    /// <summary>A watch cursor: the event's position in fixed-width hex (so cursors sort like the log), a dot, a signature.</summary>
+    /// <summary>A watch cursor: the event's position encrypted (one AES block: the position of an event
+    /// says how many events all workspaces wrote, which is none of a tenant's business), then signed
+    /// for the workspace. Equal positions give equal cursors; cursors do not sort.</summary>
     public string Cursor(string workspace, EventPosition position)
     {
-        var text = Hex(position.Tx) + Hex(position.Id);
-        return text + "." + WebEncoders.Base64UrlEncode(Sign(workspace, "cursor", Encoding.ASCII.GetBytes(text)));
+        var plain = new byte[16];
+        BinaryPrimitives.WriteInt64BigEndian(plain, position.Tx);
+        BinaryPrimitives.WriteInt64BigEndian(plain.AsSpan(8), position.Id);
+        using var cipher = CursorCipher();
+        return Seal(workspace, "cursor", cipher.EncryptEcb(plain, PaddingMode.None));
     }
 
     public EventPosition? ReadCursor(string workspace, string cursor)
@@ -69,28 +74,32 @@ public sealed class TokenCodec : IHostedService
         {
             return null;
         }
-        var parts = cursor.Split('.');
-        if (parts.Length == 2 && TryDecode(parts[1], out var tag)
-            && CryptographicOperations.FixedTimeEquals(tag, Sign(workspace, "cursor", Encoding.ASCII.GetBytes(parts[0]))))
+        if (IsLegacyCursor(workspace, cursor))
         {
-            if (parts[0].Length == 32 && TryHex(parts[0][..16], out var tx) && TryHex(parts[0][16..], out var id))
-            {
-                return new EventPosition(tx, id);
-            }
-            if (parts[0].Length == 16)
-            {
-                // Issued before events were ordered by (transaction, id): its place in the log is unknown.
-                throw new PositionOutOfRangeException("after_cursor",
-                    "this cursor predates the current event log; list the conversations again and watch from the present");
-            }
+            throw new PositionOutOfRangeException("after_cursor",
+                "this cursor predates the current event log; list the conversations again and watch from the present");
         }
-        throw new InvalidArgumentException("after_cursor", "is not a cursor this service issued for this workspace");
+        using var cipher = CursorCipher();
+        var plain = cipher.DecryptEcb(Open(workspace, "cursor", cursor, "after_cursor", 16), PaddingMode.None);
+        var position = new EventPosition(BinaryPrimitives.ReadInt64BigEndian(plain), BinaryPrimitives.ReadInt64BigEndian(plain.AsSpan(8)));
+        return position.Tx >= 0 && position.Id >= 0
+            ? position
+            : throw new InvalidArgumentException("after_cursor", "is not a token this service issued for this request; start again from the first page");
     }
 
-    private static string Hex(long value) => value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>A cursor of the first event log, "event id in hex.signature", issued before events were
+    /// ordered by (transaction, id): its place in today's log is unknown.</summary>
+    private bool IsLegacyCursor(string workspace, string cursor) =>
+        cursor.Split('.') is [{ Length: 16 } id, var signature]
+        && TryDecode(signature, out var tag)
+        && CryptographicOperations.FixedTimeEquals(tag, Sign(workspace, "cursor", Encoding.ASCII.GetBytes(id)));
 
-    private static bool TryHex(string text, out long value) =>
-        long.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out value) && value >= 0;
+    private Aes CursorCipher()
+    {
+        var aes = Aes.Create();
+        aes.Key = HMACSHA256.HashData(SigningKey, "cursor-encryption"u8);
+        return aes;
+    }
 
     private string Seal(string workspace, string scope, byte[] payload) =>
         WebEncoders.Base64UrlEncode([.. payload, .. Sign(workspace, scope, payload)]);
@@ -108,9 +117,11 @@ public sealed class TokenCodec : IHostedService
         throw new InvalidArgumentException(field, "is not a token this service issued for this request; start again from the first page");
     }
 
+    private byte[] SigningKey => key ?? throw new InvalidOperationException("TokenCodec used before StartAsync");
+
     private byte[] Sign(string workspace, string scope, byte[] payload)
     {
-        var signingKey = key ?? throw new InvalidOperationException("TokenCodec used before InitializeAsync");
+        var signingKey = SigningKey;
         byte[] message = [.. Encoding.UTF8.GetBytes(workspace), 0, .. Encoding.UTF8.GetBytes(scope), 0, .. payload];
         return HMACSHA256.HashData(signingKey, message)[..TagLength];
     }

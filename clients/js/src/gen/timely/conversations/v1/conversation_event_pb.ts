@@ -24,9 +24,9 @@ export const file_timely_conversations_v1_conversation_event: GenFile = /*@__PUR
  */
 export type ConversationEvent = Message<"timely.conversations.v1.ConversationEvent"> & {
   /**
-   * Position of the event in the log: an opaque string that increases from
-   * event to event. Pass the last one seen as `after_cursor` to resume a
-   * watch exactly after it, on any replica, after any restart.
+   * Position of the event in the log: an opaque string (compare cursors for
+   * equality only; they do not sort). Pass the last one seen as `after_cursor`
+   * to resume a watch exactly after it, on any replica, after any restart.
    *
    * @generated from field: string cursor = 1;
    */
