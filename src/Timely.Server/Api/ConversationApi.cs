@@ -16,7 +16,7 @@ namespace Timely.Server.Api;
 [Authorize(Policy = AuthPolicies.Read)]
 public sealed class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
-    IHostApplicationLifetime lifetime)
+    KeyRevocations revocations, IHostApplicationLifetime lifetime)
     : ConversationService.ConversationServiceBase
 {
     [Authorize(Policy = AuthPolicies.Write)]
@@ -245,18 +245,43 @@ public sealed class ConversationApi(
     /// every change from then on reaches it.</summary>
     private static Func<Task> Live(ServerCallContext context) => () => context.WriteResponseHeadersAsync(new Metadata());
 
-    /// <summary>Runs a stream until the client leaves or the server stops; on shutdown the client gets
-    /// UNAVAILABLE, its cue to reconnect (to any replica) and resume from its last position.</summary>
+    /// <summary>Runs a stream until the client leaves, the server stops or the call's key is revoked. On
+    /// shutdown the client gets UNAVAILABLE, its cue to reconnect (to any replica) and resume from its
+    /// last position; on revocation, UNAUTHENTICATED.</summary>
     private async Task UntilShutdown(ServerCallContext context, Func<CancellationToken, Task> stream)
     {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        using var revoked = new CancellationTokenSource();
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, revoked.Token);
+        var keyWatch = WatchKeyAsync(KeyRevocations.KeyId(context.GetHttpContext().User), revoked, either.Token);
         try
         {
             await stream(either.Token);
         }
+        catch (OperationCanceledException) when (revoked.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key of this stream was revoked"));
+        }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down; reconnect and resume from your last position"));
+        }
+        finally
+        {
+            await either.CancelAsync();
+            await keyWatch;
+        }
+    }
+
+    private async Task WatchKeyAsync(Guid keyId, CancellationTokenSource revoked, CancellationToken ct)
+    {
+        try
+        {
+            await revocations.WaitUntilRevokedAsync(keyId, ct);
+            await revoked.CancelAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            // the stream ended first
         }
     }
 

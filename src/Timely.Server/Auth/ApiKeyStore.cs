@@ -29,6 +29,11 @@ public sealed class ApiKeyStore(Database db, TimeProvider clock)
             $"SELECT {Columns} FROM api_keys WHERE hash = @Hash AND revoked_at IS NULL",
             new { Hash = ApiKeySecrets.Hash(secret) }, cancellationToken: ct)), ct))?.ToKey();
 
+    /// <summary>True while the key with this id exists and is not revoked.</summary>
+    public Task<bool> IsLiveAsync(Guid id, CancellationToken ct) =>
+        db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM api_keys WHERE id = @Id AND revoked_at IS NULL", new { Id = id.ToString() }, cancellationToken: ct)) > 0, ct);
+
     public async Task<IReadOnlyList<ApiKey>> ListAsync(string? workspace, CancellationToken ct)
     {
         var rows = await db.ReadAsync(c => c.QueryAsync<Row>(new CommandDefinition(

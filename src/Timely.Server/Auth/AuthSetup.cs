@@ -44,6 +44,7 @@ public static class AuthSetup
             .ValidateOnStart();
         services.AddMemoryCache();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<KeyRevocations>();
         services.AddHostedService<DevelopmentKey>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);

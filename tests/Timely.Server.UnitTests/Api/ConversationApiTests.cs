@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using System.Security.Claims;
 using Grpc.Core;
 using Grpc.Core.Testing;
@@ -28,9 +29,13 @@ public sealed class ConversationApiTests
     {
         var signals = new ChangeSignals();
         var options = Options.Create(new FeedOptions());
-        var events = new EventLog(new Database(new UnreachableDialect(), signals, new NoOtherReplicas()));
+        var database = new Database(new UnreachableDialect(), signals, new NoOtherReplicas());
+        var events = new EventLog(database);
         api = new ConversationApi(store, Tokens, new MessageFeed(store, signals, options, TimeProvider.System),
-            new EventFeed(events, signals, options, TimeProvider.System), new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
+            new EventFeed(events, signals, options, TimeProvider.System),
+            new KeyRevocations(new ApiKeyStore(database, TimeProvider.System), new MemoryCache(new MemoryCacheOptions()),
+                Options.Create(new AuthOptions()), TimeProvider.System),
+            new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
     }
 
     /// <summary>The query fingerprint of a ListConversations without filters.</summary>
