@@ -76,12 +76,11 @@ public sealed class ConversationApi(
 
         // One row more than the page tells whether there is a next page without a count.
         var rows = await store.ListConversationsAsync(workspace, query, after, pageSize + 1, context.CancellationToken);
-        var page = rows.Take(pageSize).ToList();
         var response = new ListConversationsResponse();
-        response.Conversations.AddRange(page.Select(c => c.ToProto()));
-        if (rows.Count > pageSize)
+        var taken = Page.Fill(rows, pageSize, c => c.ToProto(), response.Conversations);
+        if (taken < rows.Count)
         {
-            response.NextPageToken = tokens.PageToken(workspace, fingerprint, ConversationKey.Of(page[^1], query.Order));
+            response.NextPageToken = tokens.PageToken(workspace, fingerprint, ConversationKey.Of(rows[taken - 1], query.Order));
         }
         return response;
     }
@@ -159,10 +158,10 @@ public sealed class ConversationApi(
             ?? throw NotFoundException.Conversation(conversationId);
         var rows = await store.ListMessagesAsync(workspace, conversationId, after, pageSize + 1, context.CancellationToken);
         var response = new ListMessagesResponse();
-        response.Messages.AddRange(rows.Take(pageSize).Select(m => m.ToProto()));
-        if (rows.Count > pageSize)
+        var taken = Page.Fill(rows, pageSize, m => m.ToProto(), response.Messages);
+        if (taken < rows.Count)
         {
-            response.NextPageToken = tokens.SequenceToken(workspace, scope, rows[pageSize - 1].Sequence);
+            response.NextPageToken = tokens.SequenceToken(workspace, scope, rows[taken - 1].Sequence);
         }
         return response;
     }

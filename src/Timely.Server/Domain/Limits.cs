@@ -17,6 +17,10 @@ public static class Limits
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
 
+    /// <summary>A page stops before it would exceed this many bytes: under the 4 MiB that gRPC clients
+    /// accept by default, with room for the rest of the response.</summary>
+    public const int MaxPageBytes = 3 * 1024 * 1024;
+
     /// <summary>The automatic subject: the first non-empty line of the first customer message,
     /// trimmed to <see cref="AutoSubjectLength"/> characters (never splitting a surrogate pair).</summary>
     public static string AutoSubject(string content)

@@ -146,7 +146,9 @@ export const GetConversationResponseSchema: GenMessage<GetConversationResponse> 
 export type ListConversationsRequest = Message<"timely.conversations.v1.ListConversationsRequest"> & {
   /**
    * Maximum number of conversations to return: 0 means 50, at most 500
-   * (larger values are lowered to 500); negative is INVALID_ARGUMENT.
+   * (larger values are lowered to 500); negative is INVALID_ARGUMENT. A page
+   * also stops before it would exceed 3 MiB (under gRPC clients' default 4 MiB
+   * receive limit); `next_page_token` continues after it.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -602,7 +604,9 @@ export type ListMessagesRequest = Message<"timely.conversations.v1.ListMessagesR
 
   /**
    * Maximum number of messages: 0 means 50, at most 500; negative is
-   * INVALID_ARGUMENT.
+   * INVALID_ARGUMENT. A page also stops before it would exceed 3 MiB (under
+   * gRPC clients' default 4 MiB receive limit); `next_page_token` continues
+   * after it, so a page may hold fewer messages while more follow.
    *
    * @generated from field: int32 page_size = 2;
    */
