@@ -29,6 +29,7 @@ public sealed class ServerProcess : IDisposable
             ["Auth__KeyCacheTtl"] = "00:00:00",
             ["Limits__RequestsPerSecond"] = "1000000",
             ["Limits__Burst"] = "1000000",
+            ["Limits__FailedAuthenticationsBurst"] = "1000000",
             ["Logging__LogLevel__Default"] = "Warning",
         };
         foreach (var (key, value) in settings)

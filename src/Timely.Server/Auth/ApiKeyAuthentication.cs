@@ -13,13 +13,14 @@ namespace Timely.Server.Auth;
 /// Timely's REST API): the same headers work over gRPC, grpc-web and HTTP/JSON.</summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiKeyStore keys, IMemoryCache cache, IOptions<AuthOptions> authOptions)
+    ApiKeyStore keys, IMemoryCache cache, FailedAuthentications failures, IOptions<AuthOptions> authOptions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string WorkspaceClaim = "workspace";
     public const string ScopeClaim = "scope";
     private const string UnavailableItem = "timely.auth.unavailable";
+    private const string ThrottledItem = "timely.auth.throttled";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -28,27 +29,36 @@ public sealed class ApiKeyAuthentication(
         {
             return AuthenticateResult.NoResult();
         }
-        ApiKey? key;
-        try
+        // Revocation reaches every replica within the cache's time to live. Only keys that work are
+        // cached: unknown ones spend their address's budget of failures instead.
+        var ttl = authOptions.Value.KeyCacheTtl;
+        var cacheKey = "api-key:" + ApiKeySecrets.Hash(secret);
+        if (ttl == TimeSpan.Zero || !cache.TryGetValue(cacheKey, out ApiKey? key) || key is null)
         {
-            // Revocation reaches every replica within the cache's time to live.
-            var ttl = authOptions.Value.KeyCacheTtl;
-            key = ttl == TimeSpan.Zero
-                ? await keys.FindAsync(secret, Context.RequestAborted)
-                : await cache.GetOrCreateAsync("api-key:" + ApiKeySecrets.Hash(secret), entry =>
-                {
-                    entry.AbsoluteExpirationRelativeToNow = ttl;
-                    return keys.FindAsync(secret, Context.RequestAborted);
-                });
-        }
-        catch (StoreUnavailableException e)
-        {
-            Context.Items[UnavailableItem] = true;
-            return AuthenticateResult.Fail(e);
-        }
-        if (key is null)
-        {
-            return AuthenticateResult.Fail("unknown or revoked API key");
+            var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (failures.RetryAfter(address) is { } retryAfter)
+            {
+                Context.Items[ThrottledItem] = retryAfter;
+                return AuthenticateResult.Fail("too many failed authentications from this address");
+            }
+            try
+            {
+                key = await keys.FindAsync(secret, Context.RequestAborted);
+            }
+            catch (StoreUnavailableException e)
+            {
+                Context.Items[UnavailableItem] = true;
+                return AuthenticateResult.Fail(e);
+            }
+            if (key is null)
+            {
+                failures.Record(address);
+                return AuthenticateResult.Fail("unknown or revoked API key");
+            }
+            if (ttl > TimeSpan.Zero)
+            {
+                cache.Set(cacheKey, key, ttl);
+            }
         }
         var identity = new ClaimsIdentity(
         [
@@ -60,7 +70,10 @@ public sealed class ApiKeyAuthentication(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        Context.Items.ContainsKey(UnavailableItem)
+        Context.Items.TryGetValue(ThrottledItem, out var throttled) && throttled is TimeSpan retryAfter
+            ? GrpcErrorResponse.WriteAsync(Context, StatusCode.ResourceExhausted, "too many failed authentications from this address; retry later",
+                GrpcErrorResponse.RetryAfter(retryAfter))
+        : Context.Items.ContainsKey(UnavailableItem)
             ? GrpcErrorResponse.WriteAsync(Context, StatusCode.Unavailable, "the database is unavailable; retry later", GrpcErrorResponse.RetryAfter(TimeSpan.FromSeconds(1)))
             : GrpcErrorResponse.WriteAsync(Context, StatusCode.Unauthenticated, ReadKey(Request.Headers) is null
                 ? "missing API key: send the metadata 'authorization: Bearer <key>'"

@@ -27,6 +27,12 @@ public sealed class LimitOptions
 
     /// <summary>Streams a key may have open at once.</summary>
     public int MaxStreamsPerKey { get; set; } = 100;
+
+    /// <summary>Failed authentications (unknown or revoked keys) per second one client address may make
+    /// on average; past the burst, its calls with untrusted keys are refused before any lookup.</summary>
+    public int FailedAuthenticationsPerSecond { get; set; } = 10;
+
+    public int FailedAuthenticationsBurst { get; set; } = 100;
 }
 
 public static class AuthSetup
@@ -41,10 +47,13 @@ public static class AuthSetup
             .Validate(o => o.RequestsPerSecond > 0, "Limits:RequestsPerSecond must be positive")
             .Validate(o => o.Burst > 0, "Limits:Burst must be positive")
             .Validate(o => o.MaxStreamsPerKey > 0, "Limits:MaxStreamsPerKey must be positive")
+            .Validate(o => o.FailedAuthenticationsPerSecond > 0 && o.FailedAuthenticationsBurst > 0,
+                "Limits:FailedAuthenticationsPerSecond and Limits:FailedAuthenticationsBurst must be positive")
             .ValidateOnStart();
         services.AddMemoryCache();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<KeyRevocations>();
+        services.AddSingleton<FailedAuthentications>();
         services.AddHostedService<DevelopmentKey>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);

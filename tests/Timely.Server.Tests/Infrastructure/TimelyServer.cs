@@ -40,6 +40,8 @@ public class TimelyServer : WebApplicationFactory<Program>
             ["Limits:RequestsPerSecond"] = "1000000",
             ["Limits:Burst"] = "1000000",
             ["Limits:MaxStreamsPerKey"] = "10000",
+            ["Limits:FailedAuthenticationsPerSecond"] = "1000000",
+            ["Limits:FailedAuthenticationsBurst"] = "1000000",
         };
         if (TestDatabase.PostgresServer is not null)
         {
