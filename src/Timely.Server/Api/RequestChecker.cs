@@ -7,7 +7,8 @@ using Proto = Timely.Conversations.V1;
 namespace Timely.Server.Api;
 
 /// <summary>Reads the fields of one request, collecting every violation (so a client learns all its
-/// mistakes at once), then <see cref="ThrowIfInvalid"/> raises them as one INVALID_ARGUMENT.</summary>
+/// mistakes at once), then <see cref="ThrowIfInvalid"/> raises them as one INVALID_ARGUMENT. Every
+/// repeated field is counted against its cap before its elements are read.</summary>
 public sealed class RequestChecker
 {
     private readonly List<FieldViolation> violations = [];
@@ -43,7 +44,7 @@ public sealed class RequestChecker
         {
             return id;
         }
-        Fail(field, $"must be a UUID such as 0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a79, not \"{Shorten(value)}\"");
+        Fail(field, $"must be a UUID such as 0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a79, not \"{Quote(value)}\"");
         return null;
     }
 
@@ -65,9 +66,9 @@ public sealed class RequestChecker
 
     public IReadOnlyList<string> Tags(string field, RepeatedField<string> tags)
     {
-        if (tags.Count > Limits.MaxTags)
+        if (!WithinCap(field, tags.Count, Limits.MaxTags, "tags"))
         {
-            Fail(field, $"must hold at most {Limits.MaxTags} tags, not {tags.Count}");
+            return [];
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < tags.Count; i++)
@@ -79,10 +80,22 @@ public sealed class RequestChecker
             }
             else if (!seen.Add(tag))
             {
-                Fail($"{field}[{i}]", $"repeats the tag \"{Shorten(tag)}\"");
+                Fail($"{field}[{i}]", $"repeats the tag \"{Quote(tag)}\"");
             }
         }
         return [.. tags];
+    }
+
+    /// <summary>Checks the count of a repeated field before any of its elements is read: past the cap,
+    /// one violation, however many elements there are. False when past it.</summary>
+    public bool WithinCap(string field, int count, int cap, string what)
+    {
+        if (count <= cap)
+        {
+            return true;
+        }
+        Fail(field, $"must hold at most {cap} {what}, not {count}");
+        return false;
     }
 
     /// <summary>The content of a message: text needs non-empty content; media needs an absolute http(s) URL.</summary>
@@ -142,14 +155,22 @@ public sealed class RequestChecker
         return sender ?? SenderType.System;
     }
 
+    /// <summary>A status filter: each status once, however often it is listed.</summary>
     public IReadOnlyList<ConversationStatus> Statuses(string field, RepeatedField<Proto.ConversationStatus> statuses)
     {
+        if (!WithinCap(field, statuses.Count, Limits.MaxStatusFilterEntries, "entries"))
+        {
+            return [];
+        }
         var result = new List<ConversationStatus>();
         for (var i = 0; i < statuses.Count; i++)
         {
             if (statuses[i].ToDomain() is { } status)
             {
-                result.Add(status);
+                if (!result.Contains(status))
+                {
+                    result.Add(status);
+                }
             }
             else
             {
@@ -224,22 +245,24 @@ public sealed class RequestChecker
 
     private void Metadata(MapField<string, string> metadata)
     {
-        if (metadata.Count > Limits.MaxMetadataEntries)
+        if (!WithinCap("metadata", metadata.Count, Limits.MaxMetadataEntries, "entries"))
         {
-            Fail("metadata", $"must hold at most {Limits.MaxMetadataEntries} entries, not {metadata.Count}");
+            return;
         }
         foreach (var (key, value) in metadata)
         {
+            var field = $"metadata[{Quote(key)}]";
             if (key.Length is 0 or > Limits.MaxMetadataKeyLength)
             {
-                Fail($"metadata[{Shorten(key)}]", $"keys must be 1 to {Limits.MaxMetadataKeyLength} characters");
+                Fail(field, $"keys must be 1 to {Limits.MaxMetadataKeyLength} characters");
             }
             if (value.Length > Limits.MaxMetadataValueLength)
             {
-                Fail($"metadata[{Shorten(key)}]", $"values must be at most {Limits.MaxMetadataValueLength} characters");
+                Fail(field, $"values must be at most {Limits.MaxMetadataValueLength} characters");
             }
         }
     }
 
-    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+    /// <summary>A caller's text, short enough to quote in an error.</summary>
+    public static string Quote(string value) => Limits.Cut(value, 40, "…");
 }

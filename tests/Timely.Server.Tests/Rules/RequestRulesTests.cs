@@ -3,12 +3,28 @@ using System.Text;
 using Google.Protobuf;
 using Timely.Conversations.V1;
 using Timely.Server.Api;
+using Timely.Server.Domain;
 
 namespace Timely.Server.Tests.Rules;
 
-/// <summary>Fast tests of the request rules that need no server: what a request fingerprint sees.</summary>
+/// <summary>Fast tests of the request rules that need no server: how large an error may grow, and
+/// what a request fingerprint sees.</summary>
 public sealed class RequestRulesTests
 {
+    [Fact]
+    public void AnErrorStaysShortHoweverManyAndLongItsViolations()
+    {
+        var violations = Enumerable.Range(0, 10_000)
+            .Select(i => new FieldViolation(new string('f', 100_000) + i, new string('\u00e9', 100_000)))
+            .ToList();
+        var error = new InvalidArgumentException(violations);
+        Assert.InRange(error.Violations.Count, 2, 21);   // at most the first 20, and how many more
+        Assert.Matches(@"^and [\d,]+ more violations", error.Violations[^1].Description);
+        var bytes = error.Violations.Sum(v => Encoding.UTF8.GetByteCount(v.Field) + Encoding.UTF8.GetByteCount(v.Description));
+        Assert.True(bytes < 8 * 1024, $"{bytes} bytes of violations");
+        Assert.True(Encoding.UTF8.GetByteCount(error.Message) < 8 * 1024, $"{error.Message.Length} characters of message");
+    }
+
     [Fact]
     public void TheFingerprintOfARequestIgnoresTheOrderOfItsMapEntries()
     {
