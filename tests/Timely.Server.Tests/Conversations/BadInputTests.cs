@@ -216,6 +216,51 @@ public sealed class BadInputTests(TimelyServer server) : IClassFixture<TimelySer
         Assert.Contains("4 more", error.FieldViolations[^1].Description);
     }
 
+    public static TheoryData<string> NulFields => new()
+    {
+        "content", "media_url", "media_type", "metadata key", "metadata value", "subject", "tags[1]", "external_id",
+        "tag filter", "conversation.subject", "conversation.tags[0]",
+    };
+
+    [Theory]
+    [MemberData(nameof(NulFields))]
+    public async Task NulCharactersAreRefusedInEveryTextField(string where)
+    {
+        // PostgreSQL's text cannot hold U+0000 (SQLSTATE 22021): refused up front on both stores.
+        const string nul = "a\0b";
+        var conversation = await client.CreateAsync();
+        var send = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "fine" };
+        var media = new SendMessageRequest(send) { MessageType = MessageType.Image, MediaUrl = "https://example.com/a.png", MediaType = "image/png" };
+        var create = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId(), Tags = { "ok" } };
+        var update = new UpdateConversationRequest { Conversation = new Conversation { Id = conversation.Id, Subject = "s" } };
+        var (field, call) = where switch
+        {
+            "content" => ("content", Send(new SendMessageRequest(send) { Content = nul })),
+            "media_url" => ("media_url", Send(new SendMessageRequest(media) { MediaUrl = "https://example.com/a" + nul })),
+            "media_type" => ("media_type", Send(new SendMessageRequest(media) { MediaType = "image/" + nul })),
+            "metadata key" => ("metadata[a\\u0000b]", Send(new SendMessageRequest(send) { Metadata = { [nul] = "v" } })),
+            "metadata value" => ("metadata[k]", Send(new SendMessageRequest(send) { Metadata = { ["k"] = nul } })),
+            "subject" => ("subject", Create(new CreateConversationRequest(create) { Subject = nul })),
+            "tags[1]" => ("tags[1]", Create(new CreateConversationRequest(create) { Tags = { nul } })),
+            "external_id" => ("external_id", (Func<Task>)(() => client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+            {
+                ChannelId = NewId(), ContactId = NewId(), AgentId = NewId(), Content = "hi", ExternalId = nul,
+            }).ResponseAsync)),
+            "tag filter" => ("tag", (Func<Task>)(() => client.ListConversationsAsync(new ListConversationsRequest { Tag = nul }).ResponseAsync)),
+            "conversation.subject" => ("conversation.subject", Update(new UpdateConversationRequest(update) { Conversation = { Subject = nul } })),
+            "conversation.tags[0]" => ("conversation.tags[0]", Update(new UpdateConversationRequest(update) { Conversation = { Tags = { nul } } })),
+            _ => throw new ArgumentOutOfRangeException(nameof(where)),
+        };
+        await FailsOnField(field, call);
+        var after = await client.GetAsync(conversation.Id);
+        Assert.Equal(conversation.Etag, after.Etag);
+        Assert.Equal(0, after.LastSequence);
+
+        Func<Task> Send(SendMessageRequest r) => () => client.SendMessageAsync(r).ResponseAsync;
+        Func<Task> Create(CreateConversationRequest r) => () => client.CreateConversationAsync(r).ResponseAsync;
+        Func<Task> Update(UpdateConversationRequest r) => () => client.UpdateConversationAsync(r).ResponseAsync;
+    }
+
     [Fact]
     public async Task BadIdsInEveryRpcAreRefused()
     {

@@ -7,10 +7,43 @@ using Timely.Server.Domain;
 
 namespace Timely.Server.Tests.Rules;
 
-/// <summary>Fast tests of the request rules that need no server: how large an error may grow, and
-/// what a request fingerprint sees.</summary>
+/// <summary>Fast tests of the request rules that need no server: text a store refuses, how large an
+/// error may grow, and what a request fingerprint sees.</summary>
 public sealed class RequestRulesTests
 {
+    [Theory]
+    [InlineData("a high surrogate alone")]
+    [InlineData("a low surrogate alone")]
+    [InlineData("a pair in the wrong order")]
+    [InlineData("NUL")]
+    public void TextAStoreRefusesIsRefusedNamingTheField(string problem)
+    {
+        // Built here: theory data travels as UTF-8, which has no lone surrogates.
+        var text = problem switch
+        {
+            "a high surrogate alone" => "a\uD800b",
+            "a low surrogate alone" => "\uDC00",
+            "a pair in the wrong order" => "ok\uDE00\uD83D",
+            _ => "a\0b",
+        };
+        // Protobuf strings are UTF-8 on the wire, so lone surrogates cannot arrive from a correct
+        // gRPC client; the rule still holds for any way text reaches the checker.
+        var check = new RequestChecker();
+        check.Subject("subject", text);
+        check.Tags("tags", new Google.Protobuf.Collections.RepeatedField<string> { "fine", text });
+        check.Text("tag", text, 64);
+        var error = Assert.Throws<InvalidArgumentException>(check.ThrowIfInvalid);
+        Assert.Equal(["subject", "tags[1]", "tag"], error.Violations.Select(v => v.Field));
+    }
+
+    [Fact]
+    public void WellFormedTextOutsideTheBasicPlaneIsAccepted()
+    {
+        var check = new RequestChecker();
+        check.Subject("subject", "Broken vase \U0001F3FA, refund?");
+        check.ThrowIfInvalid();
+    }
+
     [Fact]
     public void AnErrorStaysShortHoweverManyAndLongItsViolations()
     {
