@@ -19,6 +19,10 @@ public sealed class ServerProcess : IDisposable
     public ServerProcess(string serverDll, IDictionary<string, string> settings)
     {
         this.serverDll = serverDll;
+        if (settings.TryGetValue("Auth:BootstrapAdminKey", out var adminKey))
+        {
+            AdminKey = adminKey;
+        }
         GrpcPort = FreePort();
         WebPort = FreePort();
         environment = new Dictionary<string, string>
@@ -44,7 +48,8 @@ public sealed class ServerProcess : IDisposable
 
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
 
-    /// <summary>An admin key of the default workspace, registered by the server at start-up.</summary>
+    /// <summary>An admin key of the default workspace, registered by the server at start-up: a new
+    /// random one, or the Auth:BootstrapAdminKey of the settings.</summary>
     public string AdminKey { get; } = "tly_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
 
     /// <summary>Starts the process and waits (bounded) until it accepts connections: it listens only

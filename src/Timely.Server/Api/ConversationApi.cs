@@ -289,6 +289,10 @@ public sealed class ConversationApi(
     {
         var paths = new HashSet<string>();
         var requested = request.UpdateMask?.Paths ?? [];
+        if (!check.WithinCap("update_mask.paths", requested.Count, Limits.MaxUpdateMaskPaths, "paths"))
+        {
+            return paths;
+        }
         for (var i = 0; i < requested.Count; i++)
         {
             switch (requested[i])
@@ -300,7 +304,7 @@ public sealed class ConversationApi(
                     paths.UnionWith(["subject", "tags"]);
                     break;
                 default:
-                    check.Fail($"update_mask.paths[{i}]", $"\"{requested[i]}\" cannot be updated; updatable fields are subject and tags");
+                    check.Fail($"update_mask.paths[{i}]", $"\"{RequestChecker.Quote(requested[i])}\" cannot be updated; updatable fields are subject and tags");
                     break;
             }
         }

@@ -7,7 +7,9 @@ using Proto = Timely.Conversations.V1;
 namespace Timely.Server.Api;
 
 /// <summary>Reads the fields of one request, collecting every violation (so a client learns all its
-/// mistakes at once), then <see cref="ThrowIfInvalid"/> raises them as one INVALID_ARGUMENT.</summary>
+/// mistakes at once), then <see cref="ThrowIfInvalid"/> raises them as one INVALID_ARGUMENT. Every
+/// text field it reads must be text every store holds (<see cref="StorableText"/>); every repeated
+/// field is counted against its cap before its elements are read.</summary>
 public sealed class RequestChecker
 {
     private readonly List<FieldViolation> violations = [];
@@ -43,7 +45,7 @@ public sealed class RequestChecker
         {
             return id;
         }
-        Fail(field, $"must be a UUID such as 0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a79, not \"{Shorten(value)}\"");
+        Fail(field, $"must be a UUID such as 0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a79, not \"{Quote(value)}\"");
         return null;
     }
 
@@ -60,14 +62,15 @@ public sealed class RequestChecker
         {
             Fail(field, $"must be at most {Limits.MaxSubjectLength} characters, not {value.Length}");
         }
+        StorableText(field, value);
         return value.Trim();
     }
 
     public IReadOnlyList<string> Tags(string field, RepeatedField<string> tags)
     {
-        if (tags.Count > Limits.MaxTags)
+        if (!WithinCap(field, tags.Count, Limits.MaxTags, "tags"))
         {
-            Fail(field, $"must hold at most {Limits.MaxTags} tags, not {tags.Count}");
+            return [];
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < tags.Count; i++)
@@ -77,12 +80,24 @@ public sealed class RequestChecker
             {
                 Fail($"{field}[{i}]", $"must be 1 to {Limits.MaxTagLength} characters, not {tag.Length}");
             }
-            else if (!seen.Add(tag))
+            else if (StorableText($"{field}[{i}]", tag) && !seen.Add(tag))
             {
-                Fail($"{field}[{i}]", $"repeats the tag \"{Shorten(tag)}\"");
+                Fail($"{field}[{i}]", $"repeats the tag \"{Quote(tag)}\"");
             }
         }
         return [.. tags];
+    }
+
+    /// <summary>Checks the count of a repeated field before any of its elements is read: past the cap,
+    /// one violation, however many elements there are. False when past it.</summary>
+    public bool WithinCap(string field, int count, int cap, string what)
+    {
+        if (count <= cap)
+        {
+            return true;
+        }
+        Fail(field, $"must hold at most {cap} {what}, not {count}");
+        return false;
     }
 
     /// <summary>The content of a message: text needs non-empty content; media needs an absolute http(s) URL.</summary>
@@ -99,6 +114,7 @@ public sealed class RequestChecker
         {
             Fail("content", $"must be at most {Limits.MaxContentBytes} bytes of UTF-8, not {Encoding.UTF8.GetByteCount(content)}");
         }
+        StorableText("content", content);
         if (type == MessageType.Text)
         {
             if (string.IsNullOrWhiteSpace(content))
@@ -116,9 +132,9 @@ public sealed class RequestChecker
             {
                 Fail("media_url", $"is required for a {type.Value.ToString().ToLowerInvariant()} message");
             }
-            else if (mediaUrl.Length > Limits.MaxMediaUrlLength
+            else if (StorableText("media_url", mediaUrl) && (mediaUrl.Length > Limits.MaxMediaUrlLength
                 || !Uri.TryCreate(mediaUrl, UriKind.Absolute, out var uri)
-                || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+                || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
             {
                 Fail("media_url", $"must be an absolute http(s) URL of at most {Limits.MaxMediaUrlLength} characters");
             }
@@ -127,6 +143,7 @@ public sealed class RequestChecker
         {
             Fail("media_type", $"must be at most {Limits.MaxMediaTypeLength} characters");
         }
+        StorableText("media_type", mediaType);
         Metadata(metadata);
         return new NewMessage(sender, senderId, content, type ?? MessageType.Text, mediaUrl, mediaType,
             new Dictionary<string, string>(metadata));
@@ -142,14 +159,22 @@ public sealed class RequestChecker
         return sender ?? SenderType.System;
     }
 
+    /// <summary>A status filter: each status once, however often it is listed.</summary>
     public IReadOnlyList<ConversationStatus> Statuses(string field, RepeatedField<Proto.ConversationStatus> statuses)
     {
+        if (!WithinCap(field, statuses.Count, Limits.MaxStatusFilterEntries, "entries"))
+        {
+            return [];
+        }
         var result = new List<ConversationStatus>();
         for (var i = 0; i < statuses.Count; i++)
         {
             if (statuses[i].ToDomain() is { } status)
             {
-                result.Add(status);
+                if (!result.Contains(status))
+                {
+                    result.Add(status);
+                }
             }
             else
             {
@@ -202,7 +227,24 @@ public sealed class RequestChecker
         {
             Fail(field, $"must be at most {maxLength} characters, not {value.Length}");
         }
+        StorableText(field, value);
         return value.Length == 0 ? null : value;
+    }
+
+    /// <summary>Text every store holds: no U+0000 (PostgreSQL's text cannot hold it; SQLite would, so
+    /// the stores would disagree) and no unpaired surrogate (it has no UTF-8 form). False, with a
+    /// violation naming the field, otherwise.</summary>
+    public bool StorableText(string field, string value)
+    {
+        var at = UnstorableAt(value);
+        if (at < 0)
+        {
+            return true;
+        }
+        Fail(field, value[at] == '\0'
+            ? $"must not contain U+0000 (NUL); found at character {at}"
+            : $"must be well-formed text; found an unpaired surrogate U+{(int)value[at]:X4} at character {at}");
+        return false;
     }
 
     private DateTimeOffset? Time(string field, Timestamp? value)
@@ -224,22 +266,71 @@ public sealed class RequestChecker
 
     private void Metadata(MapField<string, string> metadata)
     {
-        if (metadata.Count > Limits.MaxMetadataEntries)
+        if (!WithinCap("metadata", metadata.Count, Limits.MaxMetadataEntries, "entries"))
         {
-            Fail("metadata", $"must hold at most {Limits.MaxMetadataEntries} entries, not {metadata.Count}");
+            return;
         }
         foreach (var (key, value) in metadata)
         {
+            var field = $"metadata[{Quote(key)}]";
             if (key.Length is 0 or > Limits.MaxMetadataKeyLength)
             {
-                Fail($"metadata[{Shorten(key)}]", $"keys must be 1 to {Limits.MaxMetadataKeyLength} characters");
+                Fail(field, $"keys must be 1 to {Limits.MaxMetadataKeyLength} characters");
             }
             if (value.Length > Limits.MaxMetadataValueLength)
             {
-                Fail($"metadata[{Shorten(key)}]", $"values must be at most {Limits.MaxMetadataValueLength} characters");
+                Fail(field, $"values must be at most {Limits.MaxMetadataValueLength} characters");
             }
+            StorableText(field, key);
+            StorableText(field, value);
         }
     }
 
-    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+    /// <summary>The index of the first U+0000 or unpaired surrogate, or -1.</summary>
+    private static int UnstorableAt(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (c == '\0' || char.IsSurrogate(c))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>A caller's text, short enough to quote in an error, with control characters and
+    /// unpaired surrogates written as \uXXXX (so a field name such as metadata[...] stays readable
+    /// and valid UTF-8).</summary>
+    public static string Quote(string value)
+    {
+        var cut = Limits.Cut(value, 40, "…");
+        if (!cut.Any(c => char.IsControl(c) || char.IsSurrogate(c)))
+        {
+            return cut;
+        }
+        var quoted = new StringBuilder(cut.Length + 16);
+        for (var i = 0; i < cut.Length; i++)
+        {
+            var c = cut[i];
+            if (char.IsHighSurrogate(c) && i + 1 < cut.Length && char.IsLowSurrogate(cut[i + 1]))
+            {
+                quoted.Append(c).Append(cut[++i]);
+            }
+            else if (char.IsControl(c) || char.IsSurrogate(c))
+            {
+                quoted.Append($"\\u{(int)c:X4}");
+            }
+            else
+            {
+                quoted.Append(c);
+            }
+        }
+        return quoted.ToString();
+    }
 }

@@ -31,6 +31,14 @@ public static class ApiKeySecrets
 
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
-    /// <summary>Enough of the key to recognise it in a list, too little to use it.</summary>
-    public static string Recognisable(string secret) => secret[..Math.Min(secret.Length, Prefix.Length + 6)];
+    /// <summary>The fewest characters a key may have (Auth:BootstrapAdminKey included): 32 characters of
+    /// even a hex key are 128 bits. Generated keys have 47.</summary>
+    public const int MinLength = 32;
+
+    /// <summary>Enough of the key to recognise it in a list, too little to use it: the prefix and 6
+    /// characters of a generated key, the first 6 of another; nothing of a secret shorter than
+    /// <see cref="MinLength"/>, which may be all there is to guess.</summary>
+    public static string Recognisable(string secret) => secret.Length < MinLength
+        ? ""
+        : secret[..((secret.StartsWith(Prefix, StringComparison.Ordinal) ? Prefix.Length : 0) + 6)];
 }

@@ -8,19 +8,29 @@ public sealed class ApiKeyStore(Database db, TimeProvider clock)
 {
     private const string Columns = "id, workspace, scope, name, prefix, created_at, revoked_at";
 
+    /// <summary>Stores a key with this secret and returns it; if a key with this secret is stored already
+    /// (live or revoked), returns that one and changes nothing. Replicas starting at once with the same
+    /// Auth:BootstrapAdminKey therefore store it once, and a revoked key is never stored again.</summary>
     public async Task<ApiKey> CreateAsync(string workspace, ApiKeyScope scope, string name, string secret, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var key = new ApiKey(Guid.CreateVersion7(now), workspace, scope, name, ApiKeySecrets.Recognisable(secret), now, null);
-        await db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO workspaces (id, created_at) VALUES (@Workspace, @Now) ON CONFLICT (id) DO NOTHING;\n" +
-            $"INSERT INTO api_keys ({Columns}, hash) VALUES (@Id, @Workspace, @Scope, @Name, @Prefix, @Now, NULL, @Hash)",
-            new
-            {
-                Id = key.Id.ToString(), key.Workspace, Scope = (long)scope, key.Name, key.Prefix,
-                Now = Micros.From(now), Hash = ApiKeySecrets.Hash(secret),
-            }, w.Transaction, cancellationToken: ct)), ct);
-        return key;
+        var stored = await db.WriteAsync(async w =>
+        {
+            await w.Connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO workspaces (id, created_at) VALUES (@Workspace, @Now) ON CONFLICT (id) DO NOTHING;\n" +
+                $"INSERT INTO api_keys ({Columns}, hash) VALUES (@Id, @Workspace, @Scope, @Name, @Prefix, @Now, NULL, @Hash) ON CONFLICT (hash) DO NOTHING",
+                new
+                {
+                    Id = key.Id.ToString(), key.Workspace, Scope = (long)scope, key.Name, key.Prefix,
+                    Now = Micros.From(now), Hash = ApiKeySecrets.Hash(secret),
+                }, w.Transaction, cancellationToken: ct));
+            // A statement of its own: under READ COMMITTED it sees the row of a replica that won the race.
+            return await w.Connection.QuerySingleAsync<Row>(new CommandDefinition(
+                $"SELECT {Columns} FROM api_keys WHERE hash = @Hash",
+                new { Hash = ApiKeySecrets.Hash(secret) }, w.Transaction, cancellationToken: ct));
+        }, ct);
+        return stored.ToKey();
     }
 
     /// <summary>The live (not revoked) key with this secret, or null.</summary>

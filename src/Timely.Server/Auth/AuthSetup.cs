@@ -42,6 +42,8 @@ public static class AuthSetup
     {
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.KeyCacheTtl >= TimeSpan.Zero, "Auth:KeyCacheTtl must not be negative")
+            .Validate(o => string.IsNullOrEmpty(o.BootstrapAdminKey) || o.BootstrapAdminKey.Length >= ApiKeySecrets.MinLength,
+                $"Auth:BootstrapAdminKey must be at least {ApiKeySecrets.MinLength} characters of random text, such as the output of 'openssl rand -hex 16'")
             .ValidateOnStart();
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
             .Validate(o => o.RequestsPerSecond > 0, "Limits:RequestsPerSecond must be positive")

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace Timely.Server.Domain;
 
 // Errors the domain and the store raise; Api/ErrorMapping.cs turns each into a gRPC status.
@@ -5,13 +8,48 @@ namespace Timely.Server.Domain;
 /// <summary>One bad field of a request (becomes a google.rpc.BadRequest field violation).</summary>
 public sealed record FieldViolation(string Field, string Description);
 
-public sealed class InvalidArgumentException(IReadOnlyList<FieldViolation> violations)
-    : Exception(string.Join("; ", violations.Select(v => $"{v.Field}: {v.Description}")))
+/// <summary>Bad input (INVALID_ARGUMENT). However many violations a request has, and however long,
+/// the error stays short: the first ones (at most <see cref="Limits.MaxReportedViolations"/>, at most
+/// <see cref="Limits.MaxErrorDetailBytes"/>), each cut to length, then one that counts the rest.</summary>
+public sealed class InvalidArgumentException : Exception
 {
-    public IReadOnlyList<FieldViolation> Violations { get; } = violations;
+    public InvalidArgumentException(IReadOnlyList<FieldViolation> violations)
+        : this(Bounded(violations)) { }
 
     public InvalidArgumentException(string field, string description)
         : this([new FieldViolation(field, description)]) { }
+
+    private InvalidArgumentException(List<FieldViolation> bounded)
+        : base(Limits.Cut(string.Join("; ", bounded.Select(v => $"{v.Field}: {v.Description}")), Limits.MaxErrorMessageLength, "…")) =>
+        Violations = bounded;
+
+    public IReadOnlyList<FieldViolation> Violations { get; }
+
+    private static List<FieldViolation> Bounded(IReadOnlyList<FieldViolation> violations)
+    {
+        var bounded = new List<FieldViolation>();
+        var bytes = 0;
+        foreach (var v in violations)
+        {
+            var cut = new FieldViolation(
+                Limits.Cut(v.Field, Limits.MaxViolationFieldLength, "…"),
+                Limits.Cut(v.Description, Limits.MaxViolationDescriptionLength, "…"));
+            bytes += Encoding.UTF8.GetByteCount(cut.Field) + Encoding.UTF8.GetByteCount(cut.Description);
+            if (bounded.Count == Limits.MaxReportedViolations || bytes > Limits.MaxErrorDetailBytes)
+            {
+                // Named after the first field left out, so it reads as a violation like the others.
+                var rest = violations.Count - bounded.Count;
+                bounded.Add(cut with
+                {
+                    Description = string.Format(CultureInfo.InvariantCulture,
+                        "and {0:N0} more {1} not listed here, from this field on", rest, rest == 1 ? "violation" : "violations"),
+                });
+                break;
+            }
+            bounded.Add(cut);
+        }
+        return bounded;
+    }
 }
 
 public sealed class NotFoundException(string message) : Exception(message)

@@ -21,20 +21,52 @@ public static class Limits
     /// accept by default, with room for the rest of the response.</summary>
     public const int MaxPageBytes = 3 * 1024 * 1024;
 
+    // Repeated fields: each count is checked before any element is read, so a request of a million
+    // entries costs one comparison and gives one violation.
+
+    /// <summary>Entries of a status filter, repeats included (there are only four statuses; repeats count once).</summary>
+    public const int MaxStatusFilterEntries = 16;
+
+    /// <summary>Paths of an update mask (only subject, tags and * are updatable).</summary>
+    public const int MaxUpdateMaskPaths = 10;
+
+    // Errors: however bad a request, its INVALID_ARGUMENT stays well inside the headers every HTTP/2
+    // client accepts (grpc-message and grpc-status-details-bin are trailers).
+
+    /// <summary>Field violations listed in one error; past them, one more violation says how many were left out.</summary>
+    public const int MaxReportedViolations = 20;
+
+    /// <summary>Characters of one violation's field path, and of its description.</summary>
+    public const int MaxViolationFieldLength = 100;
+    public const int MaxViolationDescriptionLength = 200;
+
+    /// <summary>UTF-8 bytes of the fields and descriptions listed in one error (the count of the rest excepted).</summary>
+    public const int MaxErrorDetailBytes = 4096;
+
+    /// <summary>Characters of an error's message (it repeats the violations listed, cut here).</summary>
+    public const int MaxErrorMessageLength = 1024;
+
     /// <summary>The automatic subject: the first non-empty line of the first customer message,
-    /// trimmed to <see cref="AutoSubjectLength"/> characters (never splitting a surrogate pair).</summary>
+    /// trimmed to <see cref="AutoSubjectLength"/> characters.</summary>
     public static string AutoSubject(string content)
     {
         var firstLine = content.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
-        if (firstLine.Length <= AutoSubjectLength)
+        return Cut(firstLine, AutoSubjectLength).TrimEnd();
+    }
+
+    /// <summary><paramref name="text"/> cut to at most <paramref name="length"/> characters, never
+    /// splitting a surrogate pair; <paramref name="ellipsis"/> marks a cut (and counts in the length).</summary>
+    public static string Cut(string text, int length, string ellipsis = "")
+    {
+        if (text.Length <= length)
         {
-            return firstLine;
+            return text;
         }
-        var cut = AutoSubjectLength;
-        if (char.IsHighSurrogate(firstLine[cut - 1]))
+        var cut = length - ellipsis.Length;
+        if (cut > 0 && char.IsHighSurrogate(text[cut - 1]))
         {
             cut--;
         }
-        return firstLine[..cut].TrimEnd();
+        return text[..cut] + ellipsis;
     }
 }

@@ -66,6 +66,93 @@ public sealed class KeyManagementTests
         Assert.Single(await server.GetService<ApiKeyStore>().ListAsync(null, CancellationToken.None));
     }
 
+    [SkippableFact]
+    public async Task TheDevelopmentKeyFileIsCreatedAfreshNotWrittenThroughWhatWasAtItsPath()
+    {
+        Skip.If(TestDatabase.PostgresServer is not null, "the development key is a feature of the embedded SQLite default");
+        if (OperatingSystem.IsWindows())
+        {
+            throw new SkipException("Unix file modes");
+        }
+        using var server = new DevelopmentServer();
+        var path = Path.Combine(server.DataFolder, DevelopmentKey.FileName);
+        var elsewhere = Directory.CreateTempSubdirectory("timely-elsewhere-").FullName;
+        var planted = Path.Combine(elsewhere, "world-readable");
+        await File.WriteAllTextAsync(planted, "");
+        File.CreateSymbolicLink(path, planted);
+        try
+        {
+            _ = server.Channel;
+            Assert.Equal("", await File.ReadAllTextAsync(planted));
+            Assert.Null(new FileInfo(path).LinkTarget);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            var key = (await File.ReadAllTextAsync(path)).Trim();
+            await server.ClientWith(key).ListConversationsAsync(new ListConversationsRequest());
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ARevokedBootstrapKeyStaysRevokedAndTheServerStillStarts()
+    {
+        var key = ApiKeySecrets.NewSecret();
+        using var database = TestDatabase.PostgresServer is null ? null : TestDatabase.Create();
+        var folder = Directory.CreateTempSubdirectory("timely-restart-").FullName;
+        var settings = new Dictionary<string, string?> { ["Auth:BootstrapAdminKey"] = key, ["Storage:Sqlite:Path"] = Path.Combine(folder, "timely.db") };
+        if (database is not null)
+        {
+            settings["ConnectionStrings:Timely"] = database.ConnectionString;
+        }
+        using (var first = new ConfiguredServer(settings))
+        {
+            await first.ClientWith(key).ListConversationsAsync(new ListConversationsRequest());
+            var keys = first.GetService<ApiKeyStore>();
+            var bootstrap = (await keys.ListAsync(Workspaces.Default, CancellationToken.None)).Single(k => k.Name == "bootstrap");
+            Assert.True(await keys.RevokeAsync(bootstrap.Id, CancellationToken.None));
+        }
+
+        // The same configuration again: the server starts, and the key it names stays revoked.
+        using (var second = new ConfiguredServer(settings))
+        {
+            await FailsWith(StatusCode.Unauthenticated, () => second.ClientWith(key).ListConversationsAsync(new ListConversationsRequest()).ResponseAsync);
+            var (fresh, _) = await second.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Admin);
+            await second.ClientWith(fresh).ListConversationsAsync(new ListConversationsRequest());
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task ConcurrentRegistrationsOfOneSecretStoreOneKey()
+    {
+        // What replicas starting together with one Auth:BootstrapAdminKey do, without the timing luck.
+        using var server = new TimelyServer();
+        var keys = server.GetService<ApiKeyStore>();
+        var secret = ApiKeySecrets.NewSecret();
+        var stored = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            keys.CreateAsync(Workspaces.Default, ApiKeyScope.Admin, "replica", secret, CancellationToken.None))));
+        Assert.Single(stored.Select(k => k.Id).Distinct());
+        Assert.Single(await keys.ListAsync(Workspaces.Default, CancellationToken.None), k => k.Name == "replica");
+        await server.ClientWith(secret).ListConversationsAsync(new ListConversationsRequest());
+    }
+
+    [Theory]
+    [InlineData("0123456789")]
+    [InlineData("tly_abcdef")]
+    [InlineData("tly_0123456789abcdefghijklmnopq")]   // 31 characters
+    public void ASecretTooShortToBeAKeyLeavesNoCharacterInItsListing(string secret) =>
+        Assert.Equal("", ApiKeySecrets.Recognisable(secret));
+
+    [Fact]
+    public void AGeneratedKeyIsListedByItsFirstCharacters()
+    {
+        var secret = ApiKeySecrets.NewSecret();
+        Assert.Equal(secret[..10], ApiKeySecrets.Recognisable(secret));
+    }
+
     [Fact]
     public async Task MissingOrMalformedKeysAreUnauthenticatedWithAClearMessage()
     {
@@ -86,4 +173,7 @@ public sealed class KeyManagementTests
 
     /// <summary>A server started like a newcomer's: no bootstrap key configured.</summary>
     private sealed class DevelopmentServer() : TimelyServer(clock: null, new Dictionary<string, string?> { ["Auth:BootstrapAdminKey"] = "" });
+
+    /// <summary>A server with settings of the test's own (e.g. a database that outlives it).</summary>
+    private sealed class ConfiguredServer(IDictionary<string, string?> settings) : TimelyServer(clock: null, settings);
 }

@@ -151,6 +151,116 @@ public sealed class BadInputTests(TimelyServer server) : IClassFixture<TimelySer
         await FailsOnField("page_size", () => client.ListMessagesAsync(new ListMessagesRequest { ConversationId = NewId(), PageSize = -5 }).ResponseAsync);
     }
 
+    [Theory]
+    [InlineData(ConversationStatus.Open)]
+    [InlineData(ConversationStatus.Unspecified)]
+    public async Task StatusFilterPastItsCapIsRefusedBeforeItsValuesAreRead(ConversationStatus status)
+    {
+        // 100,000 one-byte values: far under the 1 MiB request cap, far over any SQL parameter limit.
+        var request = new ListConversationsRequest();
+        request.Statuses.AddRange(Enumerable.Repeat(status, 100_000));
+        var error = await ShortError(() => client.ListConversationsAsync(request).ResponseAsync);
+        Assert.Equal("statuses", Assert.Single(error.FieldViolations).Field);
+
+        var watch = new WatchConversationsRequest();
+        watch.Statuses.AddRange(Enumerable.Repeat(status, 100_000));
+        using var stream = client.WatchConversations(watch);
+        await ShortError(() => stream.ResponseStream.MoveNext(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RepeatedStatusesUpToTheCapAreOneFilter()
+    {
+        var conversation = await client.CreateAsync();
+        var request = new ListConversationsRequest { AgentId = conversation.AgentId };
+        request.Statuses.AddRange(Enumerable.Repeat(ConversationStatus.Open, 16));
+        Assert.Equal(conversation.Id, Assert.Single((await client.ListConversationsAsync(request)).Conversations).Id);
+    }
+
+    [Fact]
+    public async Task TwoThousandEmptyTagsGiveOneShortViolation()
+    {
+        var request = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() };
+        request.Tags.AddRange(Enumerable.Repeat("", 2_000));
+        var error = await ShortError(() => client.CreateConversationAsync(request).ResponseAsync);
+        Assert.Equal("tags", Assert.Single(error.FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task EveryRepeatedFieldIsCappedBeforeItsElementsAreChecked()
+    {
+        var send = new SendMessageRequest { ConversationId = NewId(), SenderType = SenderType.Customer, Content = "hi" };
+        for (var i = 0; i < 2_000; i++)
+        {
+            send.Metadata[new string('k', 65) + i] = "v";   // every key too long
+        }
+        Assert.Equal("metadata", Assert.Single((await ShortError(() => client.SendMessageAsync(send).ResponseAsync)).FieldViolations).Field);
+
+        var update = new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = NewId(), Subject = "s" },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask(),
+        };
+        update.UpdateMask.Paths.AddRange(Enumerable.Range(0, 2_000).Select(i => $"no_such_field_{i}"));
+        Assert.Equal("update_mask.paths", Assert.Single((await ShortError(() => client.UpdateConversationAsync(update).ResponseAsync)).FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task ViolationsPastTwentyAreCountedNotListed()
+    {
+        var request = new CreateConversationRequest { AgentId = "a", ChannelId = "b", ContactId = "c", Subject = new string('s', 201) };
+        request.Tags.AddRange(Enumerable.Repeat("", 20));   // 20 bad tags, within the count cap: 24 violations in all
+        var error = await ShortError(() => client.CreateConversationAsync(request).ResponseAsync);
+        Assert.Equal(21, error.FieldViolations.Count);
+        Assert.Equal(["agent_id", "channel_id", "contact_id", "subject"], error.FieldViolations.Take(4).Select(v => v.Field));
+        Assert.Contains("4 more", error.FieldViolations[^1].Description);
+    }
+
+    public static TheoryData<string> NulFields => new()
+    {
+        "content", "media_url", "media_type", "metadata key", "metadata value", "subject", "tags[1]", "external_id",
+        "tag filter", "conversation.subject", "conversation.tags[0]",
+    };
+
+    [Theory]
+    [MemberData(nameof(NulFields))]
+    public async Task NulCharactersAreRefusedInEveryTextField(string where)
+    {
+        // PostgreSQL's text cannot hold U+0000 (SQLSTATE 22021): refused up front on both stores.
+        const string nul = "a\0b";
+        var conversation = await client.CreateAsync();
+        var send = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "fine" };
+        var media = new SendMessageRequest(send) { MessageType = MessageType.Image, MediaUrl = "https://example.com/a.png", MediaType = "image/png" };
+        var create = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId(), Tags = { "ok" } };
+        var update = new UpdateConversationRequest { Conversation = new Conversation { Id = conversation.Id, Subject = "s" } };
+        var (field, call) = where switch
+        {
+            "content" => ("content", Send(new SendMessageRequest(send) { Content = nul })),
+            "media_url" => ("media_url", Send(new SendMessageRequest(media) { MediaUrl = "https://example.com/a" + nul })),
+            "media_type" => ("media_type", Send(new SendMessageRequest(media) { MediaType = "image/" + nul })),
+            "metadata key" => ("metadata[a\\u0000b]", Send(new SendMessageRequest(send) { Metadata = { [nul] = "v" } })),
+            "metadata value" => ("metadata[k]", Send(new SendMessageRequest(send) { Metadata = { ["k"] = nul } })),
+            "subject" => ("subject", Create(new CreateConversationRequest(create) { Subject = nul })),
+            "tags[1]" => ("tags[1]", Create(new CreateConversationRequest(create) { Tags = { nul } })),
+            "external_id" => ("external_id", (Func<Task>)(() => client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+            {
+                ChannelId = NewId(), ContactId = NewId(), AgentId = NewId(), Content = "hi", ExternalId = nul,
+            }).ResponseAsync)),
+            "tag filter" => ("tag", (Func<Task>)(() => client.ListConversationsAsync(new ListConversationsRequest { Tag = nul }).ResponseAsync)),
+            "conversation.subject" => ("conversation.subject", Update(new UpdateConversationRequest(update) { Conversation = { Subject = nul } })),
+            "conversation.tags[0]" => ("conversation.tags[0]", Update(new UpdateConversationRequest(update) { Conversation = { Tags = { nul } } })),
+            _ => throw new ArgumentOutOfRangeException(nameof(where)),
+        };
+        await FailsOnField(field, call);
+        var after = await client.GetAsync(conversation.Id);
+        Assert.Equal(conversation.Etag, after.Etag);
+        Assert.Equal(0, after.LastSequence);
+
+        Func<Task> Send(SendMessageRequest r) => () => client.SendMessageAsync(r).ResponseAsync;
+        Func<Task> Create(CreateConversationRequest r) => () => client.CreateConversationAsync(r).ResponseAsync;
+        Func<Task> Update(UpdateConversationRequest r) => () => client.UpdateConversationAsync(r).ResponseAsync;
+    }
+
     [Fact]
     public async Task BadIdsInEveryRpcAreRefused()
     {
@@ -201,5 +311,18 @@ public sealed class BadInputTests(TimelyServer server) : IClassFixture<TimelySer
         Assert.Equal(evil, (await client.AllMessagesAsync(conversation.Id)).Single().Content);
         Assert.Single((await client.ListConversationsAsync(new ListConversationsRequest { Tag = evil })).Conversations);
         Assert.Equal(sent.Message.Id, (await client.AllMessagesAsync(conversation.Id)).Single().Id);
+    }
+
+    /// <summary>INVALID_ARGUMENT whose message and details each stay under 8 KiB, however bad the request.</summary>
+    private static async Task<Google.Rpc.BadRequest> ShortError(Func<Task> call)
+    {
+        var error = await FailsWith(StatusCode.InvalidArgument, call);
+        Assert.True(error.Status.Detail.Length < 8 * 1024, $"message of {error.Status.Detail.Length} characters");
+        var details = error.Trailers.GetValueBytes("grpc-status-details-bin");
+        Assert.NotNull(details);
+        Assert.True(details.Length < 8 * 1024, $"details of {details.Length} bytes");
+        var badRequest = error.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>();
+        Assert.NotNull(badRequest);
+        return badRequest;
     }
 }

@@ -146,6 +146,21 @@ public sealed class MessagingTests(TimelyServer server) : IClassFixture<TimelySe
     }
 
     [Fact]
+    public async Task RetriedSendWithItsMetadataInAnotherOrderIsTheSameRequest()
+    {
+        // A client that re-serialises its request (another language, a map rebuilt) may send map
+        // entries in another order: still the same request.
+        var conversation = await client.CreateAsync();
+        var request = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "hi", RequestId = NewId() };
+        var first = await client.SendMessageAsync(new SendMessageRequest(request) { Metadata = { ["a"] = "1", ["b"] = "2" } });
+        var retry = await client.SendMessageAsync(new SendMessageRequest(request) { Metadata = { ["b"] = "2", ["a"] = "1" } });
+
+        Assert.Equal(first.Message, retry.Message);
+        Assert.Single(await client.AllMessagesAsync(conversation.Id));
+        Assert.Equal(1, (await client.GetAsync(conversation.Id)).LastSequence);
+    }
+
+    [Fact]
     public async Task RequestIdReusedForAnotherRequestIsRefused()
     {
         var conversation = await client.CreateAsync();

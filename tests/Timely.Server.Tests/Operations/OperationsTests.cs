@@ -17,6 +17,7 @@ public sealed class OperationsTests
     [InlineData("Storage:Provider", "mysql", "Storage:Provider must be")]
     [InlineData("Limits:MaxStreamsPerKey", "0", "Limits:MaxStreamsPerKey must be positive")]
     [InlineData("Feeds:EventRetention", "-1.00:00:00", "Feeds:EventRetention must be positive")]
+    [InlineData("Auth:BootstrapAdminKey", "tly_0123456789abcdefghijklmnopq", "Auth:BootstrapAdminKey must be at least 32 characters")]
     public async Task BadConfigurationStopsTheStartWithAMessageNamingTheKey(string key, string value, string message)
     {
         // The real program, as an operator starts it: it must exit and say why.

@@ -170,6 +170,20 @@ public sealed class ReplicaTests : IDisposable
         Assert.Equal(ids.Order(), statusChanges.Order());
     }
 
+    [SkippableFact]
+    public async Task TwoReplicasStartingAtOnceOnAFreshDatabaseBothStart()
+    {
+        Skip.If(database is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
+        // Replicas share their configuration, bootstrap key included. Whether their registrations of
+        // the key overlap is down to timing; Auth/KeyManagementTests makes them overlap every time.
+        var settings = new Dictionary<string, string> { ["Auth:BootstrapAdminKey"] = Timely.Server.Auth.ApiKeySecrets.NewSecret() };
+        var (a, b) = (new Replica(database.ConnectionString, settings), new Replica(database.ConnectionString, settings));
+        replicas.AddRange([a, b]);
+        await Task.WhenAll(a.StartAsync(), b.StartAsync());
+        var conversation = await a.Client.CreateAsync();
+        Assert.Equal(conversation.Id, (await b.Client.GetAsync(conversation.Id)).Id);
+    }
+
     public void Dispose()
     {
         replicas.ForEach(r => r.Dispose());

@@ -13,11 +13,24 @@ class ConversationServiceStub(object):
     naming each bad field; a refused status change is FAILED_PRECONDITION with a
     google.rpc.ErrorInfo (domain "timely.conversations.v1", a stable `reason`,
     and the current status in its metadata); a stale etag is ABORTED; an
-    unknown id is NOT_FOUND.
+    unknown id is NOT_FOUND. An INVALID_ARGUMENT lists at most the first 20
+    violations (each field path cut to 100 characters, each description to
+    200, at most 4 KiB in all), then one more naming the first field left out
+    and how many were; its message is at most 1,024 characters. So an error
+    always fits in HTTP/2 trailers.
+
+    Text fields (content, subject, tags, media_url, media_type, external_id,
+    metadata keys and values, the tag filter) must not contain U+0000 (NUL),
+    which PostgreSQL cannot store: it is INVALID_ARGUMENT naming the field.
+
+    Repeated and map fields have a cap on their number of entries, checked
+    before their entries are: past it, one violation names the field.
 
     Every id is a UUID string. Writes that take a `request_id` are idempotent
     (AIP-155): a retry with the same `request_id` returns the first result and
-    writes nothing new.
+    writes nothing new. A retry is the same request when its fields are equal,
+    whatever the order of its map entries; the same `request_id` with other
+    fields is INVALID_ARGUMENT.
     """
 
     def __init__(self, channel):
@@ -96,11 +109,24 @@ class ConversationServiceServicer(object):
     naming each bad field; a refused status change is FAILED_PRECONDITION with a
     google.rpc.ErrorInfo (domain "timely.conversations.v1", a stable `reason`,
     and the current status in its metadata); a stale etag is ABORTED; an
-    unknown id is NOT_FOUND.
+    unknown id is NOT_FOUND. An INVALID_ARGUMENT lists at most the first 20
+    violations (each field path cut to 100 characters, each description to
+    200, at most 4 KiB in all), then one more naming the first field left out
+    and how many were; its message is at most 1,024 characters. So an error
+    always fits in HTTP/2 trailers.
+
+    Text fields (content, subject, tags, media_url, media_type, external_id,
+    metadata keys and values, the tag filter) must not contain U+0000 (NUL),
+    which PostgreSQL cannot store: it is INVALID_ARGUMENT naming the field.
+
+    Repeated and map fields have a cap on their number of entries, checked
+    before their entries are: past it, one violation names the field.
 
     Every id is a UUID string. Writes that take a `request_id` are idempotent
     (AIP-155): a retry with the same `request_id` returns the first result and
-    writes nothing new.
+    writes nothing new. A retry is the same request when its fields are equal,
+    whatever the order of its map entries; the same `request_id` with other
+    fields is INVALID_ARGUMENT.
     """
 
     def CreateConversation(self, request, context):
@@ -289,11 +315,24 @@ class ConversationService(object):
     naming each bad field; a refused status change is FAILED_PRECONDITION with a
     google.rpc.ErrorInfo (domain "timely.conversations.v1", a stable `reason`,
     and the current status in its metadata); a stale etag is ABORTED; an
-    unknown id is NOT_FOUND.
+    unknown id is NOT_FOUND. An INVALID_ARGUMENT lists at most the first 20
+    violations (each field path cut to 100 characters, each description to
+    200, at most 4 KiB in all), then one more naming the first field left out
+    and how many were; its message is at most 1,024 characters. So an error
+    always fits in HTTP/2 trailers.
+
+    Text fields (content, subject, tags, media_url, media_type, external_id,
+    metadata keys and values, the tag filter) must not contain U+0000 (NUL),
+    which PostgreSQL cannot store: it is INVALID_ARGUMENT naming the field.
+
+    Repeated and map fields have a cap on their number of entries, checked
+    before their entries are: past it, one violation names the field.
 
     Every id is a UUID string. Writes that take a `request_id` are idempotent
     (AIP-155): a retry with the same `request_id` returns the first result and
-    writes nothing new.
+    writes nothing new. A retry is the same request when its fields are equal,
+    whatever the order of its map entries; the same `request_id` with other
+    fields is INVALID_ARGUMENT.
     """
 
     @staticmethod

@@ -194,7 +194,8 @@ export type Message = Message$1<"timely.conversations.v1.Message"> & {
   mediaUrl: string;
 
   /**
-   * For media messages: the MIME type of the media, for example "image/png".
+   * For media messages: the MIME type of the media, for example "image/png";
+   * at most 255 characters.
    *
    * @generated from field: string media_type = 9;
    */

@@ -53,7 +53,7 @@ export type CreateConversationRequest = Message<"timely.conversations.v1.CreateC
   subject: string;
 
   /**
-   * Optional tags: at most 20, each 1 to 64 characters.
+   * Optional tags: at most 20, each 1 to 64 characters, unique.
    *
    * @generated from field: repeated string tags = 5;
    */
@@ -163,7 +163,8 @@ export type ListConversationsRequest = Message<"timely.conversations.v1.ListConv
   pageToken: string;
 
   /**
-   * Only conversations in any of these statuses. UNSPECIFIED is refused.
+   * Only conversations in any of these statuses. UNSPECIFIED is refused. At
+   * most 16 entries; a status listed twice counts once.
    *
    * @generated from field: repeated timely.conversations.v1.ConversationStatus statuses = 3;
    */
@@ -290,9 +291,9 @@ export type UpdateConversationRequest = Message<"timely.conversations.v1.UpdateC
   conversation?: Conversation | undefined;
 
   /**
-   * The fields to change: `subject` and/or `tags` (or `*` for both). Any
-   * other path is INVALID_ARGUMENT. When empty, every updatable field that is
-   * set in `conversation` is changed.
+   * The fields to change: `subject` and/or `tags` (or `*` for both), at most
+   * 10 paths. Any other path is INVALID_ARGUMENT. When empty, every updatable
+   * field that is set in `conversation` is changed.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -859,7 +860,8 @@ export type WatchConversationsRequest = Message<"timely.conversations.v1.WatchCo
   /**
    * Only events of conversations in any of these statuses after the event;
    * a status change also matches when its old status is listed, so a view
-   * learns that a conversation left it. UNSPECIFIED is refused.
+   * learns that a conversation left it. UNSPECIFIED is refused. At most 16
+   * entries; a status listed twice counts once.
    *
    * @generated from field: repeated timely.conversations.v1.ConversationStatus statuses = 3;
    */
@@ -952,11 +954,24 @@ export const ConversationOrderSchema: GenEnum<ConversationOrder> = /*@__PURE__*/
  * naming each bad field; a refused status change is FAILED_PRECONDITION with a
  * google.rpc.ErrorInfo (domain "timely.conversations.v1", a stable `reason`,
  * and the current status in its metadata); a stale etag is ABORTED; an
- * unknown id is NOT_FOUND.
+ * unknown id is NOT_FOUND. An INVALID_ARGUMENT lists at most the first 20
+ * violations (each field path cut to 100 characters, each description to
+ * 200, at most 4 KiB in all), then one more naming the first field left out
+ * and how many were; its message is at most 1,024 characters. So an error
+ * always fits in HTTP/2 trailers.
+ *
+ * Text fields (content, subject, tags, media_url, media_type, external_id,
+ * metadata keys and values, the tag filter) must not contain U+0000 (NUL),
+ * which PostgreSQL cannot store: it is INVALID_ARGUMENT naming the field.
+ *
+ * Repeated and map fields have a cap on their number of entries, checked
+ * before their entries are: past it, one violation names the field.
  *
  * Every id is a UUID string. Writes that take a `request_id` are idempotent
  * (AIP-155): a retry with the same `request_id` returns the first result and
- * writes nothing new.
+ * writes nothing new. A retry is the same request when its fields are equal,
+ * whatever the order of its map entries; the same `request_id` with other
+ * fields is INVALID_ARGUMENT.
  *
  * @generated from service timely.conversations.v1.ConversationService
  */
