@@ -75,8 +75,8 @@ public sealed class RequestCheckerTests
         Passes(check => check.Tags("tags", Repeated(Tags(Limits.MaxTags, i => i + new string('t', Limits.MaxTagLength - 2)))));
 
     [Fact]
-    public void TooManyTagsAndADuplicateAreBothNamed() =>
-        Assert.Equal(["tags", "tags[20]"],
+    public void TooManyTagsAreRefusedBeforeTheirEntriesAreRead() =>
+        Assert.Equal(["tags"],
             Violations(check => check.Tags("tags", Repeated([.. Tags(Limits.MaxTags, i => $"t{i}"), "t0"]))).Select(v => v.Field));
 
     public static TheoryData<Proto.MessageType, string, string, string> GoodMessages => new()
@@ -137,7 +137,7 @@ public sealed class RequestCheckerTests
         { new() { [new string('k', Limits.MaxMetadataKeyLength)] = new string('v', Limits.MaxMetadataValueLength) }, null },
         { Entries(Limits.MaxMetadataEntries + 1), "metadata" },
         { new() { [""] = "v" }, "metadata[]" },
-        { new() { [new string('k', Limits.MaxMetadataKeyLength + 1)] = "v" }, $"metadata[{new string('k', 40)}…]" },
+        { new() { [new string('k', Limits.MaxMetadataKeyLength + 1)] = "v" }, $"metadata[{new string('k', 39)}…]" },
         { new() { ["order"] = new string('v', Limits.MaxMetadataValueLength + 1) }, "metadata[order]" },
     };
 
