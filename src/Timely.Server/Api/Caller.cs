@@ -3,9 +3,13 @@ using Timely.Server.Auth;
 
 namespace Timely.Server.Api;
 
-/// <summary>Who is calling: the workspace of the caller's API key (Auth/ApiKeyAuthentication.cs).</summary>
+/// <summary>Who is calling: the workspace of the caller's API key (Auth/ApiKeyAuthentication.cs), and the
+/// human agent it belongs to, if any.</summary>
 public static class Caller
 {
+    public static Guid? Agent(ServerCallContext context) =>
+        Guid.TryParse(context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.AgentClaim)?.Value, out var agent) ? agent : null;
+
     public static string Workspace(ServerCallContext context) =>
         context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.WorkspaceClaim)?.Value
         ?? throw new InvalidOperationException("a call reached the service without an authenticated key");

@@ -133,9 +133,11 @@ public sealed class ConversationApi(
         var check = new RequestChecker();
         var conversationId = check.Id("conversation_id", request.ConversationId);
         var sender = check.Sender(request.SenderType);
-        var senderId = Senders.IdRequired(sender)
-            ? check.Id("sender_id", request.SenderId)
-            : check.OptionalId("sender_id", request.SenderId);
+        var senderId = Caller.Agent(context) is { } agent
+            ? AgentBinding.Writer(agent, sender, check.OptionalId("sender_id", request.SenderId))
+            : Senders.IdRequired(sender)
+                ? check.Id("sender_id", request.SenderId)
+                : check.OptionalId("sender_id", request.SenderId);
         var message = check.Message(sender, senderId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata);
         var key = check.RequestId(request.RequestId, nameof(SendMessage), Clone(request, r => r.RequestId = ""));
         check.ThrowIfInvalid();
@@ -169,6 +171,10 @@ public sealed class ConversationApi(
     [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<IngestCustomerMessageResponse> IngestCustomerMessage(IngestCustomerMessageRequest request, ServerCallContext context)
     {
+        if (Caller.Agent(context) is { } agent)
+        {
+            throw AgentBinding.Refusal(agent, "cannot write as a customer");
+        }
         var check = new RequestChecker();
         var channelId = check.Id("channel_id", request.ChannelId);
         var contactId = check.Id("contact_id", request.ContactId);
@@ -231,7 +237,9 @@ public sealed class ConversationApi(
     {
         var check = new RequestChecker();
         var id = check.Id("id", conversationId);
-        var actor = assignedTo is null ? null : (Guid?)check.Id("assigned_to", assignedTo);
+        var actor = assignedTo is null ? null
+            : Caller.Agent(context) is { } agent ? AgentBinding.TakingOver(agent, check.OptionalId("assigned_to", assignedTo))
+            : (Guid?)check.Id("assigned_to", assignedTo);
         var etag = check.Etag(conditionalEtag);
         check.ThrowIfInvalid();
         var conversation = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag,

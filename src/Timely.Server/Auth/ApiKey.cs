@@ -18,8 +18,10 @@ public enum ApiKeyScope
     Admin = 3,
 }
 
-/// <summary>A key as stored: never the secret itself, only its hash.</summary>
-public sealed record ApiKey(Guid Id, string Workspace, ApiKeyScope Scope, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+/// <summary>A key as stored: never the secret itself, only its hash. A key with an <see cref="AgentId"/>
+/// belongs to that human agent (see <see cref="AgentBinding"/>).</summary>
+public sealed record ApiKey(
+    Guid Id, string Workspace, ApiKeyScope Scope, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, Guid? AgentId = null);
 
 /// <summary>Key secrets: 256 random bits behind a recognisable prefix, hashed with SHA-256 for storage
 /// (a fast hash is right for high-entropy secrets; there is nothing to brute-force).</summary>

@@ -19,6 +19,7 @@ public sealed class ApiKeyAuthentication(
     public const string SchemeName = "ApiKey";
     public const string WorkspaceClaim = "workspace";
     public const string ScopeClaim = "scope";
+    public const string AgentClaim = "agent";
     private const string UnavailableItem = "timely.auth.unavailable";
     private const string ThrottledItem = "timely.auth.throttled";
 
@@ -65,6 +66,7 @@ public sealed class ApiKeyAuthentication(
             new Claim(ClaimTypes.NameIdentifier, key.Id.ToString()),
             new Claim(WorkspaceClaim, key.Workspace),
             new Claim(ScopeClaim, key.Scope.ToString()),
+            .. key.AgentId is { } agent ? [new Claim(AgentClaim, agent.ToString())] : Array.Empty<Claim>(),
         ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

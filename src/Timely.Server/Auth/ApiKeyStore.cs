@@ -6,24 +6,28 @@ namespace Timely.Server.Auth;
 /// <summary>Workspaces and API keys, in the same database as the conversations.</summary>
 public sealed class ApiKeyStore(Database db, TimeProvider clock)
 {
-    private const string Columns = "id, workspace, scope, name, prefix, created_at, revoked_at";
+    private const string Columns = "id, workspace, scope, name, prefix, created_at, revoked_at, agent_id";
 
     /// <summary>Stores a key with this secret and returns it; if a key with this secret is stored already
     /// (live or revoked), returns that one and changes nothing. Replicas starting at once with the same
     /// Auth:BootstrapAdminKey therefore store it once, and a revoked key is never stored again.</summary>
-    public async Task<ApiKey> CreateAsync(string workspace, ApiKeyScope scope, string name, string secret, CancellationToken ct)
+    public Task<ApiKey> CreateAsync(string workspace, ApiKeyScope scope, string name, string secret, CancellationToken ct) =>
+        CreateAsync(workspace, scope, name, secret, agent: null, ct);
+
+    /// <summary>As above, for a key bound to the human agent <paramref name="agent"/> when it is not null.</summary>
+    public async Task<ApiKey> CreateAsync(string workspace, ApiKeyScope scope, string name, string secret, Guid? agent, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var key = new ApiKey(Guid.CreateVersion7(now), workspace, scope, name, ApiKeySecrets.Recognisable(secret), now, null);
+        var key = new ApiKey(Guid.CreateVersion7(now), workspace, scope, name, ApiKeySecrets.Recognisable(secret), now, null, agent);
         var stored = await db.WriteAsync(async w =>
         {
             await w.Connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO workspaces (id, created_at) VALUES (@Workspace, @Now) ON CONFLICT (id) DO NOTHING;\n" +
-                $"INSERT INTO api_keys ({Columns}, hash) VALUES (@Id, @Workspace, @Scope, @Name, @Prefix, @Now, NULL, @Hash) ON CONFLICT (hash) DO NOTHING",
+                $"INSERT INTO api_keys ({Columns}, hash) VALUES (@Id, @Workspace, @Scope, @Name, @Prefix, @Now, NULL, @AgentId, @Hash) ON CONFLICT (hash) DO NOTHING",
                 new
                 {
                     Id = key.Id.ToString(), key.Workspace, Scope = (long)scope, key.Name, key.Prefix,
-                    Now = Micros.From(now), Hash = ApiKeySecrets.Hash(secret),
+                    Now = Micros.From(now), Hash = ApiKeySecrets.Hash(secret), AgentId = agent?.ToString(),
                 }, w.Transaction, cancellationToken: ct));
             // A statement of its own: under READ COMMITTED it sees the row of a replica that won the race.
             return await w.Connection.QuerySingleAsync<Row>(new CommandDefinition(
@@ -70,7 +74,9 @@ public sealed class ApiKeyStore(Database db, TimeProvider clock)
         public string Prefix { get; set; } = "";
         public long CreatedAt { get; set; }
         public long? RevokedAt { get; set; }
+        public string? AgentId { get; set; }
 
-        public ApiKey ToKey() => new(Guid.Parse(Id), Workspace, (ApiKeyScope)Scope, Name, Prefix, Micros.ToTime(CreatedAt), Micros.ToTime(RevokedAt));
+        public ApiKey ToKey() => new(Guid.Parse(Id), Workspace, (ApiKeyScope)Scope, Name, Prefix, Micros.ToTime(CreatedAt), Micros.ToTime(RevokedAt),
+            AgentId is null ? null : Guid.Parse(AgentId));
     }
 }

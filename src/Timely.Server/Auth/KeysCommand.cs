@@ -3,7 +3,7 @@ using Timely.Server.Storage;
 namespace Timely.Server.Auth;
 
 /// <summary>Key management from the server program's command line, against the configured database:
-///   timely-server keys create --workspace acme --scope write [--name "agent backend"]
+///   timely-server keys create --workspace acme --scope write [--name "agent backend"] [--agent HUMAN_AGENT_UUID]
 ///   timely-server keys list [--workspace acme]
 ///   timely-server keys revoke KEY_ID</summary>
 public static class KeysCommand
@@ -27,9 +27,19 @@ public static class KeysCommand
                 {
                     return Usage(error, "--scope must be read, write or admin");
                 }
+                Guid? agent = null;
+                if (options.TryGetValue("agent", out var agentText))
+                {
+                    if (!Guid.TryParseExact(agentText, "D", out var agentId))
+                    {
+                        return Usage(error, "--agent must be the human agent's UUID");
+                    }
+                    agent = agentId;
+                }
                 var secret = ApiKeySecrets.NewSecret();
-                var key = await keys.CreateAsync(workspace, scope, options.GetValueOrDefault("name", ""), secret, ct);
-                await output.WriteLineAsync($"Created {scope.ToString().ToLowerInvariant()} key {key.Id} for workspace '{workspace}'.");
+                var key = await keys.CreateAsync(workspace, scope, options.GetValueOrDefault("name", ""), secret, agent, ct);
+                await output.WriteLineAsync($"Created {scope.ToString().ToLowerInvariant()} key {key.Id} for workspace '{workspace}'"
+                    + (agent is null ? "." : $", bound to human agent {agent}."));
                 await output.WriteLineAsync("The key is shown once; store it now:");
                 await output.WriteLineAsync(secret);
                 return 0;
@@ -38,7 +48,7 @@ public static class KeysCommand
                 foreach (var k in await keys.ListAsync(options.GetValueOrDefault("workspace"), ct))
                 {
                     await output.WriteLineAsync(
-                        $"{k.Id,-36}  {k.Workspace,-16}  {k.Scope.ToString().ToLowerInvariant(),-5}  {k.Prefix + "…",-10}  {k.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {(k.RevokedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") + "Z" : "-"),-20}  {k.Name}");
+                        $"{k.Id,-36}  {k.Workspace,-16}  {k.Scope.ToString().ToLowerInvariant(),-5}  {k.Prefix + "…",-10}  {k.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {(k.RevokedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") + "Z" : "-"),-20}  {k.Name}{(k.AgentId is { } a ? $" (human agent {a})" : "")}");
                 }
                 return 0;
             case "revoke":
@@ -83,7 +93,7 @@ public static class KeysCommand
     private static int Usage(TextWriter error, string problem)
     {
         error.WriteLine($"keys: {problem}");
-        error.WriteLine("usage: timely-server keys create --workspace NAME --scope read|write|admin [--name TEXT]");
+        error.WriteLine("usage: timely-server keys create --workspace NAME --scope read|write|admin [--name TEXT] [--agent HUMAN_AGENT_UUID]");
         error.WriteLine("       timely-server keys list [--workspace NAME]");
         error.WriteLine("       timely-server keys revoke KEY_ID");
         return 2;

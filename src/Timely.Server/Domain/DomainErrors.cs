@@ -77,3 +77,10 @@ public sealed class PositionOutOfRangeException(string field, string message) : 
 
 /// <summary>The database cannot be reached right now (UNAVAILABLE): retry later.</summary>
 public sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The caller's key may not do this (PERMISSION_DENIED), e.g. a key bound to one human agent
+/// writing as someone else. <see cref="Reason"/> is stable, UPPER_SNAKE_CASE.</summary>
+public sealed class PermissionDeniedException(string reason, string message) : Exception(message)
+{
+    public string Reason { get; } = reason;
+}

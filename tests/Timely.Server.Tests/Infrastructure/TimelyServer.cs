@@ -98,10 +98,10 @@ public class TimelyServer : WebApplicationFactory<Program>
     }
 
     /// <summary>Creates a key through the same store the key commands use; returns its secret.</summary>
-    public async Task<(string Secret, Guid Id)> CreateKeyAsync(string workspace, ApiKeyScope scope)
+    public async Task<(string Secret, Guid Id)> CreateKeyAsync(string workspace, ApiKeyScope scope, Guid? agent = null)
     {
         var secret = ApiKeySecrets.NewSecret();
-        var key = await GetService<ApiKeyStore>().CreateAsync(workspace, scope, "test", secret, CancellationToken.None);
+        var key = await GetService<ApiKeyStore>().CreateAsync(workspace, scope, "test", secret, agent, CancellationToken.None);
         return (secret, key.Id);
     }
 
