@@ -26,7 +26,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             var batch = new StatementBatch();
             var created = Insert(w, batch, request, now);
             RecordRequest(batch, request.Workspace, key, created.Id, null, now);
-            await batch.ExecuteAsync(w, ct);
+            await batch.ExecuteAsync(w, db, ct);
             return created;
         }, ct);
 
@@ -60,7 +60,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             }
             var batch = new StatementBatch();
             var after = Save(w, batch, current, result, now);
-            await batch.ExecuteAsync(w, ct);
+            await batch.ExecuteAsync(w, db, ct);
             return after;
         }, ct);
 
@@ -88,7 +88,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             var batch = new StatementBatch();
             var (appended, after) = Append(w, batch, current, message, now);
             RecordRequest(batch, workspace, key, after.Id, appended.Id, now);
-            await batch.ExecuteAsync(w, ct);
+            await batch.ExecuteAsync(w, db, ct);
             return new AppendResult(appended, after, Duplicate: false);
         }, ct);
 
@@ -161,7 +161,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
                 });
             }
             RecordRequest(batch, workspace, key, after.Id, appended.Id, now);
-            await batch.ExecuteAsync(w, ct);
+            await batch.ExecuteAsync(w, db, ct);
             return new IngestResult(appended, after, ConversationCreated: active is null, Duplicate: false);
         }, ct);
 

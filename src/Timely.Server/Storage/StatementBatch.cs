@@ -6,42 +6,51 @@ using Dapper;
 
 namespace Timely.Server.Storage;
 
-/// <summary>Several statements sent as one command: one round trip to PostgreSQL (Npgsql sends a
-/// multi-statement command as a batch), one call into SQLite. Each statement keeps its own parameter
-/// names: they are renamed per statement (@Id of the third statement becomes @s2_Id), so statements
-/// of a batch never share or clash on a name.</summary>
+/// <summary>The statements of one write, sent together: to PostgreSQL as one multi-statement command
+/// (Npgsql sends it as a batch: one round trip), to SQLite as statements its dialect keeps prepared
+/// (<see cref="StoreDialect.ExecuteAsync"/>). Each statement binds its @Name parameters from the
+/// properties of its own argument object.</summary>
 public sealed partial class StatementBatch
 {
     private static readonly ConcurrentDictionary<(string Sql, int Index), string> Renamed = new();
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new();
 
-    private readonly StringBuilder sql = new();
-    private readonly DynamicParameters parameters = new();
-    private int count;
+    private readonly List<(string Sql, object? Args)> statements = [];
 
-    public bool IsEmpty => count == 0;
+    public bool IsEmpty => statements.Count == 0;
+
+    public IReadOnlyList<(string Sql, object? Args)> Statements => statements;
 
     /// <summary>Adds a statement whose @Name parameters are bound from the properties of <paramref name="args"/>.</summary>
     public StatementBatch Add(string statement, object? args = null)
     {
-        var index = count++;
-        sql.Append(Renamed.GetOrAdd((statement, index), key => Parameter().Replace(key.Sql, $"@s{key.Index}_$1"))).Append(";\n");
-        if (args is not null)
-        {
-            foreach (var property in Properties.GetOrAdd(args.GetType(), t => t.GetProperties()))
-            {
-                parameters.Add($"s{index}_{property.Name}", property.GetValue(args));
-            }
-        }
+        statements.Add((statement, args));
         return this;
     }
 
-    public async Task ExecuteAsync(WriteTransaction write, CancellationToken ct)
+    public Task ExecuteAsync(WriteTransaction write, Database db, CancellationToken ct) =>
+        statements.Count == 0 ? Task.CompletedTask : db.Dialect.ExecuteAsync(this, write, ct);
+
+    /// <summary>The parameters of a statement's argument object, by name.</summary>
+    public static IEnumerable<(string Name, object? Value)> Parameters(object? args) =>
+        args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties()).Select(p => (p.Name, p.GetValue(args)));
+
+    /// <summary>All statements as one command: each statement's parameters renamed (@Id of the third
+    /// statement becomes @s2_Id), so statements never share or clash on a name.</summary>
+    public CommandDefinition AsOneCommand(WriteTransaction write, CancellationToken ct)
     {
-        if (count > 0)
+        var sql = new StringBuilder();
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < statements.Count; i++)
         {
-            await write.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, write.Transaction, cancellationToken: ct));
+            var (statement, args) = statements[i];
+            sql.Append(Renamed.GetOrAdd((statement, i), key => Parameter().Replace(key.Sql, $"@s{key.Index}_$1"))).Append(";\n");
+            foreach (var (name, value) in Parameters(args))
+            {
+                parameters.Add($"s{i}_{name}", value);
+            }
         }
+        return new CommandDefinition(sql.ToString(), parameters, write.Transaction, cancellationToken: ct);
     }
 
     [GeneratedRegex(@"@([A-Za-z_][A-Za-z0-9_]*)")]

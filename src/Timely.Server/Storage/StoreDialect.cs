@@ -43,6 +43,10 @@ public abstract class StoreDialect
     /// <summary>Creates or upgrades the schema.</summary>
     public abstract Task MigrateAsync(CancellationToken ct);
 
+    /// <summary>Runs the statements of a write's batch: by default as one command (one round trip).</summary>
+    public virtual Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(batch.AsOneCommand(write, ct));
+
     public Task<long> PingAsync(DbConnection connection, CancellationToken ct) =>
         connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: ct));
 }

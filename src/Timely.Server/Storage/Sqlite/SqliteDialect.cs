@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -10,6 +11,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 {
     private readonly string connectionString;
     private readonly SqliteGroupCommit writer;
+    private readonly ConditionalWeakTable<DbConnection, Dictionary<string, SqliteCommand>> prepared = new();
 
     public SqliteDialect(IOptions<StorageOptions> options)
     {
@@ -35,6 +37,31 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) =>
         writer.WriteAsync(work, ct);
+
+    // In process, a batch saves no round trip, but preparing a statement costs more than running it:
+    // the writer connection keeps each statement prepared, and binds each statement's own parameters.
+    public override Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct)
+    {
+        var commands = prepared.GetValue(write.Connection, _ => []);
+        foreach (var (sql, args) in batch.Statements)
+        {
+            var parameters = StatementBatch.Parameters(args).ToList();
+            if (!commands.TryGetValue(sql, out var command))
+            {
+                command = ((SqliteConnection)write.Connection).CreateCommand();
+                command.CommandText = sql;
+                command.Parameters.AddRange(parameters.Select(p => new SqliteParameter("@" + p.Name, null)).ToArray());
+                commands[sql] = command;
+            }
+            command.Transaction = (SqliteTransaction)write.Transaction;
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+            }
+            command.ExecuteNonQuery();
+        }
+        return Task.CompletedTask;
+    }
 
     // A deferred transaction takes its WAL snapshot at the first read and never the write lock.
     public override Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>

@@ -16,6 +16,7 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock startGate = new();
     private SqliteConnection? connection;
+    private Savepoint? savepoint;
     private Task? loop;
 
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
@@ -71,7 +72,11 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
     {
         try
         {
-            connection ??= await openConnection(CancellationToken.None);
+            if (connection is null)
+            {
+                connection = await openConnection(CancellationToken.None);
+                savepoint = new Savepoint(connection);
+            }
             // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, not at the first write.
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
             foreach (var write in batch)
@@ -81,16 +86,16 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
                     write.Fail(new OperationCanceledException(write.CancellationToken));
                     continue;
                 }
-                transaction.Save("write");
+                savepoint!.Run(savepoint.Save, transaction);
                 try
                 {
                     await write.RunAsync(connection, transaction);
-                    transaction.Release("write");
+                    savepoint.Run(savepoint.Release, transaction);
                 }
                 catch (Exception e)
                 {
-                    transaction.Rollback("write");
-                    transaction.Release("write");
+                    savepoint.Run(savepoint.Rollback, transaction);
+                    savepoint.Run(savepoint.Release, transaction);
                     write.Fail(e);
                 }
             }
@@ -113,6 +118,27 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
                 await connection.DisposeAsync();
                 connection = null;
             }
+        }
+    }
+
+    /// <summary>The savepoint of each write, its three statements kept prepared (they run for every write).</summary>
+    private sealed class Savepoint(SqliteConnection connection)
+    {
+        public SqliteCommand Save { get; } = Prepared(connection, "SAVEPOINT write");
+        public SqliteCommand Release { get; } = Prepared(connection, "RELEASE write");
+        public SqliteCommand Rollback { get; } = Prepared(connection, "ROLLBACK TO write");
+
+        public void Run(SqliteCommand command, SqliteTransaction transaction)
+        {
+            command.Transaction = transaction;
+            command.ExecuteNonQuery();
+        }
+
+        private static SqliteCommand Prepared(SqliteConnection connection, string sql)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command;
         }
     }
 
