@@ -1,7 +1,34 @@
 #!/usr/bin/env bash
 # Builds the server and the benchmarks in Release and runs them; prints the figures.
+#   scripts/bench.sh [all|feeds|throughput] [throughput options]
+#     feeds       live-feed latency and idle-stream memory
+#     throughput  req/s of the RPCs against a bare grpc-dotnet server, on SQLite and a throwaway PostgreSQL
+#                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
+#                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
+#     all         both (the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+what=${1:-all}
+[ $# -eq 0 ] || shift
+case "$what" in
+  all | feeds | throughput) ;;
+  *) echo "usage: $0 [all|feeds|throughput] [throughput options]" >&2; exit 2 ;;
+esac
+
 dotnet build -c Release src/Timely.Server --verbosity quiet
 dotnet build -c Release bench/Timely.Bench --verbosity quiet
-dotnet run -c Release --no-build --project bench/Timely.Bench
+
+if [ "$what" != throughput ]; then
+  dotnet run -c Release --no-build --project bench/Timely.Bench -- feeds
+fi
+
+if [ "$what" != feeds ]; then
+  command -v h2load >/dev/null || { echo "h2load is missing: run scripts/install-deps.sh" >&2; exit 1; }
+  dotnet build -c Release bench/BareServer --verbosity quiet
+  # A throwaway PostgreSQL of its own (not the tests' port 54329), stopped however the run ends.
+  pg_port=${TIMELY_BENCH_PG_PORT:-54339}
+  trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
+  trap 'exit 130' INT TERM
+  bash scripts/postgres.sh start "$pg_port" >/dev/null
+  dotnet run -c Release --no-build --project bench/Timely.Bench -- throughput --postgres-port "$pg_port" "$@"
+fi

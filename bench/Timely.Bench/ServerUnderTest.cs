@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -9,18 +7,27 @@ using Timely.Conversations.V1;
 
 namespace Timely.Bench;
 
-/// <summary>The Release server as a child process on loopback, over a fresh SQLite file, so its memory
-/// is its own. Limits are lifted: the benchmark measures the feeds, not the rate limiter.</summary>
+/// <summary>The Release server as a child process on loopback, over a fresh SQLite file (or the store its
+/// settings name), so its memory is its own. Limits are lifted: the benchmarks measure the server, not the
+/// rate limiter.</summary>
 public sealed class ServerUnderTest : IAsyncDisposable
 {
     private readonly Process process;
     private readonly string dataFolder = Directory.CreateTempSubdirectory("timely-bench-").FullName;
     private readonly List<GrpcChannel> channels = [];
 
-    private ServerUnderTest(string serverDll)
+    /// <param name="settings">Extra environment settings (`__` for `:`), e.g. the store to use.</param>
+    /// <param name="callLog">false: the server logs at Warning and its output is discarded (the feed benchmark).
+    /// true: it logs at the level it ships with, every call included, into <see cref="LogFile"/>: what a
+    /// deployment pays for its call log, and a record of each call's status for the throughput benchmark.</param>
+    private ServerUnderTest(string serverDll, IReadOnlyDictionary<string, string>? settings, bool callLog)
     {
         Port = FreePort();
-        var start = new ProcessStartInfo("dotnet", serverDll) { RedirectStandardOutput = true, RedirectStandardError = true };
+        LogFile = callLog ? Path.Combine(dataFolder, "server.log") : null;
+        // With a log file the output goes straight there (sh execs dotnet, so the process id stays the server's).
+        var start = LogFile is null
+            ? new ProcessStartInfo("dotnet", serverDll) { RedirectStandardOutput = true, RedirectStandardError = true }
+            : new ProcessStartInfo("/bin/sh", ["-c", "exec dotnet \"$0\" >\"$1\" 2>&1", serverDll, LogFile]);
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{Port}";
         start.Environment["Kestrel__Endpoints__Web__Url"] = $"http://127.0.0.1:{FreePort()}";
         start.Environment["Storage__Sqlite__Path"] = Path.Combine(dataFolder, "timely.db");
@@ -28,12 +35,22 @@ public sealed class ServerUnderTest : IAsyncDisposable
         start.Environment["Limits__RequestsPerSecond"] = "1000000";
         start.Environment["Limits__Burst"] = "1000000";
         start.Environment["Limits__MaxStreamsPerKey"] = "1000000";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (!callLog)
+        {
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+        }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        if (LogFile is null)
+        {
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
     }
 
     public int Port { get; }
@@ -42,9 +59,17 @@ public sealed class ServerUnderTest : IAsyncDisposable
 
     public int ProcessId => process.Id;
 
-    public static async Task<ServerUnderTest> StartAsync(string serverDll)
+    /// <summary>The server's output, when started with its call log; null otherwise.</summary>
+    public string? LogFile { get; }
+
+    /// <summary>The Release server of this tree, next to the benchmark's own build output.</summary>
+    public static string DefaultServerDll => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
+        "../../../../../src/Timely.Server/bin/Release/net10.0/timely-server.dll"));
+
+    public static async Task<ServerUnderTest> StartAsync(
+        string serverDll, IReadOnlyDictionary<string, string>? settings = null, bool callLog = false)
     {
-        var server = new ServerUnderTest(serverDll);
+        var server = new ServerUnderTest(serverDll, settings, callLog);
         var client = server.NewClient();
         for (var attempt = 0; ; attempt++)
         {
@@ -56,6 +81,12 @@ public sealed class ServerUnderTest : IAsyncDisposable
             catch (RpcException) when (attempt < 300 && !server.process.HasExited)
             {
                 await Task.Delay(100);
+            }
+            catch (RpcException) when (server.LogFile is not null)
+            {
+                var output = string.Join('\n', File.ReadLines(server.LogFile).TakeLast(30));
+                await server.DisposeAsync();
+                throw new InvalidOperationException($"the server did not start:\n{output}");
             }
         }
     }
@@ -98,10 +129,7 @@ public sealed class ServerUnderTest : IAsyncDisposable
         Directory.Delete(dataFolder, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port that is free now, from below Linux's ephemeral range: no outgoing connection (to
+    /// PostgreSQL, from the load generator) can take it before the server binds it. The tests' helper.</summary>
+    public static int FreePort() => Timely.Testing.ServerProcess.FreePort();
 }

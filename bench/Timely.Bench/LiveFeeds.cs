@@ -1,0 +1,41 @@
+namespace Timely.Bench;
+
+/// <summary>The live-feed benchmark: delivery latency to 1, 100 and 1,000 subscribers, and the server's
+/// memory with 10,000 idle streams.</summary>
+public static class LiveFeeds
+{
+    public static async Task RunAsync(string serverDll)
+    {
+        Console.WriteLine($"Timely.Grpc live-feed benchmark · {Environment.ProcessorCount} cores · {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB · .NET {Environment.Version}");
+        Console.WriteLine("Server: a separate process on 127.0.0.1, SQLite file, Release build; client on the same machine.");
+        Console.WriteLine();
+
+        await using (var server = await ServerUnderTest.StartAsync(serverDll))
+        {
+            Console.WriteLine("Delivery latency (ms), one conversation, messages sent one at a time, to subscribers of StreamMessages");
+            Console.WriteLine("(the conversation) or of WatchConversations (its agent):");
+            Console.WriteLine("  'after return' = SendMessage returned -> subscriber received (a delivery before the return counts 0)");
+            Console.WriteLine("  'after call'   = SendMessage called   -> subscriber received");
+            Console.WriteLine($"{"feed",-18} {"subscribers",11} {"messages",9} {"samples",8} | {"after return: p50",17} {"p99",7} {"max",7} | {"after call: p50",15} {"p99",7} {"max",7} | {"early",6}");
+            foreach (var feed in new[] { Feed.StreamMessages, Feed.WatchConversations })
+            {
+                foreach (var (subscribers, messages) in new[] { (1, 300), (100, 100), (1000, 30) })
+                {
+                    var r = await FanOutLatency.RunAsync(server, feed, subscribers, messages);
+                    Console.WriteLine($"{r.Feed,-18} {r.Subscribers,11} {r.Messages,9} {r.Samples,8} | {r.FromReturn.P50,17:0.00} {r.FromReturn.P99,7:0.00} {r.FromReturn.Max,7:0.00} | "
+                        + $"{r.FromCall.P50,15:0.00} {r.FromCall.P99,7:0.00} {r.FromCall.Max,7:0.00} | {r.Early,6}");
+                }
+            }
+        }
+        Console.WriteLine();
+
+        await using (var server = await ServerUnderTest.StartAsync(serverDll))
+        {
+            var m = await IdleStreamsMemory.RunAsync(server, 10_000);
+            Console.WriteLine($"Server resident memory with {m.Streams:N0} idle open streams (half StreamMessages, half WatchConversations)");
+            Console.WriteLine($"  before {m.BeforeBytes / 1048576.0,8:0.0} MiB");
+            Console.WriteLine($"  open   {m.OpenBytes / 1048576.0,8:0.0} MiB   ({m.PerStreamKiB:0.0} KiB per stream)");
+            Console.WriteLine($"  closed {m.AfterBytes / 1048576.0,8:0.0} MiB");
+        }
+    }
+}

@@ -1,0 +1,545 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using Google.Protobuf;
+using Timely.Conversations.V1;
+
+namespace Timely.Bench;
+
+/// <summary>Unary throughput (req/s) of the server's RPCs under h2load, as a share of a bare grpc-dotnet
+/// server's empty RPC measured in the same run, on each store configuration, with CPU per call.</summary>
+/// <remarks>Options:
+///   --server DLL          the timely-server.dll to measure (default: this tree's Release build)
+///   --baseline DLL        also measure an older build, side by side (same rows, same run)
+///   --bare DLL            the bare server (default: bench/BareServer's Release build)
+///   --postgres-port PORT  a running PostgreSQL on 127.0.0.1 with trust auth (scripts/bench.sh starts one);
+///                         without it the PostgreSQL rows are skipped
+///   --seconds S           about how long each measured run lasts (default 5)
+///   --warm-up S           the least warm-up before each measured run (default 4; a new server's first row: 8)
+///   --max-warm-up S       the most, while the server's JIT is still busy tiering code up (default 12; a new
+///                         server's first row: 30)
+///   --stores LIST         some of sqlite-normal,sqlite-full,postgres-1,postgres-2 (default: all)</remarks>
+public static class ThroughputBenchmark
+{
+    private const string HealthCheck = "grpc.health.v1.Health/Check";
+    private const string GetConversation = "timely.conversations.v1.ConversationService/GetConversation";
+    private const string SendMessage = "timely.conversations.v1.ConversationService/SendMessage";
+
+    /// <summary>Every row offers the same load: 8 connections with 16 concurrent streams each.</summary>
+    private const int Connections = 8, Streams = 16, ManyConversations = 64;
+
+    private sealed record Store(string Key, string Name, int Replicas, bool Postgres, Dictionary<string, string> Settings);
+
+    private static readonly string[] Rows =
+    [
+        "Health/Check (no key)",
+        "GetConversation",
+        "SendMessage, 1 conversation",
+        $"SendMessage, {ManyConversations} conversations",
+    ];
+
+    /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
+    /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
+    private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, CpuMeter.Usage Cpu, double WarmUpSeconds);
+
+    private sealed record Options(string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores);
+
+    /// <summary>The warm-up runs in steps of this many seconds, to see when the JIT has done its work.</summary>
+    private const double WarmUpStep = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = Parse(args);
+        var builds = new List<(string Label, string Dll)> { ("this build", options.Server) };
+        if (options.Baseline is not null)
+        {
+            builds.Add(("baseline", options.Baseline));
+        }
+        foreach (var dll in builds.Select(b => b.Dll).Append(options.Bare).Where(d => !File.Exists(d)))
+        {
+            Console.Error.WriteLine($"No {dll}: build it in Release first (scripts/bench.sh throughput does).");
+            return 2;
+        }
+        var stores = new List<Store>
+        {
+            new("sqlite-normal", "SQLite, Synchronous=Normal", 1, false, new() { ["Storage__Sqlite__Synchronous"] = "Normal" }),
+            new("sqlite-full", "SQLite, Synchronous=Full", 1, false, new() { ["Storage__Sqlite__Synchronous"] = "Full" }),
+            new("postgres-1", "PostgreSQL, 1 replica", 1, true, new() { ["Storage__Provider"] = "postgres" }),
+            new("postgres-2", "PostgreSQL, 2 replicas", 2, true, new() { ["Storage__Provider"] = "postgres" }),
+        }.Where(s => options.Stores.Contains(s.Key)).ToList();
+        if (options.PostgresPort is null && stores.RemoveAll(s => s.Postgres) > 0)
+        {
+            Console.WriteLine("No --postgres-port: the PostgreSQL rows are skipped.");
+        }
+        var cluster = options.PostgresPort is { } port ? new PostgresCluster(port) : null;
+        if (cluster is not null && stores.Any(s => s.Postgres))
+        {
+            try
+            {
+                await cluster.PostmasterPidAsync();
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"No PostgreSQL on port {options.PostgresPort} ({e.Message.Trim()}): start one with scripts/postgres.sh start PORT.");
+                return 2;
+            }
+        }
+
+        var started = DateTime.Now;
+        Console.WriteLine($"Timely.Grpc throughput benchmark · {Environment.ProcessorCount} cores · "
+            + $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB · .NET {Environment.Version} · {H2LoadVersion()} · started {started:yyyy-MM-dd HH:mm}");
+        foreach (var (label, dll) in builds)
+        {
+            Console.WriteLine($"  {label}: {dll}");
+        }
+        Console.WriteLine($"Load: h2load -c {Connections} -m {Streams} per row (split over the replicas; {ManyConversations} h2load processes of -c 1 -m 2 for "
+            + $"{ManyConversations} conversations). Each row warms up for {options.WarmUp:0.#} s or more, until the");
+        Console.WriteLine($"server's JIT has done tiering the code up, at most {options.MaxWarmUp:0.#} s (a new server's first row: {First(options).Min:0.#}-{First(options).Max:0.#} s), "
+            + $"then is measured for about {options.Seconds:0.#} s.");
+        Console.WriteLine();
+
+        using var work = new TempFolder();
+        var emptyFrame = Path.Combine(work.Path, "empty.bin");
+        H2Load.WriteFrame(emptyFrame, []);
+
+        var groups = new List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)>();
+        var errors = new List<string>();
+        await using (var bare = await BareServer.StartAsync(options.Bare))
+        {
+            var bareJobs = new[] { new H2LoadJob(bare.Port, HealthCheck, emptyFrame, Connections, Streams, null) };
+            var bareMeter = new CpuMeter([bare.ProcessId], null);
+            var bareCheck = new Check(HealthCheck, EmptyResponseBytes, [], null);
+            var runIndex = 0;
+            foreach (var store in stores)
+            {
+                // The ceiling next to the rows it is compared with: this machine's load changes by the minute.
+                // The first warm-up JIT-warms the bare server with a few hundred thousand calls.
+                var ceiling = await MeasureAsync(bareJobs, bareMeter, groups.Count == 0 ? First(options) : (WarmUpStep, options.MaxWarmUp), options, bareCheck);
+                Progress("bare grpc-dotnet", "Health/Check (the ceiling)", ceiling);
+                var rows = Rows.Select(r => (r, new Measured?[builds.Count])).ToList();
+                groups.Add((store.Name, ceiling, rows));
+                for (var b = 0; b < builds.Count; b++)
+                {
+                    var database = $"timely_bench_{runIndex++}";
+                    try
+                    {
+                        var measured = await RunStoreAsync(store, builds[b].Dll, cluster, database, emptyFrame, work.Path, options);
+                        for (var r = 0; r < Rows.Length; r++)
+                        {
+                            rows[r].Item2[b] = measured[r];
+                            Progress($"{store.Name} ({builds[b].Label})", Rows[r], measured[r]);
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        errors.Add($"{store.Name}, {builds[b].Label}: {e.Message}");
+                        Console.WriteLine($"  {store.Name} ({builds[b].Label}) FAILED: {e.Message}");
+                    }
+                    finally
+                    {
+                        if (store.Postgres && cluster is not null)
+                        {
+                            await cluster.DropDatabaseAsync(database).ContinueWith(_ => { }, TaskScheduler.Default);   // best effort
+                        }
+                    }
+                }
+            }
+        }
+
+        PrintTable(builds.Select(b => b.Label).ToList(), groups);
+        foreach (var error in errors)
+        {
+            Console.WriteLine("ERROR " + error);
+        }
+        Console.WriteLine($"Finished {DateTime.Now:HH:mm} ({(DateTime.Now - started).TotalMinutes:0.0} min).");
+        return errors.Count == 0 && groups.All(g => g.Rows.All(r => r.Builds.All(m => m is { Failed: 0 }))) ? 0 : 1;
+    }
+
+    /// <summary>One build on one store configuration: its servers, the data, then every row.</summary>
+    private static async Task<Measured[]> RunStoreAsync(
+        Store store, string serverDll, PostgresCluster? cluster, string database, string emptyFrame, string folder, Options options)
+    {
+        var settings = new Dictionary<string, string>(store.Settings);
+        int? postmaster = null;
+        if (store.Postgres)
+        {
+            await cluster!.RecreateDatabaseAsync(database);
+            settings["ConnectionStrings__Timely"] = cluster.ConnectionString(database);
+            postmaster = await cluster.PostmasterPidAsync();
+        }
+        var servers = new List<ServerUnderTest>();
+        try
+        {
+            // One after the other: each replica migrates the schema at start-up.
+            for (var i = 0; i < store.Replicas; i++)
+            {
+                servers.Add(await ServerUnderTest.StartAsync(serverDll, settings, callLog: true));
+            }
+            var client = servers[0].NewClient();
+            var conversations = new List<string>();
+            for (var i = 0; i <= ManyConversations; i++)
+            {
+                conversations.Add((await client.CreateConversationAsync(new CreateConversationRequest
+                {
+                    AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+                    Subject = $"Throughput benchmark {i}",
+                })).Conversation.Id);
+            }
+            var getFrame = Path.Combine(folder, "get.bin");
+            H2Load.WriteFrame(getFrame, new GetConversationRequest { Id = conversations[0] }.ToByteArray());
+            var sendFrames = conversations.Select((id, i) =>
+            {
+                var path = Path.Combine(folder, $"send-{i}.bin");
+                // No request_id: h2load repeats the body, and a repeated request_id would write once.
+                H2Load.WriteFrame(path, new SendMessageRequest
+                {
+                    ConversationId = id, SenderType = SenderType.Customer,
+                    Content = "Hello! My order #1234 has not arrived yet, could you check where it is?",
+                }.ToByteArray());
+                return path;
+            }).ToList();
+
+            // Each server's share of the 8 connections; or, for many conversations, one h2load process each.
+            IEnumerable<H2LoadJob> Spread(string method, string frame, string? conversation) => servers.Select(s =>
+                new H2LoadJob(s.Port, method, frame, Connections / servers.Count, Streams, method == HealthCheck ? null : s.Key, conversation));
+            var jobs = new[]
+            {
+                Spread(HealthCheck, emptyFrame, null),
+                Spread(GetConversation, getFrame, null),
+                Spread(SendMessage, sendFrames[0], conversations[0]),
+                Enumerable.Range(1, ManyConversations).Select(i => new H2LoadJob(servers[i % servers.Count].Port, SendMessage, sendFrames[i],
+                    1, Connections * Streams / ManyConversations, servers[i % servers.Count].Key, conversations[i])),
+            };
+
+            var meter = new CpuMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
+            var logs = servers.Select(s => new CallLog(s.LogFile!)).ToList();
+            // GetConversation reads a conversation nothing changes meanwhile: every response is the same.
+            var conversationBytes = 5 + (await client.GetConversationAsync(new GetConversationRequest { Id = conversations[0] })).CalculateSize();
+            var checks = new[]
+            {
+                new Check(HealthCheck, ServingResponseBytes, logs, client),
+                new Check(GetConversation, conversationBytes, logs, client),
+                new Check(SendMessage, null, logs, client),
+                new Check(SendMessage, null, logs, client),
+            };
+            var measured = new Measured[Rows.Length];
+            for (var r = 0; r < Rows.Length; r++)
+            {
+                // The first row's warm-up is the server's first load: its JIT has the most to do.
+                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
+            }
+            return measured;
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The framed response of a health check with no checks registered (the bare server): an empty
+    /// HealthCheckResponse (status UNKNOWN), 5 bytes; of the Timely server, whose store answers: SERVING (08 01), 7 bytes.</summary>
+    private const int EmptyResponseBytes = 5, ServingResponseBytes = 7;
+
+    /// <summary>How a row's calls are checked at the gRPC level (HTTP 200 does not mean grpc-status 0; a failed
+    /// call gets trailers and no message): <see cref="ResponseBytes"/>, the size of the one response every call
+    /// of the row gets; <see cref="Logs"/>, the servers' call logs; <see cref="Client"/>, to read the
+    /// last_sequence of the conversations the row writes to.</summary>
+    private sealed record Check(string Method, int? ResponseBytes, IReadOnlyList<CallLog> Logs, ConversationService.ConversationServiceClient? Client);
+
+    /// <summary>A new server's first warm-up, with a few hundred thousand calls for the bare server: its JIT
+    /// compiles and tiers up most of the code every row runs.</summary>
+    private static (double Min, double Max) First(Options options) => (Math.Max(options.WarmUp, 8), Math.Max(options.MaxWarmUp, 30));
+
+    /// <summary>Timed warm-up runs, then a measured run of about <see cref="Options.Seconds"/> at the rate the
+    /// last warm-up run reached, checked, with its CPU time.</summary>
+    /// <remarks>The warm-up lasts at least <paramref name="warmUp"/>.Min, then until the server's JIT has done
+    /// tiering the code up (under 5 % of the server's CPU in the last step), at most <paramref name="warmUp"/>.Max:
+    /// on two busy cores it keeps recompiling for half a minute or more, and its work would be counted per call. A measured run much shorter
+    /// than asked (the warm-up's rate was an underestimate) is run again, longer.</remarks>
+    private static async Task<Measured> MeasureAsync(IReadOnlyList<H2LoadJob> jobs, CpuMeter meter, (double Min, double Max) warmUp, Options options, Check check)
+    {
+        double rate, warmedUp = 0;
+        while (true)
+        {
+            var start = meter.Take();
+            var warm = await H2Load.RunAsync(jobs, seconds: WarmUpStep);
+            var tiering = meter.Between(start, meter.Take(), 1).TieringPercent;
+            warmedUp += WarmUpStep;
+            rate = warm.Sum(r => r.RequestsPerSecond);
+            if (warmedUp >= warmUp.Max || (warmedUp >= warmUp.Min && tiering < 5))
+            {
+                break;
+            }
+        }
+        var measured = await MeasureOnceAsync(jobs, meter, check, Math.Max(256, (long)(rate * options.Seconds)), warmedUp);
+        if (measured.Seconds < 0.6 * options.Seconds)
+        {
+            measured = await MeasureOnceAsync(jobs, meter, check, (long)(measured.Calls * options.Seconds / measured.Seconds), warmedUp + measured.Seconds);
+        }
+        return measured;
+    }
+
+    private static async Task<Measured> MeasureOnceAsync(IReadOnlyList<H2LoadJob> jobs, CpuMeter meter, Check check, long requests, double warmedUp)
+    {
+        // Calls a timed warm-up left in flight finish (or fail) before anything is counted.
+        var conversations = jobs.Select(j => j.Tag).OfType<string>().Distinct().ToList();
+        var sequencesBefore = await LastSequencesAsync(check.Client, conversations);
+        await CallLog.SettleAsync(check.Logs);
+        check.Logs.ToList().ForEach(l => l.Skip());
+
+        var before = meter.Take();
+        var results = await H2Load.RunAsync(jobs, requests: requests);
+        await CallLog.SettleAsync(check.Logs);   // the log lines of the last calls are part of their cost
+        var after = meter.Take();
+
+        var done = results.Sum(r => r.Done);
+        var elapsed = results.Max(r => r.Seconds);
+        var (grpcFailures, how) = await CheckAsync(check, results, conversations, sequencesBefore);
+        return new Measured(done / elapsed, elapsed, done, results.Sum(r => r.HttpFailures) + grpcFailures, how, meter.Between(before, after, done), warmedUp);
+    }
+
+    /// <summary>Calls that came back HTTP 2xx without being OK, by every check the row allows (the most any
+    /// of them finds); non-OK statuses in the call log, and checks that disagree, are printed.</summary>
+    private static async Task<(long Failures, string How)> CheckAsync(
+        Check check, IReadOnlyList<H2LoadResult> results, List<string> conversations, Dictionary<string, long> sequencesBefore)
+    {
+        var ok2xx = results.Sum(r => r.Status2xx);
+        var method = check.Method.Split('/')[^1];
+        var found = new List<(string How, long Failures)>();
+        if (check.ResponseBytes is { } size)
+        {
+            var data = results.Sum(r => r.DataBytes);
+            if (data % size != 0 || data > ok2xx * size)
+            {
+                Console.WriteLine($"    note: {method}: {data:N0} bytes of responses for {ok2xx:N0} calls, not a multiple of {size}");
+            }
+            found.Add(("body", ok2xx - data / size));
+        }
+
+        var statuses = new Dictionary<string, long>();
+        foreach (var (status, count) in check.Logs.SelectMany(l => l.ReadStatuses(check.Method)))
+        {
+            statuses[status] = statuses.GetValueOrDefault(status) + count;
+        }
+        foreach (var (status, count) in statuses.Where(s => s.Key != "OK"))
+        {
+            Console.WriteLine($"    note: {method}: the server logged {count:N0} calls ending {status}");
+        }
+        if (statuses.Count > 0)
+        {
+            found.Add(("log", ok2xx - statuses.GetValueOrDefault("OK")));
+        }
+
+        if (conversations.Count > 0)
+        {
+            var sequencesAfter = await LastSequencesAsync(check.Client, conversations);
+            long shortfall = 0, surplus = 0;
+            foreach (var conversation in conversations)
+            {
+                var expected = results.Where(r => r.Job.Tag == conversation).Sum(r => r.Status2xx);
+                var grown = sequencesAfter[conversation] - sequencesBefore[conversation];
+                shortfall += Math.Max(0, expected - grown);
+                surplus += Math.Max(0, grown - expected);
+            }
+            if (surplus > 0)
+            {
+                Console.WriteLine($"    note: {method}: {surplus:N0} more messages stored than calls that came back 2xx");
+            }
+            found.Insert(0, ("seq", shortfall));
+        }
+
+        if (found.Select(f => f.Failures).Distinct().Count() > 1)
+        {
+            Console.WriteLine($"    note: {method}: the checks disagree on failed calls: {string.Join(", ", found.Select(f => $"{f.How} {f.Failures:N0}"))}");
+        }
+        return found.Count == 0 ? (0, "http") : (found.Max(f => f.Failures), string.Join('+', found.Select(f => f.How)));
+    }
+
+    /// <summary>The conversations' last_sequence once it has stopped moving.</summary>
+    private static async Task<Dictionary<string, long>> LastSequencesAsync(ConversationService.ConversationServiceClient? client, List<string> conversations)
+    {
+        if (conversations.Count == 0)
+        {
+            return [];
+        }
+        async Task<Dictionary<string, long>> Read()
+        {
+            var read = new Dictionary<string, long>();
+            foreach (var id in conversations)
+            {
+                read[id] = (await client!.GetConversationAsync(new GetConversationRequest { Id = id })).Conversation.LastSequence;
+            }
+            return read;
+        }
+        var last = await Read();
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            await Task.Delay(200);
+            var now = await Read();
+            if (now.All(kv => last[kv.Key] == kv.Value))
+            {
+                break;
+            }
+            last = now;
+        }
+        return last;
+    }
+
+    private static void Progress(string store, string row, Measured m) =>
+        Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
+            + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Cpu.TieringPercent:0}% of the server's CPU, others {m.Cpu.OthersPercent:0}%");
+
+    private static void PrintTable(IReadOnlyList<string> builds, List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)> groups)
+    {
+        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,8} {6,8} {7,6}";
+        string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
+        string Figures(Measured? m, double ceiling) => m is null
+            ? Cells("error", "", "", "", "", "", "", "")
+            : Cells(
+                m.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                (100 * m.RequestsPerSecond / ceiling).ToString("0.0", CultureInfo.InvariantCulture) + "%",
+                m.Failed.ToString(CultureInfo.InvariantCulture) + (m.Checked == "http" ? "*" : ""),
+                m.Cpu.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
+                m.Cpu.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
+                m.Cpu.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
+                m.Cpu.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
+                m.Cpu.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
+        var width = Cells("", "", "", "", "", "", "", "").Length;
+        const int label = 64;
+
+        Console.WriteLine();
+        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
+        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "postgres", "client", "others"))));
+        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "ms/call", "ms/call", "CPU"))));
+        foreach (var (store, ceiling, rows) in groups)
+        {
+            Console.WriteLine(store);
+            Console.WriteLine($"{"  bare grpc-dotnet Health/Check (the ceiling)",-label}" + Figures(ceiling, ceiling.RequestsPerSecond)
+                + (builds.Count > 1 ? " | (the same bare server for every build)" : ""));
+            foreach (var (row, measured) in rows)
+            {
+                Console.WriteLine($"{"  Timely " + row,-label}" + string.Join(" | ", measured.Select(m => Figures(m, ceiling.RequestsPerSecond))));
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine("% ceil: of the bare server's req/s measured just before the store's rows. failed: calls not OK at the gRPC level,");
+        Console.WriteLine("  by every check a row allows, the most any finds: HTTP status; every response carrying its message (errors carry");
+        Console.WriteLine("  none); the server's call log; for SendMessage each conversation's last_sequence growth (* = HTTP status only).");
+        Console.WriteLine("server / postgres / client: CPU (user+system) per call during the measured run, of the server process(es), the");
+        Console.WriteLine("  PostgreSQL cluster, and h2load plus this driver. jit: the part of the server's CPU its JIT spent tiering code up.");
+        Console.WriteLine("  others: the share of the machine's CPU that other processes used meanwhile.");
+    }
+
+    private static Options Parse(string[] args)
+    {
+        string? Value(string name)
+        {
+            var at = Array.IndexOf(args, name);
+            return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        }
+        var repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+        return new Options(
+            Path.GetFullPath(Value("--server") ?? ServerUnderTest.DefaultServerDll),
+            Value("--baseline") is { } baseline ? Path.GetFullPath(baseline) : null,
+            Path.GetFullPath(Value("--bare") ?? Path.Combine(repo, "bench/BareServer/bin/Release/net10.0/bare-server.dll")),
+            Value("--postgres-port") is { } port ? int.Parse(port, CultureInfo.InvariantCulture) : null,
+            double.Parse(Value("--seconds") ?? "5", CultureInfo.InvariantCulture),
+            double.Parse(Value("--warm-up") ?? "4", CultureInfo.InvariantCulture),
+            double.Parse(Value("--max-warm-up") ?? "12", CultureInfo.InvariantCulture),
+            (Value("--stores") ?? "sqlite-normal,sqlite-full,postgres-1,postgres-2").Split(','));
+    }
+
+    private static string H2LoadVersion()
+    {
+        using var h2load = Process.Start(new ProcessStartInfo("h2load", "--version") { RedirectStandardOutput = true })!;
+        var version = h2load.StandardOutput.ReadToEnd().Trim();
+        h2load.WaitForExit();
+        return version;
+    }
+
+    /// <summary>The bare grpc-dotnet server (bench/BareServer) as a child process. Its output is kept only to
+    /// explain a failed start: it logs an error for each call a timed h2load run drops at its end.</summary>
+    private sealed class BareServer : IAsyncDisposable
+    {
+        private readonly Process process;
+        private readonly Queue<string> output = new();
+
+        private BareServer(string dll)
+        {
+            Port = ServerUnderTest.FreePort();
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(dll);
+            start.ArgumentList.Add($"http://127.0.0.1:{Port}");
+            process = Process.Start(start)!;
+            process.OutputDataReceived += (_, e) => Keep(e.Data);
+            process.ErrorDataReceived += (_, e) => Keep(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public int Port { get; }
+
+        public int ProcessId => process.Id;
+
+        public static async Task<BareServer> StartAsync(string dll)
+        {
+            var server = new BareServer(dll);
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync("127.0.0.1", server.Port);
+                    return server;
+                }
+                catch (SocketException) when (attempt < 300 && !server.process.HasExited)
+                {
+                    await Task.Delay(100);
+                }
+                catch (SocketException)
+                {
+                    await server.DisposeAsync();
+                    lock (server.output)
+                    {
+                        throw new InvalidOperationException($"the bare server did not start:\n{string.Join('\n', server.output)}");
+                    }
+                }
+            }
+        }
+
+        private void Keep(string? line)
+        {
+            lock (output)
+            {
+                if (line is not null)
+                {
+                    output.Enqueue(line);
+                }
+                while (output.Count > 30)
+                {
+                    output.Dequeue();
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+            process.Dispose();
+        }
+    }
+
+    private sealed class TempFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("timely-throughput-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
