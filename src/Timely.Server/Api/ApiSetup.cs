@@ -39,6 +39,7 @@ public static class ApiSetup
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseUnreadableRequestsAsInvalidArgument();
         app.MapGrpcService<ConversationApi>().RequireCors(CorsPolicy);
         // Operational endpoints stay open, as load balancers and grpcurl expect.
         app.MapGrpcHealthChecksService().RequireCors(CorsPolicy).DisableRateLimiting();

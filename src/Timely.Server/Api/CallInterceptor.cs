@@ -6,12 +6,14 @@ namespace Timely.Server.Api;
 
 /// <summary>Around every call: turns domain errors into their gRPC status (ErrorMapping) and logs
 /// the method, the status and the duration: at Debug for calls that succeed (a line per call costs
-/// more than a cheap call itself), Information for the ones refused, Error for a bug.</summary>
+/// more than a cheap call itself), Information for the ones refused, Error for a bug. Marks each call
+/// it sees as read, so <see cref="UnreadableRequests"/> tells them from requests grpc-dotnet could not read.</summary>
 public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        UnreadableRequests.MarkRead(context);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -29,6 +31,7 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : I
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
         ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        UnreadableRequests.MarkRead(context);
         var started = Stopwatch.GetTimestamp();
         try
         {
