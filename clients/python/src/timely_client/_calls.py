@@ -11,6 +11,8 @@ from typing import Any
 
 import grpc
 
+from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
+
 from .errors import TimelyError
 
 # Stream errors after which a stream reconnects and resumes; anything else is the caller's to handle.
@@ -119,3 +121,28 @@ class Resumption:
             self._attempt += 1
         finally:
             call.cancel()
+
+
+class ClientBase:
+    """The constructor the sync and asyncio clients share; `_grpc` is `grpc` or `grpc.aio`."""
+
+    _grpc: Any
+
+    def __init__(
+        self,
+        target: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_reconnect_delay: float = 5.0,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        options = channel_options(max_attempts, max_reconnect_delay)
+        self._channel = (
+            self._grpc.secure_channel(target, credentials, options) if credentials else self._grpc.insecure_channel(target, options)
+        )
+        self._stub = stubs.ConversationServiceStub(self._channel)
+        self._metadata = metadata(api_key)
+        self._timeout = timeout
+        self._max_reconnect_delay = max_reconnect_delay

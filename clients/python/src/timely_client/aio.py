@@ -11,37 +11,19 @@ import grpc
 from timely.conversations.v1 import conversation_event_pb2 as events
 from timely.conversations.v1 import conversation_pb2 as resources
 from timely.conversations.v1 import conversation_service_pb2 as service
-from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
 
 from . import _calls
 from .errors import TimelyError
 
 
-class AsyncTimelyClient:
+class AsyncTimelyClient(_calls.ClientBase):
     """The asyncio (grpc.aio) client of the Timely conversation service; see `TimelyClient`.
 
         async with AsyncTimelyClient("localhost:50051", api_key) as timely:
             conversation = (await timely.create_conversation(agent_id=a, channel_id=c, contact_id=p)).conversation
     """
 
-    def __init__(
-        self,
-        target: str,
-        api_key: str,
-        *,
-        timeout: float = 30.0,
-        max_attempts: int = 5,
-        max_reconnect_delay: float = 5.0,
-        credentials: grpc.ChannelCredentials | None = None,
-    ) -> None:
-        options = _calls.channel_options(max_attempts, max_reconnect_delay)
-        self._channel = (
-            grpc.aio.secure_channel(target, credentials, options) if credentials else grpc.aio.insecure_channel(target, options)
-        )
-        self._stub = stubs.ConversationServiceStub(self._channel)
-        self._metadata = _calls.metadata(api_key)
-        self._timeout = timeout
-        self._max_reconnect_delay = max_reconnect_delay
+    _grpc = grpc.aio
 
     async def __aenter__(self) -> AsyncTimelyClient:
         return self

@@ -11,13 +11,12 @@ import grpc
 from timely.conversations.v1 import conversation_event_pb2 as events
 from timely.conversations.v1 import conversation_pb2 as resources
 from timely.conversations.v1 import conversation_service_pb2 as service
-from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
 
 from . import _calls
 from .errors import TimelyError
 
 
-class TimelyClient:
+class TimelyClient(_calls.ClientBase):
     """A client of the Timely conversation service.
 
     Every call carries the API key and a default deadline; unary calls are retried on UNAVAILABLE;
@@ -28,24 +27,7 @@ class TimelyClient:
             conversation = timely.create_conversation(agent_id=a, channel_id=c, contact_id=p).conversation
     """
 
-    def __init__(
-        self,
-        target: str,
-        api_key: str,
-        *,
-        timeout: float = 30.0,
-        max_attempts: int = 5,
-        max_reconnect_delay: float = 5.0,
-        credentials: grpc.ChannelCredentials | None = None,
-    ) -> None:
-        options = _calls.channel_options(max_attempts, max_reconnect_delay)
-        self._channel = (
-            grpc.secure_channel(target, credentials, options) if credentials else grpc.insecure_channel(target, options)
-        )
-        self._stub = stubs.ConversationServiceStub(self._channel)
-        self._metadata = _calls.metadata(api_key)
-        self._timeout = timeout
-        self._max_reconnect_delay = max_reconnect_delay
+    _grpc = grpc
 
     def __enter__(self) -> TimelyClient:
         return self
