@@ -51,8 +51,6 @@ public sealed record ConversationEvent(
 /// Storage/Postgres/PostgresDialect.cs for why); on SQLite, whose writers take turns, Tx is 0.</summary>
 public readonly record struct EventPosition(long Tx, long Id) : IComparable<EventPosition>
 {
-    public static readonly EventPosition Start = new(0, 0);
-
     public int CompareTo(EventPosition other) => Tx != other.Tx ? Tx.CompareTo(other.Tx) : Id.CompareTo(other.Id);
 
     public static bool operator <(EventPosition a, EventPosition b) => a.CompareTo(b) < 0;

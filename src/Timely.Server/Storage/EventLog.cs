@@ -23,8 +23,7 @@ public sealed class EventLog(Database db)
             await using var tx = await db.Dialect.BeginSnapshotAsync(c, ct);
             var (sql, parameters) = StoreSql.ListEvents(db.Dialect, workspace, filter, after, limit);
             var rows = (await c.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct))).ToList();
-            var head = await PositionAsync(c, db.Dialect.EventLogHeadSql, tx, ct);
-            var pruned = await PositionAsync(c, PrunedThrough, tx, ct);
+            var (head, pruned) = await BoundsAsync(c, tx, ct);
             var pending = db.Dialect.PendingEventsSql is { } pendingSql
                 && await c.ExecuteScalarAsync<bool>(new CommandDefinition(pendingSql, new { Workspace = workspace }, tx, cancellationToken: ct));
             var messageIds = rows.Where(r => r.MessageId is not null).Select(r => r.MessageId!).ToList();
@@ -50,10 +49,7 @@ public sealed class EventLog(Database db)
     public Task<EventPosition> GetPresentAsync(CancellationToken ct) =>
         db.ReadAsync(async c =>
         {
-            await using var tx = await db.Dialect.BeginSnapshotAsync(c, ct);
-            var head = await PositionAsync(c, db.Dialect.EventLogHeadSql, tx, ct);
-            var pruned = await PositionAsync(c, PrunedThrough, tx, ct);
-            await tx.CommitAsync(ct);
+            var (head, pruned) = await BoundsAsync(c, null, ct);
             return EventPosition.Max(head, pruned);
         }, ct);
 
@@ -98,6 +94,16 @@ public sealed class EventLog(Database db)
                 new { old[^1].Tx, old[^1].Id }, w.Transaction, cancellationToken: ct));
             return old.Count == PruneBatch;
         }, ct);
+
+    /// <summary>The log's head and the retention mark, in one statement (so in one snapshot).</summary>
+    private async Task<(EventPosition Head, EventPosition Pruned)> BoundsAsync(
+        System.Data.Common.DbConnection c, System.Data.Common.DbTransaction? tx, CancellationToken ct)
+    {
+        var (headTx, headId, prunedTx, prunedId) = await c.QuerySingleAsync<(long, long, long, long)>(new CommandDefinition(
+            "SELECT head.tx, head.id, pruned.tx, pruned.id " +
+            $"FROM ({db.Dialect.EventLogHeadSql}) AS head, ({PrunedThrough}) AS pruned", transaction: tx, cancellationToken: ct));
+        return (new EventPosition(headTx, headId), new EventPosition(prunedTx, prunedId));
+    }
 
     private static async Task<EventPosition> PositionAsync(System.Data.Common.DbConnection c, string sql, System.Data.Common.DbTransaction tx, CancellationToken ct)
     {

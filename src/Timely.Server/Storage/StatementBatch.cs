@@ -17,8 +17,6 @@ public sealed partial class StatementBatch
 
     private readonly List<(string Sql, object? Args)> statements = [];
 
-    public bool IsEmpty => statements.Count == 0;
-
     public IReadOnlyList<(string Sql, object? Args)> Statements => statements;
 
     /// <summary>Adds a statement whose @Name parameters are bound from the properties of <paramref name="args"/>.</summary>
