@@ -7,7 +7,10 @@ using static Timely.Server.Tests.Infrastructure.Fixtures;
 namespace Timely.Server.Tests.Postgres;
 
 /// <summary>Two server processes on one PostgreSQL database: live feeds cross replicas through
-/// LISTEN/NOTIFY, survive the loss of the listening connection, and background sweeps run on both.</summary>
+/// LISTEN/NOTIFY, survive the loss of the listening connection, and background sweeps run on both.
+/// Alone, not beside other suites: one test holds a transaction open, and every watcher and retention
+/// run on the PostgreSQL server waits for the oldest transaction (docs/scaling.md).</summary>
+[Collection(nameof(ReplicaTests))]
 public sealed class ReplicaTests : IDisposable
 {
     private readonly TestDatabase? database = TestDatabase.PostgresServer is null ? null : TestDatabase.Create();
@@ -250,3 +253,6 @@ public sealed class ReplicaTests : IDisposable
         return watch.ResponseStream.Current.Event.Cursor;
     }
 }
+
+[CollectionDefinition(nameof(ReplicaTests), DisableParallelization = true)]
+public sealed class ReplicaCollection;
