@@ -1,3 +1,4 @@
+using Timely.Server.Hosting;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Api;
@@ -22,12 +23,13 @@ public static class ApiSetup
             .WithOrigins(configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])
             .AllowAnyMethod()
             .AllowAnyHeader()
-            .WithExposedHeaders("Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding", "Grpc-Accept-Encoding")));
+            .WithExposedHeaders(ServerVersion.Header, "Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding", "Grpc-Accept-Encoding")));
         return services;
     }
 
     public static WebApplication MapConversationApi(this WebApplication app)
     {
+        app.UseServerVersionHeader();
         // Pages are GETs on the web port; gRPC calls (POSTs) skip the static file middleware.
         app.UseWhen(http => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method), pages =>
         {
