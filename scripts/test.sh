@@ -8,8 +8,9 @@ root=$(pwd)
 bash scripts/install-deps.sh
 export PATH="$root/node_modules/.bin:$PATH"   # buf finds its plugins (protoc-gen-es) on PATH
 
-echo "== Contracts: buf lint, and generated code up to date"
-buf lint
+echo "== Contracts: buf lint, no break of the released contract, one version, generated code up to date"
+bash scripts/contract.sh
+bash scripts/version.sh
 buf generate
 if [ -d .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
   git status --porcelain -- clients
@@ -33,7 +34,7 @@ run_suite dotnet.log ".NET tests" dotnet test Timely.Grpc.sln -c Release --no-bu
 
 echo "== .NET: the C# client SDK packs"
 dotnet pack clients/csharp/Timely.Client -c Release --no-build --verbosity quiet -o test-output/packages
-ls test-output/packages/Timely.Client.*.nupkg
+ls "test-output/packages/Timely.Client.$(cat VERSION).nupkg"
 
 echo "== .NET: the service suite again on PostgreSQL (with replica and fault tests)"
 pg_port=${TIMELY_PG_PORT:-54329}

@@ -3,6 +3,7 @@ using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Microsoft.Data.Sqlite;
 using Timely.Conversations.V1;
+using Timely.Server.Hosting;
 using Timely.Server.Tests.Infrastructure;
 using Timely.Testing;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
@@ -34,7 +35,7 @@ public sealed class OperationsTests
     }
 
     [Fact]
-    public async Task ReflectionListsTheService()
+    public async Task ReflectionListsTheServiceAndNamesTheVersion()
     {
         using var server = new TimelyServer();
         var reflection = new ServerReflection.ServerReflectionClient(server.Channel);
@@ -45,6 +46,7 @@ public sealed class OperationsTests
         var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
         Assert.Contains("timely.conversations.v1.ConversationService", services);
         Assert.Contains("grpc.health.v1.Health", services);
+        Assert.Equal(ServerVersion.Current, (await call.ResponseHeadersAsync).GetValue(ServerVersion.Header));
     }
 
     [SkippableFact]
