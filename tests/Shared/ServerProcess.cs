@@ -105,6 +105,28 @@ public sealed class ServerProcess : IDisposable
         process = null;
     }
 
+    /// <summary>Asks the process to stop, as an orchestrator does (SIGTERM), and waits (bounded) for
+    /// its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        var running = process ?? throw new InvalidOperationException("the server is not running");
+        if (kill(running.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"SIGTERM to {running.Id} failed");
+        }
+        using var deadline = new CancellationTokenSource(timeout);
+        await running.WaitForExitAsync(deadline.Token);
+        var exitCode = running.ExitCode;
+        running.Dispose();
+        process = null;
+        return exitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
     public string Output
     {
         get
