@@ -10,6 +10,7 @@ apt_packages=(
   postgresql                                       # the PostgreSQL store's tests
   chromium                                         # the inbox page's browser test
   nghttp2-client                                   # h2load, for the benchmarks
+  nginx                                            # the load balancer of the rolling-restart test (deploy/nginx)
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -20,7 +20,8 @@ fi
 
 # Runs one suite with its output also appended to test-output/LOG; a failing suite ends the run.
 mkdir -p test-output
-rm -f test-output/*.log
+rm -f test-output/*.log test-output/figures.txt
+export TIMELY_TEST_OUTPUT="$root/test-output"   # tests that measure something write their figures there
 run_suite() {
   local log=$1 name=$2 status=0
   shift 2
@@ -51,6 +52,7 @@ run_suite js.log "JS tests" bash clients/js/test.sh
 echo "== clients/python: the Python SDK"
 run_suite python.log "Python tests" bash clients/python/test.sh
 
+[ ! -f test-output/figures.txt ] || cat test-output/figures.txt
 # One plain closing line for the whole run.
 passed=$(grep -oE 'Passed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')

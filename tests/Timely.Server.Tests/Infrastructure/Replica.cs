@@ -31,7 +31,17 @@ public sealed class Replica(string postgresConnectionString, IDictionary<string,
         HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
     });
 
+    public int GrpcPort => process.GrpcPort;
+
+    public int WebPort => process.WebPort;
+
     public Task StartAsync() => process.StartAsync();
+
+    /// <summary>A graceful stop (SIGTERM); the exit code.</summary>
+    public Task<int> TerminateAsync() => process.TerminateAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>A crash (SIGKILL).</summary>
+    public void Kill() => process.Kill();
 
     public void Dispose()
     {

@@ -1,0 +1,287 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Web;
+using Timely.Conversations.V1;
+using Timely.Server.Auth;
+using Timely.Server.Tests.Infrastructure;
+using Timely.Server.Tests.Postgres;
+using Xunit.Abstractions;
+using static Timely.Server.Tests.Infrastructure.Fixtures;
+
+namespace Timely.Server.Tests.Deployment;
+
+/// <summary>Three replicas on one PostgreSQL database behind nginx (deploy/nginx), each in turn stopped
+/// gracefully and later killed, while writers and resuming subscribers of every kind (StreamMessages and
+/// WatchConversations, over gRPC and grpc-web) run through nginx: nothing acknowledged is lost, nothing is
+/// written twice, and every subscriber gets every message once, in order. Alone, like the replica tests.</summary>
+[Collection(nameof(ReplicaTests))]
+public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Conversations = 4, WritersPerConversation = 2;
+
+    private readonly TestDatabase? database = TestDatabase.PostgresServer is null ? null : TestDatabase.Create();
+    private readonly List<Replica> replicas = [];
+    private readonly List<IDisposable> resources = [];
+
+    [SkippableFact]
+    public async Task EachReplicaStoppedThenKilledInTurnLosesAndRepeatsNothing()
+    {
+        Skip.If(database is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
+        var key = ApiKeySecrets.NewSecret();
+        var settings = new Dictionary<string, string>
+        {
+            ["Auth:BootstrapAdminKey"] = key,
+            ["Shutdown:DrainDelay"] = "00:00:01",
+            ["Lifecycle:WaitingAfter"] = "00:00:02",
+            ["Lifecycle:CloseAfter"] = "01:00:00",
+            ["Lifecycle:SweepInterval"] = "00:00:00.250",
+        };
+        for (var i = 0; i < 3; i++)
+        {
+            var replica = new Replica(database!.ConnectionString, settings);
+            replicas.Add(replica);
+            await replica.StartAsync();
+        }
+        var nginx = Keep(new Nginx([.. replicas.Select(r => (r.GrpcPort, r.WebPort))]));
+        await nginx.StartAsync();
+        var grpc = Client(Keep(GrpcChannel.ForAddress(nginx.GrpcAddress)), key);
+        var web = Client(Keep(GrpcChannel.ForAddress(nginx.WebAddress, new GrpcChannelOptions
+        {
+            HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
+            HttpVersion = System.Net.HttpVersion.Version11,
+            HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        })), key);
+
+        using var followersStop = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var watchers = new[] { new Follower("watch over gRPC"), new Follower("watch over grpc-web") };
+        var watching = watchers.Zip([grpc, web]).Select(w => w.First.WatchAsync(w.Second, followersStop.Token)).ToList();
+        await Task.WhenAll(watchers.Select(w => w.Subscribed.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var ids = new List<string>();
+        for (var i = 0; i < Conversations; i++)
+        {
+            ids.Add((await Retried(() => grpc.CreateAsync())).Id);
+        }
+        var followers = ids.SelectMany(id => new[] { new Follower($"{id} over gRPC", id), new Follower($"{id} over grpc-web", id) }).ToList();
+        var following = followers.Select((f, i) => f.StreamAsync(i % 2 == 0 ? grpc : web, followersStop.Token)).ToList();
+
+        // Writers: each message has its own content and request id, retried until acknowledged.
+        using var writersStop = new CancellationTokenSource();
+        var acknowledged = new ConcurrentDictionary<string, (string Conversation, long Sequence)>();
+        var attempts = 0;
+        var writers = ids.SelectMany(id => Enumerable.Range(0, WritersPerConversation).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !writersStop.IsCancellationRequested; i++)
+            {
+                var request = new SendMessageRequest
+                {
+                    ConversationId = id, SenderType = SenderType.Customer, Content = $"{id}/{w}/{i}", RequestId = NewId(),
+                };
+                var sent = await Retried(() => { Interlocked.Increment(ref attempts); return grpc.SendMessageAsync(request).ResponseAsync; });
+                Assert.True(acknowledged.TryAdd(request.Content, (id, sent.Message.Sequence)));
+            }
+        }))).ToList();
+
+        // Each replica in turn: a graceful stop, then (second round) a crash; each back on its ports.
+        var restarts = 0;
+        await Task.Delay(1500);
+        foreach (var replica in replicas)
+        {
+            Assert.Equal(0, await replica.TerminateAsync());
+            await replica.StartAsync();
+            restarts++;
+            await Task.Delay(1500);
+        }
+        foreach (var replica in replicas)
+        {
+            replica.Kill();
+            await Task.Delay(500);
+            await replica.StartAsync();
+            restarts++;
+            await Task.Delay(1500);
+        }
+        await writersStop.CancelAsync();
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Stored: each acknowledged message once, sequences 1..N, nothing else.
+        foreach (var id in ids)
+        {
+            var stored = await Retried(() => grpc.AllMessagesAsync(id));
+            var sent = acknowledged.Where(a => a.Value.Conversation == id).ToList();
+            Assert.Equal(Enumerable.Range(1, sent.Count).Select(i => (long)i), stored.Select(m => m.Sequence));
+            Assert.Equal(sent.Select(a => a.Key).Order(), stored.Select(m => m.Content).Order());
+            Assert.All(sent, a => Assert.Equal(a.Value.Sequence, stored.Single(m => m.Content == a.Key).Sequence));
+        }
+
+        // Every subscriber, across its resumes: every message once, in order.
+        var expected = ids.ToDictionary(id => id, id => (long)acknowledged.Count(a => a.Value.Conversation == id));
+        await Eventually(() => Task.FromResult(followers.Concat(watchers).All(f => f.HasAll(expected))),
+            "every subscriber received every message", seconds: 60);
+        await followersStop.CancelAsync();
+        await Task.WhenAll(following.Concat(watching));
+        foreach (var follower in followers.Concat(watchers))
+        {
+            follower.AssertEachOnceInOrder(expected);
+        }
+
+        // The sweeper still runs: an agent's unanswered message moves a conversation to waiting.
+        var quiet = await Retried(() => grpc.CreateAsync());
+        await Retried(() => grpc.SendAsync(quiet.Id, SenderType.AiAgent, "Anything else?"));
+        await Eventually(async () => (await Retried(() => grpc.GetAsync(quiet.Id))).Status == ConversationStatus.Waiting,
+            "the sweeper moved the conversation to waiting", seconds: 30);
+
+        var figures = $"rolling restart through nginx: {replicas.Count} replicas, {restarts} restarts (3 SIGTERM, 3 SIGKILL); " +
+            $"{acknowledged.Count} messages acknowledged in {attempts} attempts; {followers.Count + watchers.Length} subscribers, " +
+            $"{followers.Concat(watchers).Sum(f => f.Reconnections)} reconnections; 0 lost, 0 duplicated";
+        output.WriteLine(figures);
+        Report(figures);
+    }
+
+    public void Dispose()
+    {
+        resources.ForEach(r => r.Dispose());
+        replicas.ForEach(r => r.Dispose());
+        database?.Dispose();
+    }
+
+    private T Keep<T>(T resource) where T : IDisposable
+    {
+        resources.Add(resource);
+        return resource;
+    }
+
+    private static ConversationService.ConversationServiceClient Client(GrpcChannel channel, string key) =>
+        new(channel.Intercept(m =>
+        {
+            m.Add("authorization", "Bearer " + key);
+            return m;
+        }));
+
+    /// <summary>A call retried while replicas come and go: through nginx a lost replica shows as
+    /// UNAVAILABLE, or a reset (INTERNAL, UNKNOWN) when it dies mid-call.</summary>
+    private static async Task<T> Retried<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown && attempt < 100)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>The figures go to the test script's output (test-output/), not only to xunit's.</summary>
+    private static void Report(string figures)
+    {
+        if (Environment.GetEnvironmentVariable("TIMELY_TEST_OUTPUT") is { Length: > 0 } folder)
+        {
+            File.AppendAllText(Path.Combine(folder, "figures.txt"), figures + "\n");
+        }
+    }
+
+    /// <summary>A subscriber that resumes from its last position after every break, as the SDKs do:
+    /// one conversation's StreamMessages, or the workspace's WatchConversations.</summary>
+    private sealed class Follower(string name, string? conversationId = null)
+    {
+        private readonly ConcurrentDictionary<string, List<long>> received = new();
+        private long lastSequence;
+        private string cursor = "";
+
+        public TaskCompletionSource Subscribed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Reconnections { get; private set; }
+
+        public Task StreamAsync(ConversationService.ConversationServiceClient client, CancellationToken ct) => FollowAsync(async () =>
+        {
+            using var call = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = lastSequence }, cancellationToken: ct);
+            while (await call.ResponseStream.MoveNext(ct))
+            {
+                var message = call.ResponseStream.Current.Message;
+                Add(conversationId!, message.Sequence);
+                lastSequence = message.Sequence;
+            }
+        }, ct);
+
+        public Task WatchAsync(ConversationService.ConversationServiceClient client, CancellationToken ct) => FollowAsync(async () =>
+        {
+            using var call = client.WatchConversations(new WatchConversationsRequest { AfterCursor = cursor }, cancellationToken: ct);
+            await call.ResponseHeadersAsync;
+            Subscribed.TrySetResult();
+            while (await call.ResponseStream.MoveNext(ct))
+            {
+                var change = call.ResponseStream.Current.Event;
+                if (change.Type == ConversationEventType.MessageAdded)
+                {
+                    Add(change.Message.ConversationId, change.Message.Sequence);
+                }
+                cursor = change.Cursor;
+            }
+        }, ct);
+
+        public bool HasAll(IReadOnlyDictionary<string, long> expected) =>
+            expected.Where(e => conversationId is null || e.Key == conversationId)
+                .All(e => received.TryGetValue(e.Key, out var got) && Count(got) >= e.Value);
+
+        public void AssertEachOnceInOrder(IReadOnlyDictionary<string, long> expected)
+        {
+            foreach (var (id, count) in expected.Where(e => conversationId is null || e.Key == conversationId))
+            {
+                var got = received.TryGetValue(id, out var list) ? list : [];
+                lock (got)
+                {
+                    Assert.True(Enumerable.Range(1, (int)count).Select(i => (long)i).SequenceEqual(got),
+                        $"{name} received {string.Join(",", got)} for {id}, not 1..{count}");
+                }
+            }
+        }
+
+        private async Task FollowAsync(Func<Task> follow, CancellationToken ct)
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    await follow();
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown)
+                {
+                    // The replica went away (UNAVAILABLE when it stopped gracefully, a reset when killed).
+                }
+                catch (Exception) when (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    Subscribed.TrySetException(e);
+                    throw;
+                }
+                Reconnections++;
+                await Task.Delay(100, CancellationToken.None);
+            }
+        }
+
+        private void Add(string id, long sequence)
+        {
+            var list = received.GetOrAdd(id, _ => []);
+            lock (list)
+            {
+                list.Add(sequence);
+            }
+        }
+
+        private static int Count(List<long> list)
+        {
+            lock (list)
+            {
+                return list.Count;
+            }
+        }
+    }
+}
