@@ -13,6 +13,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = File.Exists("appsettings.json") ? null : AppContext.BaseDirectory,
 });
 
+if (HealthCommand.Matches(args))
+{
+    return await HealthCommand.RunAsync(builder.Configuration, args, Console.Out, Console.Error);
+}
+
 builder.Services.AddConversationStore(builder.Configuration);
 builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);

@@ -25,7 +25,7 @@ public sealed partial class Nginx : IDisposable
             values[$"TIMELY_REPLICA_{i + 1}_GRPC"] = $"127.0.0.1:{replicas[i].GrpcPort}";
             values[$"TIMELY_REPLICA_{i + 1}_WEB"] = $"127.0.0.1:{replicas[i].WebPort}";
         }
-        var template = File.ReadAllText(Path.Combine(RepositoryRoot(), "deploy/nginx/timely.conf.template"));
+        var template = Repository.ReadFile("deploy/nginx/timely.conf.template");
         var rendered = Variable().Replace(template, m => values.TryGetValue(m.Groups[1].Value, out var value)
             ? value
             : throw new InvalidOperationException($"the nginx template needs {m.Groups[1].Value}"));
@@ -101,18 +101,6 @@ public sealed partial class Nginx : IDisposable
         }
         process?.Dispose();
         Directory.Delete(folder, recursive: true);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Timely.Grpc.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("no Timely.Grpc.sln above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"\$\{([A-Z0-9_]+)\}")]

@@ -1,3 +1,5 @@
+using Timely.Testing;
+
 namespace Timely.Server.UnitTests.Contract;
 
 /// <summary>scripts/contract.sh, the check the test script runs, on scratch copies of the protos: it

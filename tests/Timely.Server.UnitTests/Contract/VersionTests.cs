@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Timely.Server.Hosting;
+using Timely.Testing;
 
 namespace Timely.Server.UnitTests.Contract;
 

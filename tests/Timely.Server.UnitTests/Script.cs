@@ -1,25 +1,5 @@
 namespace Timely.Server.UnitTests;
 
-/// <summary>The checkout these tests were built from: for tests of its scripts and files.</summary>
-public static class Repository
-{
-    public static string Root { get; } = FindRoot();
-
-    public static string Version => File.ReadAllText(Path.Combine(Root, "VERSION")).Trim();
-
-    private static string FindRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Timely.Grpc.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no Timely.Grpc.sln above {AppContext.BaseDirectory}");
-    }
-}
-
 /// <summary>Runs a bash script of a checkout as CI does, with its output (stdout, then stderr).</summary>
 public static class Script
 {
