@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Timely.Server.Hosting;
 using Timely.Server.Storage;
 
@@ -6,6 +7,9 @@ namespace Timely.Server.Api;
 public static class ApiSetup
 {
     public const string CorsPolicy = "grpc-web";
+
+    /// <summary>The health service name that answers SERVING while the process answers at all.</summary>
+    public const string LivenessService = "liveness";
 
     /// <summary>gRPC with its error mapping and call logs, grpc-web with CORS, reflection and health.</summary>
     public static IServiceCollection AddConversationApi(this IServiceCollection services, IConfiguration configuration)
@@ -18,7 +22,10 @@ public static class ApiSetup
         services.AddSingleton(sp => new TokenCodec(sp.GetRequiredService<SecretStore>()));
         services.AddHostedService(sp => sp.GetRequiredService<TokenCodec>());
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks();
+        // "" (every check: the store, not stopping) is readiness; "liveness" only says the process answers,
+        // so an orchestrator restarts a process that hangs, not every replica while the database is down.
+        services.AddGrpcHealthChecks(o => o.Services.Map(LivenessService, check => check.Name == LivenessService));
+        services.AddHealthChecks().AddCheck(LivenessService, () => HealthCheckResult.Healthy());
         services.AddCors(o => o.AddPolicy(CorsPolicy, policy => policy
             .WithOrigins(configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])
             .AllowAnyMethod()
