@@ -8,9 +8,10 @@ root=$(pwd)
 bash scripts/install-deps.sh
 export PATH="$root/node_modules/.bin:$PATH"   # buf finds its plugins (protoc-gen-es) on PATH
 
-echo "== Contracts: buf lint, no break of the released contract, one version, generated code up to date"
+echo "== Contracts: buf lint, no break of the released contract, one version, deploy/ manifests, generated code up to date"
 bash scripts/contract.sh
 bash scripts/version.sh
+node tests/deploy/validate-manifests.mjs
 buf generate
 if [ -d .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
   git status --porcelain -- clients
