@@ -1,3 +1,5 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Timely.Server.Hosting;
 using Timely.Server.Storage;
@@ -21,6 +23,20 @@ public static class ApiSetup
         });
         services.AddSingleton(sp => new TokenCodec(sp.GetRequiredService<SecretStore>()));
         services.AddHostedService(sp => sp.GetRequiredService<TokenCodec>());
+        // Behind a proxy (deploy/nginx) the client's address, which budgets failed authentications, comes
+        // from X-Forwarded-For, from proxies trusted here only: loopback, plus the configured ones.
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            {
+                o.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+            foreach (var network in configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [])
+            {
+                o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
         services.AddGrpcReflection();
         // "" (every check: the store, not stopping) is readiness; "liveness" only says the process answers,
         // so an orchestrator restarts a process that hangs, not every replica while the database is down.
@@ -36,6 +52,7 @@ public static class ApiSetup
 
     public static WebApplication MapConversationApi(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseServerVersionHeader();
         // Pages are GETs on the web port; gRPC calls (POSTs) skip the static file middleware.
         app.UseWhen(http => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method), pages =>

@@ -36,4 +36,24 @@ public sealed class FailedAuthenticationTests(FailureBudgetServer server) : ICla
         Assert.NotNull(last!.GetRpcStatus()?.GetDetail<RetryInfo>());
         await admin.ListConversationsAsync(new ListConversationsRequest());
     }
+
+    [Fact]
+    public async Task BehindATrustedProxyTheBudgetIsTheForwardedClients()
+    {
+        // Loopback is a trusted proxy (as nginx in deploy/ is): two clients behind it have a budget each.
+        async Task<StatusCode> Fail(string client)
+        {
+            var call = server.ClientWith(ApiKeySecrets.NewSecret()).ListConversationsAsync(new ListConversationsRequest(),
+                new Metadata { { "x-forwarded-for", client } });
+            return (await Assert.ThrowsAsync<RpcException>(async () => await call)).StatusCode;
+        }
+
+        var first = new List<StatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            first.Add(await Fail("203.0.113.5"));
+        }
+        Assert.Equal(StatusCode.ResourceExhausted, first[^1]);
+        Assert.Equal(StatusCode.Unauthenticated, await Fail("203.0.113.6"));
+    }
 }
