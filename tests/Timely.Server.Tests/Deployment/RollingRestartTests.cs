@@ -1,3 +1,5 @@
+extern alias sdk;
+
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -8,13 +10,14 @@ using Timely.Server.Auth;
 using Timely.Server.Tests.Infrastructure;
 using Timely.Server.Tests.Postgres;
 using Xunit.Abstractions;
+using Sdk = sdk::Timely.Client;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
 namespace Timely.Server.Tests.Deployment;
 
 /// <summary>Three replicas on one PostgreSQL database behind nginx (deploy/nginx), each in turn stopped
 /// gracefully and later killed, while writers and resuming subscribers of every kind (StreamMessages and
-/// WatchConversations, over gRPC and grpc-web) run through nginx: nothing acknowledged is lost, nothing is
+/// WatchConversations, over gRPC and grpc-web, and the C# SDK's resuming streams) run through nginx: nothing acknowledged is lost, nothing is
 /// written twice, and every subscriber gets every message once, in order. Alone, like the replica tests.</summary>
 [Collection(nameof(ReplicaTests))]
 public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
@@ -55,17 +58,27 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
         })), key);
 
         using var followersStop = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        var watchers = new[] { new Follower("watch over gRPC"), new Follower("watch over grpc-web") };
-        var watching = watchers.Zip([grpc, web]).Select(w => w.First.WatchAsync(w.Second, followersStop.Token)).ToList();
-        await Task.WhenAll(watchers.Select(w => w.Subscribed.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+        using var sdk = new Sdk.TimelyClient(new Sdk.TimelyClientOptions { Address = nginx.GrpcAddress, ApiKey = key });
+        var watchers = new[] { new Follower("watch over gRPC"), new Follower("watch over grpc-web"), new Follower("watch by the C# SDK") };
+        var watching = new List<Task> { watchers[0].WatchAsync(grpc, followersStop.Token), watchers[1].WatchAsync(web, followersStop.Token) };
+        await Task.WhenAll(watchers[..2].Select(w => w.Subscribed.Task)).WaitAsync(TimeSpan.FromSeconds(30));
 
         var ids = new List<string>();
         for (var i = 0; i < Conversations; i++)
         {
             ids.Add((await Retried(() => grpc.CreateAsync())).Id);
         }
-        var followers = ids.SelectMany(id => new[] { new Follower($"{id} over gRPC", id), new Follower($"{id} over grpc-web", id) }).ToList();
-        var following = followers.Select((f, i) => f.StreamAsync(i % 2 == 0 ? grpc : web, followersStop.Token)).ToList();
+        // The SDK's watch resumes from a cursor: the first conversation's creation, before any message.
+        await Eventually(() => Task.FromResult(watchers[0].FirstCursor is not null), "the watcher saw a conversation created");
+        watching.Add(watchers[2].WatchAsync(sdk, watchers[0].FirstCursor!, followersStop.Token));
+        var followers = new List<Follower>();
+        var following = new List<Task>();
+        foreach (var id in ids)
+        {
+            var (overGrpc, overWeb, bySdk) = (new Follower($"{id} over gRPC", id), new Follower($"{id} over grpc-web", id), new Follower($"{id} by the C# SDK", id));
+            followers.AddRange([overGrpc, overWeb, bySdk]);
+            following.AddRange([overGrpc.StreamAsync(grpc, followersStop.Token), overWeb.StreamAsync(web, followersStop.Token), bySdk.StreamAsync(sdk, followersStop.Token)]);
+        }
 
         // Writers: each message has its own content and request id, retried until acknowledged.
         using var writersStop = new CancellationTokenSource();
@@ -133,8 +146,9 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             "the sweeper moved the conversation to waiting", seconds: 30);
 
         var figures = $"rolling restart through nginx: {replicas.Count} replicas, {restarts} restarts (3 SIGTERM, 3 SIGKILL); " +
-            $"{acknowledged.Count} messages acknowledged in {attempts} attempts; {followers.Count + watchers.Length} subscribers, " +
-            $"{followers.Concat(watchers).Sum(f => f.Reconnections)} reconnections; 0 lost, 0 duplicated";
+            $"{acknowledged.Count} messages acknowledged in {attempts} attempts; {followers.Count + watchers.Length} subscribers " +
+            "(gRPC, grpc-web, C# SDK), " +
+            $"{followers.Concat(watchers).Sum(f => f.Reconnections)} reconnections (besides the SDK's own); 0 lost, 0 duplicated";
         output.WriteLine(figures);
         Report(figures);
     }
@@ -195,6 +209,9 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
 
         public TaskCompletionSource Subscribed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>The cursor of the first event this watcher received.</summary>
+        public string? FirstCursor { get; private set; }
+
         public int Reconnections { get; private set; }
 
         public Task StreamAsync(ConversationService.ConversationServiceClient client, CancellationToken ct) => FollowAsync(async () =>
@@ -221,8 +238,41 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
                     Add(change.Message.ConversationId, change.Message.Sequence);
                 }
                 cursor = change.Cursor;
+                FirstCursor ??= change.Cursor;
             }
         }, ct);
+
+        /// <summary>The SDK resumes by itself (and skips what it already delivered): read it to the end.</summary>
+        public async Task StreamAsync(Sdk.TimelyClient client, CancellationToken ct)
+        {
+            try
+            {
+                await foreach (var message in client.StreamMessagesAsync(conversationId!, ct: ct))
+                {
+                    Add(conversationId!, message.Sequence);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+        }
+
+        public async Task WatchAsync(Sdk.TimelyClient client, string afterCursor, CancellationToken ct)
+        {
+            try
+            {
+                await foreach (var change in client.WatchConversationsAsync(new() { AfterCursor = afterCursor }, ct))
+                {
+                    if (change.Type == sdk::Timely.Conversations.V1.ConversationEventType.MessageAdded)
+                    {
+                        Add(change.Message.ConversationId, change.Message.Sequence);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+        }
 
         public bool HasAll(IReadOnlyDictionary<string, long> expected) =>
             expected.Where(e => conversationId is null || e.Key == conversationId)
