@@ -141,10 +141,12 @@ async function* resuming<T>(open: () => AsyncIterable<T>, maxDelayMs: number, si
 
 /** The connection dropped or the server went away: reconnect. Anything else is the caller's to handle.
  * A dropped HTTP/2 stream surfaces as CANCELED (reset by the peer), a dropped HTTP/1.1 response as ABORTED,
- * a refused connection as UNAVAILABLE; the service itself sends none of these on a stream. */
+ * a refused connection as UNAVAILABLE, a stream reset by a proxy whose upstream died (nginx: INTERNAL_ERROR)
+ * as INTERNAL caused by an HTTP/2 stream error; the service itself sends none of these on a stream. */
 function rethrowUnlessTransient(error: unknown, signal?: AbortSignal): void {
   const e = ConnectError.from(error);
-  const dropped = e.code === Code.Unavailable || e.code === Code.Canceled || e.code === Code.Aborted;
+  const reset = e.code === Code.Internal && (e.cause as { code?: string } | undefined)?.code === "ERR_HTTP2_STREAM_ERROR";
+  const dropped = e.code === Code.Unavailable || e.code === Code.Canceled || e.code === Code.Aborted || reset;
   if (signal?.aborted || !dropped) {
     throw e;
   }

@@ -1,6 +1,7 @@
 extern alias sdk;
 
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
@@ -9,6 +10,7 @@ using Timely.Conversations.V1;
 using Timely.Server.Auth;
 using Timely.Server.Tests.Infrastructure;
 using Timely.Server.Tests.Postgres;
+using Timely.Testing;
 using Xunit.Abstractions;
 using Sdk = sdk::Timely.Client;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
@@ -17,7 +19,8 @@ namespace Timely.Server.Tests.Deployment;
 
 /// <summary>Three replicas on one PostgreSQL database behind nginx (deploy/nginx), each in turn stopped
 /// gracefully and later killed, while writers and resuming subscribers of every kind (StreamMessages and
-/// WatchConversations, over gRPC and grpc-web, and the C# SDK's resuming streams) run through nginx: nothing acknowledged is lost, nothing is
+/// WatchConversations, over gRPC and grpc-web, and the resuming streams of the C#, JS and Python SDKs) run
+/// through nginx: nothing acknowledged is lost, nothing is
 /// written twice, and every subscriber gets every message once, in order. Alone, like the replica tests.</summary>
 [Collection(nameof(ReplicaTests))]
 public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
@@ -80,6 +83,19 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             following.AddRange([overGrpc.StreamAsync(grpc, followersStop.Token), overWeb.StreamAsync(web, followersStop.Token), bySdk.StreamAsync(sdk, followersStop.Token)]);
         }
 
+        // The JS and Python (asyncio) SDKs, each in a process of its own following every conversation and the watch.
+        foreach (var (language, command) in new[]
+        {
+            ("JS", SdkCommand(Path.Combine(Repository.Root, "clients/js/node_modules/.bin/tsx"), "tests/deploy/follow.mts", nginx.GrpcAddress.ToString().TrimEnd('/'))),
+            ("Python", SdkCommand("/usr/bin/python3", "tests/deploy/follow.py", $"127.0.0.1:{nginx.GrpcPort}")),
+        })
+        {
+            var watcher = new Follower($"watch by the {language} SDK");
+            var streams = ids.Select(id => new Follower($"{id} by the {language} SDK", id)).ToList();
+            following.Add(RunSdkAsync(command, [watchers[0].FirstCursor!, .. ids], key, watcher, streams, followersStop.Token));
+            followers.AddRange([watcher, .. streams]);
+        }
+
         // Writers: each message has its own content and request id, retried until acknowledged.
         using var writersStop = new CancellationTokenSource();
         var acknowledged = new ConcurrentDictionary<string, (string Conversation, long Sequence)>();
@@ -130,8 +146,11 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
 
         // Every subscriber, across its resumes: every message once, in order.
         var expected = ids.ToDictionary(id => id, id => (long)acknowledged.Count(a => a.Value.Conversation == id));
-        await Eventually(() => Task.FromResult(followers.Concat(watchers).All(f => f.HasAll(expected))),
-            "every subscriber received every message", seconds: 60);
+        // Bounded wait; a subscriber still missing messages then fails below, naming what it received.
+        for (var wait = Stopwatch.StartNew(); !followers.Concat(watchers).All(f => f.HasAll(expected)) && wait.Elapsed < TimeSpan.FromSeconds(60);)
+        {
+            await Task.Delay(200);
+        }
         await followersStop.CancelAsync();
         await Task.WhenAll(following.Concat(watching));
         foreach (var follower in followers.Concat(watchers))
@@ -147,7 +166,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
 
         var figures = $"rolling restart through nginx: {replicas.Count} replicas, {restarts} restarts (3 SIGTERM, 3 SIGKILL); " +
             $"{acknowledged.Count} messages acknowledged in {attempts} attempts; {followers.Count + watchers.Length} subscribers " +
-            "(gRPC, grpc-web, C# SDK), " +
+            "(gRPC, grpc-web, C#, JS and Python SDKs), " +
             $"{followers.Concat(watchers).Sum(f => f.Reconnections)} reconnections (besides the SDK's own); 0 lost, 0 duplicated";
         output.WriteLine(figures);
         Report(figures);
@@ -190,6 +209,43 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    private static ProcessStartInfo SdkCommand(string program, string script, string address)
+    {
+        var start = new ProcessStartInfo(program) { WorkingDirectory = Repository.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(address);
+        return start;
+    }
+
+    /// <summary>Runs an SDK's subscribers (tests/deploy/follow.*) until stopped: each line it prints,
+    /// "messages|watch CONVERSATION_ID SEQUENCE", is a message one of them received.</summary>
+    private static async Task RunSdkAsync(ProcessStartInfo start, string[] arguments, string key, Follower watcher, List<Follower> streams, CancellationToken ct)
+    {
+        arguments.ToList().ForEach(start.ArgumentList.Add);
+        start.Environment["TIMELY_API_KEY"] = key;
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(ct) is { } line)
+            {
+                var (kind, id, sequence) = line.Split(' ') is [var k, var i, var n] ? (k, i, long.Parse(n)) : throw new InvalidOperationException($"{start.FileName} printed: {line}");
+                (kind == "watch" ? watcher : streams.Single(f => f.ConversationId == id)).Add(id, sequence);
+            }
+            throw new InvalidOperationException($"{string.Join(' ', start.ArgumentList)} exited: {await errors}");
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     /// <summary>The figures go to the test script's output (test-output/), not only to xunit's.</summary>
     private static void Report(string figures)
     {
@@ -203,6 +259,8 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
     /// one conversation's StreamMessages, or the workspace's WatchConversations.</summary>
     private sealed class Follower(string name, string? conversationId = null)
     {
+        public string? ConversationId => conversationId;
+
         private readonly ConcurrentDictionary<string, List<long>> received = new();
         private long lastSequence;
         private string cursor = "";
@@ -317,7 +375,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             }
         }
 
-        private void Add(string id, long sequence)
+        public void Add(string id, long sequence)
         {
             var list = received.GetOrAdd(id, _ => []);
             lock (list)

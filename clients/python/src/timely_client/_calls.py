@@ -19,6 +19,13 @@ from .errors import TimelyError
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE}
 
 
+def is_transient(error: Any) -> bool:
+    """The server went away: UNAVAILABLE, or a stream reset by a proxy whose upstream died (nginx resets
+    it with INTERNAL_ERROR, which grpcio reports as INTERNAL; the service never sends INTERNAL for it)."""
+    code = error.code()
+    return code in TRANSIENT or (code == grpc.StatusCode.INTERNAL and "RST_STREAM" in (error.details() or ""))
+
+
 def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple[str, Any]]:
     """gRPC's retry of unary calls on UNAVAILABLE, and quick reconnection after a server restart."""
     retry = {
@@ -115,7 +122,7 @@ class Resumption:
         try:
             yield call
         except grpc.RpcError as error:
-            if error.code() not in TRANSIENT:  # type: ignore[attr-defined]
+            if not is_transient(error):
                 raise TimelyError.from_rpc_error(error) from None
             self.delay = reconnect_delay(self._attempt, self._max_delay)
             self._attempt += 1
