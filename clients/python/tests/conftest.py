@@ -98,6 +98,12 @@ class Server:
         self.kill()
         self.start()
 
+    def stop_gracefully(self) -> None:
+        """SIGTERM, as an orchestrator stops it: the server ends its streams with UNAVAILABLE and exits."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
 
 @pytest.fixture(scope="session")
 def server():

@@ -27,7 +27,9 @@ def is_transient(error: Any) -> bool:
 
 
 def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple[str, Any]]:
-    """gRPC's retry of unary calls on UNAVAILABLE, and quick reconnection after a server restart."""
+    """gRPC's retry of unary calls on UNAVAILABLE, and quick reconnection after a server restart. (Not
+    grpc.min_reconnect_backoff_ms: grpcio takes it as the minimum time a connection attempt may take, and a
+    busy server's first handshake can take longer than a short one, failing every attempt.)"""
     retry = {
         "methodConfig": [
             {
@@ -44,7 +46,6 @@ def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple
     }
     options: list[tuple[str, Any]] = [
         ("grpc.initial_reconnect_backoff_ms", 100),
-        ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", int(max_reconnect_delay * 1000)),
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 20_000),

@@ -97,7 +97,7 @@ class AsyncTimelyClient(_calls.ClientBase):
         """`TimelyClient._resuming`, with grpc.aio."""
         stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
         while True:
-            with stream.call(method(stream.request, metadata=self._metadata)) as call:
+            with stream.call(method(stream.request, metadata=self._metadata, wait_for_ready=True)) as call:
                 async for response in call:
                     item = stream.deliver(response)
                     if item is not None:

@@ -98,10 +98,12 @@ class TimelyClient(_calls.ClientBase):
     def _resuming(self, method: Any, request_type: type, request: Any, fields: dict[str, Any], advance: Callable[[Any, Any], Any]) -> Iterator[Any]:
         """The items of a server stream across reconnects: after a dropped connection or a server restart, it
         waits (backoff) and calls `method` again with the request that `advance` moved past the last item
-        delivered. Ends when a call ends OK (a message stream: when the conversation is closed)."""
+        delivered. Ends when a call ends OK (a message stream: when the conversation is closed). Each call waits
+        for the server to be reachable (wait_for_ready): grpcio 1.51's blocking iterator can wait forever on a
+        call that failed at once because the connection was refused, as it is right after a restart."""
         stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
         while True:
-            with stream.call(method(stream.request, metadata=self._metadata)) as call:
+            with stream.call(method(stream.request, metadata=self._metadata, wait_for_ready=True)) as call:
                 for response in call:
                     item = stream.deliver(response)
                     if item is not None:
