@@ -2,6 +2,7 @@ using Timely.Server.Api;
 using Timely.Server.Auth;
 using Timely.Server.Feeds;
 using Timely.Server.Inactivity;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 
 // Settings and pages live next to the program: run from elsewhere (`dotnet /opt/timely/timely-server.dll`),
@@ -12,6 +13,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = File.Exists("appsettings.json") ? null : AppContext.BaseDirectory,
 });
 
+builder.Services.AddObservability(builder.Configuration);
 builder.Services.AddConversationStore(builder.Configuration);
 builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);
@@ -23,6 +25,7 @@ if (KeysCommand.Matches(args))
 {
     return await KeysCommand.RunAsync(app.Services, args, Console.Out, Console.Error);
 }
+app.UseMetricsEndpoint();
 app.MapConversationApi();
 app.Run();
 return 0;
