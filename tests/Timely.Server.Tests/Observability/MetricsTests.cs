@@ -75,6 +75,7 @@ public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture
         // An API key is not the scrape key.
         Assert.Equal(HttpStatusCode.Unauthorized, (await workload.Server.GetMetricsAsync(workload.Server.AdminKey)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await workload.Server.GetMetricsAsync(ScrapeKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await workload.Server.GetMetricsAsync(ScrapeKey, onGrpcPort: true)).StatusCode);
     }
 
     [Fact]

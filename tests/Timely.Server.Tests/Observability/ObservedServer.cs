@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
@@ -46,18 +47,19 @@ public sealed class ObservedServer : IDisposable
         return m;
     }));
 
-    /// <summary>GET /metrics on the web port, with <paramref name="key"/> as its bearer token when given.</summary>
-    public Task<HttpResponseMessage> GetMetricsAsync(string? key = null, int? port = null)
+    /// <summary>GET /metrics on the web port (or, over HTTP/2, on the gRPC port), with <paramref name="key"/> as its
+    /// bearer token when given.</summary>
+    public Task<HttpResponseMessage> GetMetricsAsync(string? key = null, bool onGrpcPort = false)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, port is null ? "/metrics" : $"http://127.0.0.1:{port}/metrics");
+        var request = onGrpcPort
+            ? new HttpRequestMessage(HttpMethod.Get, new Uri(process.GrpcAddress, "/metrics")) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }
+            : new HttpRequestMessage(HttpMethod.Get, "/metrics");
         if (key is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
         return http.SendAsync(request);
     }
-
-    public int GrpcPort => process.GrpcPort;
 
     public void Dispose()
     {
