@@ -8,6 +8,7 @@ namespace Timely.Server.Tests.Observability;
 
 /// <summary>The logs, as an operator reads them: JSON lines, one per call with its method, status, duration,
 /// workspace and trace id; and at every level, down to Trace, no API key and no message content.</summary>
+[Collection(nameof(ObservedServer))]
 public sealed class LogTests
 {
     [Fact]

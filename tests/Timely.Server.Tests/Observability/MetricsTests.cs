@@ -9,6 +9,7 @@ namespace Timely.Server.Tests.Observability;
 
 /// <summary>/metrics after a scripted workload: each of the service's metrics, with the values the workload
 /// implies; the scrape key; the Grafana dashboard's queries. One server and one workload for the class.</summary>
+[Collection(nameof(ObservedServer))]
 public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture<MetricsTests.Workload>
 {
     private const string ScrapeKey = "scrape-key-0123456789abcdef";

@@ -70,3 +70,9 @@ public sealed class ObservedServer : IDisposable
         Directory.Delete(dataFolder, recursive: true);
     }
 }
+
+/// <summary>The suites that start an <see cref="ObservedServer"/> run alone: a server logging at Trace, or
+/// sweeping every 200 ms, keeps transactions open on the shared PostgreSQL server long enough to hold back
+/// the watchers of the other suites (as the replica tests would).</summary>
+[CollectionDefinition(nameof(ObservedServer), DisableParallelization = true)]
+public sealed class ObservedServerCollection;
