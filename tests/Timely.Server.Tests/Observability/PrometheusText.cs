@@ -8,8 +8,6 @@ public sealed partial class PrometheusText(string text)
 {
     private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> samples = Parse(text);
 
-    public string Text => text;
-
     public IEnumerable<string> Names => samples.Select(s => s.Name).Distinct();
 
     /// <summary>The sum of the samples named <paramref name="name"/> whose labels include <paramref name="labels"/>
