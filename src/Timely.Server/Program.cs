@@ -3,6 +3,7 @@ using Timely.Server.Auth;
 using Timely.Server.Feeds;
 using Timely.Server.Hosting;
 using Timely.Server.Inactivity;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 
 // Settings and pages live next to the program: run from elsewhere (`dotnet /opt/timely/timely-server.dll`),
@@ -18,6 +19,7 @@ if (HealthCommand.Matches(args))
     return await HealthCommand.RunAsync(builder.Configuration, args, Console.Out, Console.Error);
 }
 
+builder.Services.AddObservability(builder.Configuration);
 builder.Services.AddConversationStore(builder.Configuration);
 builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);
@@ -30,6 +32,7 @@ if (KeysCommand.Matches(args))
 {
     return await KeysCommand.RunAsync(app.Services, args, Console.Out, Console.Error);
 }
+app.UseMetricsEndpoint();
 app.MapConversationApi();
 app.Run();
 return 0;

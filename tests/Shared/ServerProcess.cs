@@ -48,6 +48,8 @@ public sealed class ServerProcess : IDisposable
 
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
 
+    public Uri WebAddress => new($"http://127.0.0.1:{WebPort}");
+
     /// <summary>An admin key of the default workspace, registered by the server at start-up: a new
     /// random one, or the Auth:BootstrapAdminKey of the settings.</summary>
     public string AdminKey { get; } = "tly_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
@@ -127,14 +129,17 @@ public sealed class ServerProcess : IDisposable
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
 
-    public string Output
+    /// <summary>The last 50 lines the process wrote (stdout and stderr).</summary>
+    public string Output => Lines(50);
+
+    /// <summary>Every line the process wrote, across restarts.</summary>
+    public string AllOutput => Lines(int.MaxValue);
+
+    private string Lines(int last)
     {
-        get
+        lock (output)
         {
-            lock (output)
-            {
-                return string.Join('\n', output.TakeLast(50));
-            }
+            return string.Join('\n', output.TakeLast(last));
         }
     }
 

@@ -10,9 +10,13 @@ public sealed class SdkServer : IDisposable
 {
     private readonly string dataFolder = Directory.CreateTempSubdirectory("timely-sdk-").FullName;
 
-    public SdkServer()
+    public SdkServer() : this(new Dictionary<string, string>()) { }
+
+    /// <summary>A server with extra <paramref name="settings"/> (configuration keys or environment variables);
+    /// internal, since a class fixture has one public constructor.</summary>
+    internal SdkServer(IDictionary<string, string> settings)
     {
-        Process = new ServerProcess(ServerDll(), new Dictionary<string, string>
+        Process = new ServerProcess(ServerDll(), new Dictionary<string, string>(settings)
         {
             ["Storage:Sqlite:Path"] = Path.Combine(dataFolder, "timely.db"),
         });

@@ -19,6 +19,16 @@ export interface TimelyClientOptions {
    * 2 s) in between: 1 disables retries; the default, 5, bridges about 3 seconds, a server restart. Streams
    * reconnect on their own, without limit. */
   maxAttempts?: number;
+  /** The W3C trace context of the caller, asked for on each call (and each reconnect of a stream): its
+   * `traceparent` (and `tracestate`, if any) are sent as headers, so the service's span of the call joins the
+   * caller's trace. With OpenTelemetry: `() => { const c = {}; propagation.inject(context.active(), c); return c; }`. */
+  traceContext?: () => TraceContext | undefined;
+}
+
+/** W3C trace context headers: `traceparent` ("00-<trace id>-<span id>-<flags>") and optional `tracestate`. */
+export interface TraceContext {
+  traceparent?: string;
+  tracestate?: string;
 }
 
 const defaultMaxAttempts = 5;
@@ -27,7 +37,12 @@ const defaultMaxAttempts = 5;
 export function transportOptions(options: TimelyClientOptions) {
   return {
     baseUrl: options.baseUrl,
-    interceptors: [apiKeyInterceptor(options.apiKey), requestIdInterceptor, createRetryInterceptor(options.maxAttempts ?? defaultMaxAttempts)],
+    interceptors: [
+      apiKeyInterceptor(options.apiKey),
+      requestIdInterceptor,
+      ...(options.traceContext ? [traceContextInterceptor(options.traceContext)] : []),
+      createRetryInterceptor(options.maxAttempts ?? defaultMaxAttempts),
+    ],
     defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000,
   };
 }
@@ -53,6 +68,20 @@ export type TimelyClient = Omit<Client<typeof ConversationService>, "streamMessa
 export function apiKeyInterceptor(apiKey: string): Interceptor {
   return (next) => async (req) => {
     req.header.set("authorization", `Bearer ${apiKey}`);
+    return next(req);
+  };
+}
+
+/** Forwards the caller's W3C trace context (`traceparent`, `tracestate`) on every call, unless the call sets its own. */
+export function traceContextInterceptor(traceContext: () => TraceContext | undefined): Interceptor {
+  return (next) => async (req) => {
+    const context = traceContext();
+    for (const name of ["traceparent", "tracestate"] as const) {
+      const value = context?.[name];
+      if (value && !req.header.has(name)) {
+        req.header.set(name, value);
+      }
+    }
     return next(req);
   };
 }

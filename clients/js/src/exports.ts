@@ -1,6 +1,9 @@
 // What both entry points export besides createTimelyClient: the client's types, the interceptors,
 // the generated messages and enums, and the google.rpc error details to read from a ConnectError.
-export { apiKeyInterceptor, createRetryInterceptor, requestIdInterceptor, retryInterceptor, type StreamOptions, type TimelyClient, type TimelyClientOptions } from "./core.js";
+export {
+  apiKeyInterceptor, createRetryInterceptor, requestIdInterceptor, retryInterceptor, traceContextInterceptor,
+  type StreamOptions, type TimelyClient, type TimelyClientOptions, type TraceContext,
+} from "./core.js";
 export * from "./gen/timely/conversations/v1/conversation_pb.js";
 export * from "./gen/timely/conversations/v1/conversation_event_pb.js";
 export * from "./gen/timely/conversations/v1/conversation_service_pb.js";

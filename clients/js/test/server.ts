@@ -14,6 +14,8 @@ export class TestServer {
   readonly folder = mkdtempSync(join(tmpdir(), "timely-js-"));
   grpcPort = 0;
   webPort = 0;
+  /** Everything the server wrote (stdout and stderr), across restarts. */
+  output = "";
   private process?: ChildProcess;
 
   /** @param settings extra configuration, as environment variables (e.g. Cors__AllowedOrigins__0). */
@@ -39,7 +41,7 @@ export class TestServer {
     const dll = serverDll();
     this.process = spawn("dotnet", [dll], {
       cwd: dirname(dll),
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...process.env,
         Kestrel__Endpoints__Grpc__Url: this.grpcUrl,
@@ -52,6 +54,11 @@ export class TestServer {
         ...this.settings,
       },
     });
+    const record = (chunk: Buffer) => {
+      this.output += chunk.toString();
+    };
+    this.process.stdout?.on("data", record);
+    this.process.stderr?.on("data", record);
     const deadline = Date.now() + 60_000;
     while (!(await accepts(this.grpcPort))) {
       if (Date.now() > deadline || this.process.exitCode !== null) {

@@ -55,7 +55,7 @@ def _server_dll() -> Path:
 class Server:
     """One server process; `restart()` kills it and starts it again on the same port and database."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.target = f"127.0.0.1:{self.port}"
         self.api_key = "tly_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
@@ -70,14 +70,16 @@ class Server:
             "Limits__RequestsPerSecond": "1000000",
             "Limits__Burst": "1000000",
             "Logging__LogLevel__Default": "Warning",
+            **(settings or {}),
         }
+        self.log = os.path.join(self.folder, "server.log")
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["dotnet", str(self.dll)], cwd=self.dll.parent, env=self.environment,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the file open
+            self.process = subprocess.Popen(
+                ["dotnet", str(self.dll)], cwd=self.dll.parent, env=self.environment, stdout=log, stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -88,6 +90,11 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("the server did not start within 60 s")
+
+    def output(self) -> str:
+        """Everything the server wrote (stdout and stderr), across restarts."""
+        with open(self.log, encoding="utf-8", errors="replace") as log:
+            return log.read()
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:

@@ -11,6 +11,9 @@ public static class Caller
         Guid.TryParse(context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.AgentClaim)?.Value, out var agent) ? agent : null;
 
     public static string Workspace(ServerCallContext context) =>
-        context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.WorkspaceClaim)?.Value
-        ?? throw new InvalidOperationException("a call reached the service without an authenticated key");
+        WorkspaceOrNull(context) ?? throw new InvalidOperationException("a call reached the service without an authenticated key");
+
+    /// <summary>The workspace, or null for the calls that need no key (health, reflection).</summary>
+    public static string? WorkspaceOrNull(ServerCallContext context) =>
+        context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.WorkspaceClaim)?.Value;
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Timely.Server.Domain;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Auth;
@@ -13,7 +14,7 @@ namespace Timely.Server.Auth;
 /// Timely's REST API): the same headers work over gRPC, grpc-web and HTTP/JSON.</summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiKeyStore keys, IMemoryCache cache, FailedAuthentications failures, IOptions<AuthOptions> authOptions)
+    ApiKeyStore keys, IMemoryCache cache, FailedAuthentications failures, IOptions<AuthOptions> authOptions, TimelyMetrics metrics)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -40,6 +41,7 @@ public sealed class ApiKeyAuthentication(
             if (failures.RetryAfter(address) is { } retryAfter)
             {
                 Context.Items[ThrottledItem] = retryAfter;
+                metrics.RateLimited(LimitKind.FailedAuthentications);
                 return AuthenticateResult.Fail("too many failed authentications from this address");
             }
             try

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Microsoft.AspNetCore.RateLimiting;
+using Timely.Server.Observability;
 
 namespace Timely.Server.Auth;
 
@@ -77,13 +78,14 @@ public static class AuthSetup
                 });
             });
             o.AddPolicy<string, StreamCapPolicy>(AuthPolicies.Streams);
-            o.OnRejected = (context, _) => Reject(context, "too many calls for this API key; retry later");
+            o.OnRejected = (context, _) => Reject(context, LimitKind.Requests, "too many calls for this API key; retry later");
         });
         return services;
     }
 
-    internal static ValueTask Reject(OnRejectedContext context, string message)
+    internal static ValueTask Reject(OnRejectedContext context, LimitKind limit, string message)
     {
+        context.HttpContext.RequestServices.GetRequiredService<TimelyMetrics>().RateLimited(limit);
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var delay) ? delay : TimeSpan.FromSeconds(1);
         return new ValueTask(GrpcErrorResponse.WriteAsync(context.HttpContext, StatusCode.ResourceExhausted, message, GrpcErrorResponse.RetryAfter(retryAfter)));
     }
@@ -97,7 +99,7 @@ public static class AuthSetup
 public sealed class StreamCapPolicy(Microsoft.Extensions.Options.IOptions<LimitOptions> limits) : IRateLimiterPolicy<string>
 {
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } =
-        (context, _) => AuthSetup.Reject(context, "too many open streams for this API key; close one or retry later");
+        (context, _) => AuthSetup.Reject(context, LimitKind.Streams, "too many open streams for this API key; close one or retry later");
 
     public RateLimitPartition<string> GetPartition(HttpContext http) =>
         RateLimitPartition.GetConcurrencyLimiter(AuthSetup.Partition(http), _ => new ConcurrencyLimiterOptions

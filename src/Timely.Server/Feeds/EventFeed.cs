@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Options;
 using Timely.Server.Domain;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Feeds;
 
 /// <summary>Delivery of a workspace's event log, filtered, from a position on. Like
 /// <see cref="MessageFeed"/>, it reads the store whenever woken, so it neither skips nor repeats;
-/// watchers with the same filter at the same position share their reads.</summary>
-public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+/// watchers with the same filter at the same position share their reads. Counts its open streams, and the
+/// lag of each event it delivers live (after the first read).</summary>
+public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock, TimelyMetrics metrics)
 {
     // No caller's token: the read is shared, each caller stops waiting for it on its own.
     private readonly SharedReads<(string Workspace, EventFilter Filter), (EventPosition After, int Limit), EventPage> watches =
@@ -23,6 +25,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId: null);
         using var watch = watches.Follow((workspace, filter));
+        using var open = new OpenStream(metrics, StreamKind.Watch);
         var present = await log.GetPresentAsync(ct);
         if (after > present)
         {
@@ -31,7 +34,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
         var position = after ?? present;
         await live();
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
-        while (true)
+        for (var first = true; ; first = false)
         {
             var page = await watch.ReadAsync((position, o.BatchSize), readAfter, ct);
             if (position < page.PrunedThrough)
@@ -42,6 +45,10 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
             foreach (var e in page.Events)
             {
                 await write(e);
+                if (!first)
+                {
+                    metrics.Delivered(StreamKind.Watch, clock.GetUtcNow() - e.OccurredAt);
+                }
             }
             position = page.ReadThrough;
             if (page.Events.Count < o.BatchSize)

@@ -18,6 +18,7 @@ public static class FeedSetup
         services.AddSingleton<MessageFeed>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService<EventRetention>();
+        services.AddHostedService<StoreGauges>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Timely.Server.Domain;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Feeds;
@@ -7,8 +8,9 @@ namespace Timely.Server.Feeds;
 /// <summary>Replay-then-live delivery of one conversation's messages. The subscriber reads the store
 /// by sequence whenever it is woken, so a message committed while the stream switches from replay to
 /// live is read exactly once, and a slow reader holds at most one batch in memory. Subscribers of one
-/// conversation share the read that follows a wake-up (<see cref="SharedReads{TGroup, TRead, TResult}"/>).</summary>
-public sealed class MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock)
+/// conversation share the read that follows a wake-up (<see cref="SharedReads{TGroup, TRead, TResult}"/>).
+/// Counts its open streams, and the lag of each message it delivers live (after the replay).</summary>
+public sealed class MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock, TimelyMetrics metrics)
 {
     private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails =
         new(signals, (key, what) => ReadTailAsync(store, key, what));
@@ -23,6 +25,7 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId);
         using var tail = tails.Follow((workspace, conversationId));
+        using var open = new OpenStream(metrics, StreamKind.Messages);
         var position = afterSequence;
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
         for (var first = true; ; first = false)
@@ -44,6 +47,10 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
                 {
                     await write(message);
                     position = message.Sequence;
+                    if (!first)
+                    {
+                        metrics.Delivered(StreamKind.Messages, clock.GetUtcNow() - message.CreatedAt);
+                    }
                 }
                 if (batch.Count < o.BatchSize || position >= conversation.LastSequence)
                 {

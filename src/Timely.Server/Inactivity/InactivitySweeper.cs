@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Timely.Server.Domain;
 using Timely.Server.Hosting;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 
 namespace Timely.Server.Inactivity;
@@ -9,7 +10,7 @@ namespace Timely.Server.Inactivity;
 /// candidates are read without a lock, and each is checked again under its write lock, so each
 /// conversation changes once.</summary>
 public sealed partial class InactivitySweeper(
-    IConversationStore store, IOptions<LifecycleOptions> options, TimeProvider clock, ILogger<InactivitySweeper> logger)
+    IConversationStore store, IOptions<LifecycleOptions> options, TimeProvider clock, TimelyMetrics metrics, ILogger<InactivitySweeper> logger)
     : PeriodicService(clock, logger)
 {
     private const int Batch = 200;
@@ -61,7 +62,11 @@ public sealed partial class InactivitySweeper(
                         ? Lifecycle.Change(current, rule.Action, now)
                         : ConversationChange.None(current);
                 }, ct);
-                changed += after.Version != before ? 1 : 0;
+                if (after.Version != before)
+                {
+                    changed++;
+                    metrics.SweeperMoved(after.Status);
+                }
             }
             if (candidates.Count < Batch)
             {

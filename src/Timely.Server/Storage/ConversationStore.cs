@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Timely.Server.Domain;
+using Timely.Server.Observability;
 
 namespace Timely.Server.Storage;
 
@@ -8,7 +9,7 @@ namespace Timely.Server.Storage;
 /// change writes its rows and its events in one transaction of few round trips: one to read (the
 /// request id's earlier result and the locked conversation together), one <see cref="StatementBatch"/>
 /// to write, the commit. The rules that decide what is written live in Domain/.</summary>
-public sealed class ConversationStore(Database db, TimeProvider clock) : IConversationStore
+public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMetrics metrics) : IConversationStore
 {
     private const string FindRequest =
         "SELECT fingerprint, conversation_id, message_id FROM request_ids WHERE workspace = @Workspace AND request_id = @RequestId";
@@ -64,9 +65,10 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             return after;
         }, ct);
 
-    public Task<AppendResult> AppendMessageAsync(
-        string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct) =>
-        db.WriteAsync(async w =>
+    public async Task<AppendResult> AppendMessageAsync(
+        string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct)
+    {
+        var result = await db.WriteAsync(async w =>
         {
             // One round trip: what an earlier call with this request id wrote, and the conversation, locked.
             using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(
@@ -91,9 +93,13 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             await batch.ExecuteAsync(w, db, ct);
             return new AppendResult(appended, after, Duplicate: false);
         }, ct);
+        Written(result.Message, result.Duplicate);
+        return result;
+    }
 
-    public Task<IngestResult> IngestCustomerMessageAsync(InboundMessage inbound, IdempotencyKey? key, CancellationToken ct) =>
-        db.WriteAsync(async w =>
+    public async Task<IngestResult> IngestCustomerMessageAsync(InboundMessage inbound, IdempotencyKey? key, CancellationToken ct)
+    {
+        var result = await db.WriteAsync(async w =>
         {
             var workspace = inbound.Workspace;
             // One round trip: earlier results (by request id, by the channel's message id), then, under the
@@ -164,6 +170,9 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             await batch.ExecuteAsync(w, db, ct);
             return new IngestResult(appended, after, ConversationCreated: active is null, Duplicate: false);
         }, ct);
+        Written(result.Message, result.Duplicate);
+        return result;
+    }
 
     public async Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct)
     {
@@ -184,6 +193,23 @@ public sealed class ConversationStore(Database db, TimeProvider clock) : IConver
             $"SELECT workspace, id FROM conversations WHERE status = @Status AND activity_at <= @IdleSince{senders} LIMIT @Limit",
             p, cancellationToken: ct)), ct);
         return rows.Select(r => new ConversationRef(r.Workspace, Guid.Parse(r.Id))).ToList();
+    }
+
+    /// <summary>Conversations by status, across workspaces (the gauges' periodic count).</summary>
+    public async Task<IReadOnlyDictionary<ConversationStatus, long>> CountByStatusAsync(CancellationToken ct)
+    {
+        var rows = await db.ReadAsync(c => c.QueryAsync<(long Status, long Count)>(new CommandDefinition(
+            "SELECT status, COUNT(*) FROM conversations GROUP BY status", cancellationToken: ct)), ct);
+        return rows.ToDictionary(r => (ConversationStatus)r.Status, r => r.Count);
+    }
+
+    /// <summary>Counted once committed, and not again for a retry that returned the first result.</summary>
+    private void Written(Message message, bool duplicate)
+    {
+        if (!duplicate)
+        {
+            metrics.MessageWritten(message.SenderType);
+        }
     }
 
     // --- the pieces every write is made of ---

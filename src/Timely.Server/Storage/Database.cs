@@ -1,13 +1,16 @@
 using System.Data.Common;
+using System.Diagnostics;
 using Timely.Server.Domain;
+using Timely.Server.Observability;
 
 namespace Timely.Server.Storage;
 
 /// <summary>Transactions over the configured dialect, for every store of the service: database failures
 /// become <see cref="StoreUnavailableException"/>, a write that lost a race on a unique key is run
 /// again, and, in one place, a committed write wakes the live subscribers of what it changed, here
-/// and on the other replicas.</summary>
-public sealed class Database(StoreDialect dialect, IChangeObserver subscribers, IReplicaNotifier replicas)
+/// and on the other replicas. Also the one place of the store's telemetry: a span and a duration per
+/// transaction (on PostgreSQL, Npgsql's command spans nest in it), and a span for the fan-out after a commit.</summary>
+public sealed class Database(StoreDialect dialect, IChangeObserver subscribers, IReplicaNotifier replicas, TimelyMetrics metrics)
 {
     private const int MaxWriteAttempts = 3;
 
@@ -15,6 +18,8 @@ public sealed class Database(StoreDialect dialect, IChangeObserver subscribers, 
 
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct)
     {
+        using var span = TimelyTracing.Source.StartActivity("store read", ActivityKind.Client);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await using var connection = await dialect.OpenAsync(ct);
@@ -23,6 +28,10 @@ public sealed class Database(StoreDialect dialect, IChangeObserver subscribers, 
         catch (Exception e) when (dialect.IsUnavailable(e))
         {
             throw Unavailable(e);
+        }
+        finally
+        {
+            metrics.StoreTransaction(write: false, Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -33,28 +42,40 @@ public sealed class Database(StoreDialect dialect, IChangeObserver subscribers, 
         for (var attempt = 1; ; attempt++)
         {
             var changes = new HashSet<ConversationRef>();
-            try
+            T result;
+            using (TimelyTracing.Source.StartActivity("store write", ActivityKind.Client))
             {
-                var result = await dialect.WriteAsync((c, tx) => work(new WriteTransaction(c, tx, changes)), ct);
-                if (changes.Count > 0)
+                var started = Stopwatch.GetTimestamp();
+                try
                 {
-                    foreach (var change in changes)
-                    {
-                        subscribers.Changed(change.Workspace, change.ConversationId);
-                    }
-                    replicas.Notify(changes);
+                    result = await dialect.WriteAsync((c, tx) => work(new WriteTransaction(c, tx, changes)), ct);
                 }
-                return result;
+                catch (Exception e) when (dialect.IsUniqueViolation(e) && attempt < MaxWriteAttempts)
+                {
+                    // A concurrent writer on another replica won a race (same request id, same new
+                    // conversation); the retry reads what it wrote.
+                    continue;
+                }
+                catch (Exception e) when (dialect.IsUnavailable(e))
+                {
+                    throw Unavailable(e);
+                }
+                finally
+                {
+                    metrics.StoreTransaction(write: true, Stopwatch.GetElapsedTime(started));
+                }
             }
-            catch (Exception e) when (dialect.IsUniqueViolation(e) && attempt < MaxWriteAttempts)
+            if (changes.Count > 0)
             {
-                // A concurrent writer on another replica won a race (same request id, same new
-                // conversation); the retry reads what it wrote.
+                using var fanOut = TimelyTracing.Source.StartActivity("feed fan-out");
+                fanOut?.SetTag("timely.changes", changes.Count);
+                foreach (var change in changes)
+                {
+                    subscribers.Changed(change.Workspace, change.ConversationId);
+                }
+                replicas.Notify(changes);
             }
-            catch (Exception e) when (dialect.IsUnavailable(e))
-            {
-                throw Unavailable(e);
-            }
+            return result;
         }
     }
 

@@ -53,6 +53,15 @@ public sealed class EventLog(Database db)
             return EventPosition.Max(head, pruned);
         }, ct);
 
+    /// <summary>How many events the log holds, and when its oldest one occurred (null when empty).</summary>
+    public Task<(long Count, DateTimeOffset? Oldest)> StatisticsAsync(CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            var (count, oldest) = await c.QuerySingleAsync<(long, long?)>(new CommandDefinition(
+                "SELECT (SELECT COUNT(*) FROM events), (SELECT occurred_at FROM events ORDER BY tx, id LIMIT 1)", cancellationToken: ct));
+            return (count, oldest is { } micros ? Micros.ToTime(micros) : (DateTimeOffset?)null);
+        }, ct);
+
     /// <summary>Deletes the oldest final events while they are older than <paramref name="olderThan"/>: a
     /// prefix of the log (so a cursor is either intact or OUT_OF_RANGE) that stops at the first event not
     /// old enough, so an event stamped by a lagging clock never carries newer ones away. Then request ids

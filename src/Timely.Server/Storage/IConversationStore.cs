@@ -33,6 +33,9 @@ public interface IConversationStore
     /// whose last message came from one of them: the inactivity sweeper's candidates, across workspaces.</summary>
     Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
         ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct);
+
+    /// <summary>How many conversations are in each status, across workspaces.</summary>
+    Task<IReadOnlyDictionary<ConversationStatus, long>> CountByStatusAsync(CancellationToken ct);
 }
 
 public enum ConversationOrder

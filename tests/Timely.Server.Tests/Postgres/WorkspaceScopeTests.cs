@@ -27,6 +27,8 @@ public sealed partial class WorkspaceScopeTests
         "DELETE FROM events WHERE (tx, id) <= ",                          // retention
         "DELETE FROM request_ids WHERE (workspace, request_id) IN ",      // retention
         "DELETE FROM inbound_messages WHERE (workspace, channel_id, external_id) IN ",
+        "SELECT status, COUNT(*) FROM conversations GROUP BY status",      // the gauges' periodic count (Metrics:GaugeInterval)
+        "SELECT (SELECT COUNT(*) FROM events), ",                          // the same, of the event log
     ];
 
     [SkippableFact]

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Claims;
 using Grpc.Core;
 using Grpc.Core.Testing;
@@ -10,6 +12,7 @@ using Timely.Server.Api;
 using Timely.Server.Auth;
 using Timely.Server.Domain;
 using Timely.Server.Feeds;
+using Timely.Server.Observability;
 using Timely.Server.Storage;
 using static Timely.Server.UnitTests.Examples;
 using Proto = Timely.Conversations.V1;
@@ -29,10 +32,11 @@ public sealed class ConversationApiTests
     {
         var signals = new ChangeSignals();
         var options = Options.Create(new FeedOptions());
-        var database = new Database(new UnreachableDialect(), signals, new NoOtherReplicas());
+        var metrics = new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        var database = new Database(new UnreachableDialect(), signals, new NoOtherReplicas(), metrics);
         var events = new EventLog(database);
-        api = new ConversationApi(store, Tokens, new MessageFeed(store, signals, options, TimeProvider.System),
-            new EventFeed(events, signals, options, TimeProvider.System),
+        api = new ConversationApi(store, Tokens, new MessageFeed(store, signals, options, TimeProvider.System, metrics),
+            new EventFeed(events, signals, options, TimeProvider.System, metrics),
             new KeyRevocations(new ApiKeyStore(database, TimeProvider.System), new MemoryCache(new MemoryCacheOptions()),
                 Options.Create(new AuthOptions()), TimeProvider.System),
             new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));

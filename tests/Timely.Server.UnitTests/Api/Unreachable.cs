@@ -27,6 +27,8 @@ public sealed class UnreachableStore : IConversationStore
     public Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
         ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct) =>
         Refuse<IReadOnlyList<ConversationRef>>();
+    public Task<IReadOnlyDictionary<ConversationStatus, long>> CountByStatusAsync(CancellationToken ct) =>
+        Refuse<IReadOnlyDictionary<ConversationStatus, long>>();
 
     private Task<T> Refuse<T>([System.Runtime.CompilerServices.CallerMemberName] string method = "")
     {

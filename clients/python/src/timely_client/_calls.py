@@ -6,7 +6,7 @@ import contextlib
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -145,6 +145,7 @@ class ClientBase:
         max_attempts: int = 5,
         max_reconnect_delay: float = 5.0,
         credentials: grpc.ChannelCredentials | None = None,
+        trace_context: Callable[[], Mapping[str, str] | None] | None = None,
     ) -> None:
         options = channel_options(max_attempts, max_reconnect_delay)
         self._channel = (
@@ -152,5 +153,16 @@ class ClientBase:
         )
         self._stub = stubs.ConversationServiceStub(self._channel)
         self._metadata = metadata(api_key)
+        self._trace_context = trace_context
         self._timeout = timeout
         self._max_reconnect_delay = max_reconnect_delay
+
+    def _call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The API key, plus the caller's W3C trace context (`traceparent`, `tracestate`) when `trace_context`,
+        asked on each call and each reconnect of a stream, gives one: the service's span and log line of the
+        call then carry the caller's trace id. With OpenTelemetry, pass a function that returns
+        `opentelemetry.propagate.inject`'s carrier."""
+        context = self._trace_context() if self._trace_context else None
+        if not context:
+            return self._metadata
+        return self._metadata + tuple((name, value) for name in ("traceparent", "tracestate") if (value := context.get(name)))

@@ -87,7 +87,7 @@ class AsyncTimelyClient(_calls.ClientBase):
 
     async def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
-            return await method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._metadata)
+            return await method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._call_metadata())
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 
@@ -97,7 +97,7 @@ class AsyncTimelyClient(_calls.ClientBase):
         """`TimelyClient._resuming`, with grpc.aio."""
         stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
         while True:
-            with stream.call(method(stream.request, metadata=self._metadata, wait_for_ready=True)) as call:
+            with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
                 async for response in call:
                     item = stream.deliver(response)
                     if item is not None:

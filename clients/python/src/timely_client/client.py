@@ -91,7 +91,7 @@ class TimelyClient(_calls.ClientBase):
 
     def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
-            return method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._metadata)
+            return method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._call_metadata())
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 
@@ -103,7 +103,7 @@ class TimelyClient(_calls.ClientBase):
         call that failed at once because the connection was refused, as it is right after a restart."""
         stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
         while True:
-            with stream.call(method(stream.request, metadata=self._metadata, wait_for_ready=True)) as call:
+            with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
                 for response in call:
                     item = stream.deliver(response)
                     if item is not None:

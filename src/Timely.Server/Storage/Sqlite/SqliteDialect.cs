@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Timely.Server.Observability;
 
 namespace Timely.Server.Storage.Sqlite;
 
@@ -13,7 +14,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
     private readonly SqliteGroupCommit writer;
     private readonly ConditionalWeakTable<DbConnection, Dictionary<string, SqliteCommand>> prepared = new();
 
-    public SqliteDialect(IOptions<StorageOptions> options)
+    public SqliteDialect(IOptions<StorageOptions> options, TimelyMetrics metrics)
     {
         var sqlite = options.Value.Sqlite;
         var path = Path.GetFullPath(sqlite.Path);
@@ -25,7 +26,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
             Pooling = true,
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
-        writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct));
+        writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics);
     }
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Timely.Server.Observability;
 
 namespace Timely.Server.Storage.Sqlite;
 
@@ -9,7 +10,7 @@ namespace Timely.Server.Storage.Sqlite;
 /// transaction and commits them together: one lock, one commit and (with synchronous = FULL) one sync
 /// for the whole group. A write that fails is rolled back to its savepoint and fails alone; each
 /// write's caller gets its own result once the group is committed, never before.</summary>
-internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConnection>> openConnection) : IAsyncDisposable
+internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConnection>> openConnection, TimelyMetrics metrics) : IAsyncDisposable
 {
     private const int MaxBatch = 256;
 
@@ -49,7 +50,11 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
         {
             lock (startGate)
             {
-                loop ??= Task.Run(RunAsync);
+                // The loop serves every caller: it must not carry the first one's context (its trace) along.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    loop ??= Task.Run(RunAsync);
+                }
             }
         }
     }
@@ -100,6 +105,7 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
                 }
             }
             await transaction.CommitAsync(CancellationToken.None);
+            metrics.GroupCommitted(batch.Count);
             foreach (var write in batch)
             {
                 write.Complete();
