@@ -109,7 +109,6 @@ public class TimelyServer : WebApplicationFactory<Program>
     public GrpcChannel NewChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}", new GrpcChannelOptions
     {
         HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
-        MaxReceiveMessageSize = 16 * 1024 * 1024,
     });
 
     public T GetService<T>() where T : notnull
