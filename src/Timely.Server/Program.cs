@@ -1,6 +1,7 @@
 using Timely.Server.Api;
 using Timely.Server.Auth;
 using Timely.Server.Feeds;
+using Timely.Server.Http;
 using Timely.Server.Inactivity;
 using Timely.Server.Storage;
 
@@ -17,6 +18,7 @@ builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddConversationApi(builder.Configuration);
+builder.Services.AddHttpApi(builder.Configuration);
 
 var app = builder.Build();
 if (KeysCommand.Matches(args))
@@ -24,6 +26,7 @@ if (KeysCommand.Matches(args))
     return await KeysCommand.RunAsync(app.Services, args, Console.Out, Console.Error);
 }
 app.MapConversationApi();
+app.MapHttpApi();
 app.Run();
 return 0;
 

@@ -1,3 +1,4 @@
+using Timely.Server.Auth;
 using Timely.Server.Hosting;
 using Timely.Server.Storage;
 
@@ -7,13 +8,18 @@ public static class ApiSetup
 {
     public const string CorsPolicy = "grpc-web";
 
-    /// <summary>gRPC with its error mapping and call logs, grpc-web with CORS, reflection and health.</summary>
+    /// <summary>gRPC with its error mapping and call logs, its JSON transcoding (the google.api.http routes of the
+    /// contract), grpc-web with CORS, reflection and health.</summary>
     public static IServiceCollection AddConversationApi(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<CallInterceptor>();
             o.MaxReceiveMessageSize = configuration.GetValue("Grpc:MaxRequestBytes", 1024 * 1024);
+        }).AddJsonTranscoding(o =>
+        {
+            o.TypeRegistry = ErrorResponse.DetailTypes;
+            o.JsonSettings.WriteInt64sAsStrings = true;   // proto3 JSON, as the event streams write it
         });
         services.AddSingleton(sp => new TokenCodec(sp.GetRequiredService<SecretStore>()));
         services.AddHostedService(sp => sp.GetRequiredService<TokenCodec>());

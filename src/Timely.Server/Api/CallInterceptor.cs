@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Timely.Server.Auth;
 
 namespace Timely.Server.Api;
 
-/// <summary>Around every call: turns domain errors into their gRPC status (ErrorMapping) and logs
+/// <summary>Around every call (gRPC, grpc-web, HTTP/JSON, event streams): turns domain errors into their gRPC status (ErrorMapping) and logs
 /// the method, the status and the duration: at Debug for calls that succeed (a line per call costs
 /// more than a cheap call itself), Information for the ones refused, Error for a bug. Marks each call
 /// it sees as read, so <see cref="UnreadableRequests"/> tells them from requests grpc-dotnet could not read.</summary>
@@ -58,6 +59,15 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger) : I
             return new RpcException(new Status(StatusCode.Internal, "an unexpected error occurred; it has been logged"));
         }
         LogRefused(context.Method, rpc.StatusCode, elapsed);
+        if (!ErrorResponse.IsGrpc(context.GetHttpContext().Request))
+        {
+            // JSON transcoding reads the rich details (grpc-status-details-bin) from the call's trailers only,
+            // not from the exception's; gRPC itself merges them, so copying there would send them twice.
+            foreach (var trailer in rpc.Trailers)
+            {
+                context.ResponseTrailers.Add(trailer);
+            }
+        }
         return rpc;
     }
 
