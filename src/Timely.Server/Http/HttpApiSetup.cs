@@ -31,6 +31,7 @@ public static class HttpApiSetup
             var contracts = Path.Combine(AppContext.BaseDirectory, typeof(Conversations.V1.ConversationService).Assembly.GetName().Name + ".xml");
             o.IncludeXmlComments(contracts);
             o.IncludeGrpcXmlComments(contracts, includeControllerXmlComments: true);
+            o.DocumentFilter<UniquePathTemplates>();
         });
         return services;
     }
