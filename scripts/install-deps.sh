@@ -10,6 +10,7 @@ apt_packages=(
   postgresql                                       # the PostgreSQL store's tests
   chromium                                         # the inbox page's browser test
   nghttp2-client                                   # h2load, for the benchmarks
+  curl jq                                          # README's HTTP/JSON examples, run by a test
 )
 missing=()
 for p in "${apt_packages[@]}"; do
