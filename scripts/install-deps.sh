@@ -11,6 +11,7 @@ apt_packages=(
   chromium                                         # the inbox page's browser test
   nghttp2-client                                   # h2load, for the benchmarks
   nginx                                            # the load balancer of the rolling-restart test (deploy/nginx)
+  curl jq                                          # README's HTTP/JSON examples, run by a test
 )
 missing=()
 for p in "${apt_packages[@]}"; do

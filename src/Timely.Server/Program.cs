@@ -2,6 +2,7 @@ using Timely.Server.Api;
 using Timely.Server.Auth;
 using Timely.Server.Feeds;
 using Timely.Server.Hosting;
+using Timely.Server.Http;
 using Timely.Server.Inactivity;
 using Timely.Server.Observability;
 using Timely.Server.Storage;
@@ -26,6 +27,7 @@ builder.Services.AddInactivityRules(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddConversationApi(builder.Configuration);
 builder.Services.AddGracefulShutdown(builder.Configuration);
+builder.Services.AddHttpApi(builder.Configuration);
 
 var app = builder.Build();
 if (KeysCommand.Matches(args))
@@ -34,6 +36,7 @@ if (KeysCommand.Matches(args))
 }
 app.UseMetricsEndpoint();
 app.MapConversationApi();
+app.MapHttpApi();
 app.Run();
 return 0;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Timely.Server.Auth;
 using Timely.Server.Hosting;
 using Timely.Server.Storage;
 
@@ -13,13 +14,18 @@ public static class ApiSetup
     /// <summary>The health service name that answers SERVING while the process answers at all.</summary>
     public const string LivenessService = "liveness";
 
-    /// <summary>gRPC with its error mapping and call logs, grpc-web with CORS, reflection and health.</summary>
+    /// <summary>gRPC with its error mapping and call logs, its JSON transcoding (the google.api.http routes of the
+    /// contract), grpc-web with CORS, reflection and health.</summary>
     public static IServiceCollection AddConversationApi(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<CallInterceptor>();
             o.MaxReceiveMessageSize = configuration.GetValue("Grpc:MaxRequestBytes", 1024 * 1024);
+        }).AddJsonTranscoding(o =>
+        {
+            o.TypeRegistry = ErrorResponse.DetailTypes;
+            o.JsonSettings.WriteInt64sAsStrings = true;   // proto3 JSON, as the event streams write it
         });
         services.AddSingleton(sp => new TokenCodec(sp.GetRequiredService<SecretStore>()));
         services.AddHostedService(sp => sp.GetRequiredService<TokenCodec>());

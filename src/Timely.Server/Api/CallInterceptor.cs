@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Timely.Server.Auth;
 using Timely.Server.Observability;
 
 namespace Timely.Server.Api;
 
-/// <summary>Around every call: turns domain errors into their gRPC status (ErrorMapping), and, in one place,
-/// its telemetry: the call's duration by method and status (<see cref="TimelyMetrics"/>), its workspace and
+/// <summary>Around every call (gRPC, grpc-web, HTTP/JSON, event streams): turns domain errors into their
+/// gRPC status (ErrorMapping), and, in one place, its telemetry: the call's duration by method and status (<see cref="TimelyMetrics"/>), its workspace and
 /// conversation on its span, and one log line with the method, the status, the duration, the workspace and
 /// the trace id: at Debug for calls that succeed (a line per call costs more than a cheap call itself),
 /// Information for the ones refused, Error for a bug. Never the key or a message's content. Marks each call
@@ -76,6 +77,15 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger, Tim
         }
         metrics.CallEnded(context.Method, rpc.StatusCode, elapsed);
         LogRefused(context.Method, rpc.StatusCode, elapsed.TotalMilliseconds, workspace, TraceId());
+        if (!ErrorResponse.IsGrpc(context.GetHttpContext().Request))
+        {
+            // JSON transcoding reads the rich details (grpc-status-details-bin) from the call's trailers only,
+            // not from the exception's; gRPC itself merges them, so copying there would send them twice.
+            foreach (var trailer in rpc.Trailers)
+            {
+                context.ResponseTrailers.Add(trailer);
+            }
+        }
         return rpc;
     }
 

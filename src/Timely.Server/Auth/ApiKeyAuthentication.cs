@@ -75,16 +75,16 @@ public sealed class ApiKeyAuthentication(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         Context.Items.TryGetValue(ThrottledItem, out var throttled) && throttled is TimeSpan retryAfter
-            ? GrpcErrorResponse.WriteAsync(Context, StatusCode.ResourceExhausted, "too many failed authentications from this address; retry later",
-                GrpcErrorResponse.RetryAfter(retryAfter))
+            ? ErrorResponse.WriteAsync(Context, StatusCode.ResourceExhausted, "too many failed authentications from this address; retry later",
+                ErrorResponse.RetryAfter(retryAfter))
         : Context.Items.ContainsKey(UnavailableItem)
-            ? GrpcErrorResponse.WriteAsync(Context, StatusCode.Unavailable, "the database is unavailable; retry later", GrpcErrorResponse.RetryAfter(TimeSpan.FromSeconds(1)))
-            : GrpcErrorResponse.WriteAsync(Context, StatusCode.Unauthenticated, ReadKey(Request.Headers) is null
+            ? ErrorResponse.WriteAsync(Context, StatusCode.Unavailable, "the database is unavailable; retry later", ErrorResponse.RetryAfter(TimeSpan.FromSeconds(1)))
+            : ErrorResponse.WriteAsync(Context, StatusCode.Unauthenticated, ReadKey(Request.Headers) is null
                 ? "missing API key: send the metadata 'authorization: Bearer <key>'"
                 : "unknown or revoked API key");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        GrpcErrorResponse.WriteAsync(Context, StatusCode.PermissionDenied, "this API key's scope does not allow this call");
+        ErrorResponse.WriteAsync(Context, StatusCode.PermissionDenied, "this API key's scope does not allow this call");
 
     private static string? ReadKey(IHeaderDictionary headers)
     {

@@ -87,7 +87,7 @@ public static class AuthSetup
     {
         context.HttpContext.RequestServices.GetRequiredService<TimelyMetrics>().RateLimited(limit);
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var delay) ? delay : TimeSpan.FromSeconds(1);
-        return new ValueTask(GrpcErrorResponse.WriteAsync(context.HttpContext, StatusCode.ResourceExhausted, message, GrpcErrorResponse.RetryAfter(retryAfter)));
+        return new ValueTask(ErrorResponse.WriteAsync(context.HttpContext, StatusCode.ResourceExhausted, message, ErrorResponse.RetryAfter(retryAfter)));
     }
 
     /// <summary>One budget per API key; callers without a valid key share one per address.</summary>
