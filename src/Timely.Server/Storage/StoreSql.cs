@@ -52,7 +52,7 @@ internal static class StoreSql
     {
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
         var match = search.Match(query, p);
-        var conditions = new StringBuilder("m.workspace = @Workspace");
+        var conditions = new StringBuilder();
         Filters(conditions, p, filters);
         var keyset = "";
         if (after is not null)

@@ -27,12 +27,12 @@ public sealed class PostgresSearchSql : ISearchSql
         return "(" + string.Join(" && ", parts) + ")";
     }
 
-    public string Messages(string match, string conditions, string after) =>
+    public string Messages(string match, string filters, string after) =>
         $"SELECT page.*, ts_headline('simple', page.content, {match}, @Headline) AS snippet FROM (" +
         $"SELECT * FROM (SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, " +
-        $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score " +
-        "FROM messages m JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " +
-        $"WHERE m.search @@ {match} AND {conditions}) hit WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
+        $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score FROM messages m " +
+        (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
+        $"WHERE m.workspace = @Workspace AND m.search @@ {match}{filters}) hit WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
         ") page ORDER BY page.score DESC, page.id";
 
     public string ConversationMatches(string match) =>
