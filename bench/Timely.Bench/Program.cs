@@ -3,12 +3,18 @@ using Timely.Bench;
 // Usage: dotnet run -c Release --project bench/Timely.Bench [-- MODE ...]
 //   feeds [path/to/timely-server.dll]      live-feed latency and idle-stream memory (the default mode)
 //   throughput [options]                   req/s against a bare grpc-dotnet server; options in ThroughputBenchmark.cs
+//   search [N]                             SearchMessages p50/p99 over N generated messages on SQLite (default 1,000,000)
 // Builds nothing itself: build the servers first (scripts/bench.sh does).
-var mode = args.FirstOrDefault() is "feeds" or "throughput" ? args[0] : "feeds";
-var rest = args.FirstOrDefault() is "feeds" or "throughput" ? args[1..] : args;
+var mode = args.FirstOrDefault() is "feeds" or "throughput" or "search" ? args[0] : "feeds";
+var rest = args.FirstOrDefault() is "feeds" or "throughput" or "search" ? args[1..] : args;
 if (mode == "throughput")
 {
     return await ThroughputBenchmark.RunAsync(rest);
+}
+if (mode == "search")
+{
+    await SearchLatency.RunAsync(ServerUnderTest.DefaultServerDll, rest.Length > 0 ? int.Parse(rest[0].Replace("_", "").Replace(",", "")) : 1_000_000);
+    return 0;
 }
 
 var serverDll = rest.Length > 0 ? Path.GetFullPath(rest[0]) : ServerUnderTest.DefaultServerDll;

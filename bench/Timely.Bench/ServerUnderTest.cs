@@ -30,7 +30,7 @@ public sealed class ServerUnderTest : IAsyncDisposable
             : new ProcessStartInfo("/bin/sh", ["-c", "exec dotnet \"$0\" >\"$1\" 2>&1", serverDll, LogFile]);
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{Port}";
         start.Environment["Kestrel__Endpoints__Web__Url"] = $"http://127.0.0.1:{FreePort()}";
-        start.Environment["Storage__Sqlite__Path"] = Path.Combine(dataFolder, "timely.db");
+        start.Environment["Storage__Sqlite__Path"] = DatabasePath;
         start.Environment["Auth__BootstrapAdminKey"] = Key;
         start.Environment["Limits__RequestsPerSecond"] = "1000000";
         start.Environment["Limits__Burst"] = "1000000";
@@ -54,6 +54,9 @@ public sealed class ServerUnderTest : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The server's SQLite file (when it runs on SQLite).</summary>
+    public string DatabasePath => Path.Combine(dataFolder, "timely.db");
 
     public string Key { get; } = "tly_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
 

@@ -30,6 +30,9 @@ for (const transport of ["grpc", "grpc-web"] as const) {
       assert.equal((await timely.resumeConversation({ id: conversation.id })).conversation?.status, ConversationStatus.OPEN);
       const ingested = await timely.ingestCustomerMessage({ channelId: conversation.channelId, contactId: conversation.contactId, agentId, content: "refund?" });
       assert.equal(ingested.conversation?.id, conversation.id);
+      const { hits } = await timely.searchMessages({ query: "refund*", agentId });
+      assert.deepEqual(hits.map((h) => [h.conversationId, h.sequence]), [[conversation.id, 2n]]);
+      assert.equal((await timely.searchConversations({ query: "billing", agentId })).conversations[0]?.id, conversation.id);
       assert.equal((await timely.closeConversation({ id: conversation.id })).conversation?.status, ConversationStatus.CLOSED);
 
       const sequences: bigint[] = [];

@@ -41,6 +41,9 @@ def test_every_rpc_through_the_sync_client(server):
         assert timely.resume_conversation(id=created.id).conversation.status == ConversationStatus.CONVERSATION_STATUS_OPEN
         ingested = timely.ingest_customer_message(channel_id=created.channel_id, contact_id=created.contact_id, agent_id=agent, content="refund?")
         assert ingested.conversation.id == created.id and not ingested.conversation_created
+        hits = timely.search_messages(query="refund*", agent_id=agent).hits
+        assert [(h.conversation_id, h.sequence) for h in hits] == [(created.id, 2)] and "<mark>refund</mark>" in hits[0].snippet
+        assert [c.id for c in timely.search_conversations(query="billing", agent_id=agent).conversations] == [created.id]
         assert timely.close_conversation(id=created.id).conversation.status == ConversationStatus.CONVERSATION_STATUS_CLOSED
         # The stream of a closed conversation replays it and ends.
         assert [m.sequence for m in timely.stream_messages(created.id)] == [1, 2]
@@ -71,6 +74,9 @@ def test_every_rpc_through_the_async_client(server):
             await timely.handoff_conversation(id=created.id, assigned_to=new_id())
             await timely.resume_conversation(id=created.id)
             await timely.ingest_customer_message(channel_id=created.channel_id, contact_id=created.contact_id, agent_id=agent, content="more")
+            assert len((await timely.search_messages(query="hello more*", agent_id=agent)).hits) == 0
+            assert len((await timely.search_messages(query="mor*", agent_id=agent)).hits) == 1
+            assert len((await timely.search_conversations(query="hello", agent_id=agent)).conversations) == 1
             await timely.close_conversation(id=created.id)
             assert [m.sequence async for m in timely.stream_messages(created.id)] == [1, 2]
 

@@ -53,34 +53,57 @@ public sealed class ConversationApi(
         var workspace = Caller.Workspace(context);
         var check = new RequestChecker();
         var pageSize = check.PageSize(request.PageSize);
-        var created = check.Range("created_after", request.CreatedAfter, "created_before", request.CreatedBefore);
-        var lastMessage = check.Range("last_message_after", request.LastMessageAfter, "last_message_before", request.LastMessageBefore);
-        var query = new ConversationQuery(
-            check.Statuses("statuses", request.Statuses),
-            check.OptionalId("agent_id", request.AgentId),
-            check.OptionalId("channel_id", request.ChannelId),
-            check.OptionalId("contact_id", request.ContactId),
-            check.OptionalId("assigned_to", request.AssignedTo),
-            check.Text("tag", request.Tag, Limits.MaxTagLength),
-            created.From, created.Before, lastMessage.From, lastMessage.Before,
-            request.OrderBy switch
+        var query = check.Filters(request.Statuses, request.AgentId, request.ChannelId, request.ContactId, request.AssignedTo, request.Tag,
+            request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore);
+        query = query with
+        {
+            Order = request.OrderBy switch
             {
                 Conversations.V1.ConversationOrder.Unspecified or Conversations.V1.ConversationOrder.LastMessageAtDesc => Storage.ConversationOrder.LastMessageAtDesc,
                 Conversations.V1.ConversationOrder.CreatedAtDesc => Storage.ConversationOrder.CreatedAtDesc,
                 _ => Invalid(check, "order_by", $"{(int)request.OrderBy} is not an order", Storage.ConversationOrder.LastMessageAtDesc),
-            });
+            },
+        };
         check.ThrowIfInvalid();
-        // The token is bound to everything but the paging fields themselves.
-        var fingerprint = Fingerprints.Of(nameof(ListConversations), Clone(request, r => { r.PageToken = ""; r.PageSize = 0; }));
-        var after = tokens.ReadPageToken(workspace, fingerprint, request.PageToken);
-
-        // One row more than the page tells whether there is a next page without a count.
-        var rows = await store.ListConversationsAsync(workspace, query, after, pageSize + 1, context.CancellationToken);
         var response = new ListConversationsResponse();
-        var taken = Page.Fill(rows, pageSize, c => c.ToProto(), response.Conversations);
+        response.NextPageToken = await ConversationPageAsync(workspace, nameof(ListConversations), request, query, pageSize, request.PageToken,
+            response.Conversations, context.CancellationToken);
+        return response;
+    }
+
+    public override async Task<SearchConversationsResponse> SearchConversations(SearchConversationsRequest request, ServerCallContext context)
+    {
+        var workspace = Caller.Workspace(context);
+        var check = new RequestChecker();
+        var search = check.SearchQuery("query", request.Query);
+        var pageSize = check.PageSize(request.PageSize);
+        var query = check.Filters(request.Statuses, request.AgentId, request.ChannelId, request.ContactId, request.AssignedTo, request.Tag,
+            request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore, matching: search);
+        check.ThrowIfInvalid();
+        var response = new SearchConversationsResponse();
+        response.NextPageToken = await ConversationPageAsync(workspace, nameof(SearchConversations), request, query, pageSize, request.PageToken,
+            response.Conversations, context.CancellationToken);
+        return response;
+    }
+
+    public override async Task<SearchMessagesResponse> SearchMessages(SearchMessagesRequest request, ServerCallContext context)
+    {
+        var workspace = Caller.Workspace(context);
+        var check = new RequestChecker();
+        var search = check.SearchQuery("query", request.Query);
+        var pageSize = check.PageSize(request.PageSize);
+        var filters = check.Filters(request.Statuses, request.AgentId, request.ChannelId, request.ContactId, request.AssignedTo, request.Tag,
+            request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore);
+        check.ThrowIfInvalid();
+        var fingerprint = Fingerprints.Of(nameof(SearchMessages), Clone(request, r => ClearPaging(r)));
+        var after = tokens.ReadSearchToken(workspace, fingerprint, request.PageToken);
+
+        var rows = await store.SearchMessagesAsync(workspace, search!, filters, after, pageSize + 1, context.CancellationToken);
+        var response = new SearchMessagesResponse();
+        var taken = Page.Fill(rows, pageSize, h => h.ToProto(), response.Hits);
         if (taken < rows.Count)
         {
-            response.NextPageToken = tokens.PageToken(workspace, fingerprint, ConversationKey.Of(rows[taken - 1], query.Order));
+            response.NextPageToken = tokens.SearchToken(workspace, fingerprint, SearchKey.Of(rows[taken - 1]));
         }
         return response;
     }
@@ -326,6 +349,31 @@ public sealed class ConversationApi(
             }
         }
         return paths;
+    }
+
+    /// <summary>Fills one page of conversations for a list or search <paramref name="request"/> and returns
+    /// the next page's token ("" after the last page). The token is bound to everything in the request but
+    /// the paging fields themselves.</summary>
+    private async Task<string> ConversationPageAsync<T>(
+        string workspace, string rpc, T request, ConversationQuery query, int pageSize, string pageToken,
+        Google.Protobuf.Collections.RepeatedField<Conversations.V1.Conversation> page, CancellationToken ct)
+        where T : Google.Protobuf.IMessage<T>
+    {
+        var fingerprint = Fingerprints.Of(rpc, Clone(request, r => ClearPaging(r)));
+        var after = tokens.ReadPageToken(workspace, fingerprint, pageToken);
+        // One row more than the page tells whether there is a next page without a count.
+        var rows = await store.ListConversationsAsync(workspace, query, after, pageSize + 1, ct);
+        var taken = Page.Fill(rows, pageSize, c => c.ToProto(), page);
+        return taken < rows.Count ? tokens.PageToken(workspace, fingerprint, ConversationKey.Of(rows[taken - 1], query.Order)) : "";
+    }
+
+    /// <summary>Clears page_size and page_token, fields 1 and 2 or 2 and 3 of a paged request.</summary>
+    private static void ClearPaging(Google.Protobuf.IMessage request)
+    {
+        foreach (var name in (string[])["page_size", "page_token"])
+        {
+            request.Descriptor.FindFieldByName(name).Accessor.Clear(request);
+        }
     }
 
     private static T Invalid<T>(RequestChecker check, string field, string description, T fallback)

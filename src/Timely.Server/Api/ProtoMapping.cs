@@ -51,6 +51,15 @@ public static class ProtoMapping
         return proto;
     }
 
+    public static Proto.MessageHit ToProto(this Domain.MessageHit h) => new()
+    {
+        ConversationId = h.Message.ConversationId.ToString(),
+        MessageId = h.Message.Id.ToString(),
+        Sequence = h.Message.Sequence,
+        Snippet = Snippets.ToHtml(h.Snippet),
+        Message = h.Message.ToProto(),
+    };
+
     public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor) => new()
     {
         Cursor = cursor,

@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using Timely.Server.Domain;
+using Timely.Server.Storage;
 using Proto = Timely.Conversations.V1;
 
 namespace Timely.Server.Api;
@@ -184,6 +185,40 @@ public sealed class RequestChecker
             }
         }
         return result;
+    }
+
+    /// <summary>A required search query, parsed (<see cref="Domain.SearchQuery"/>).</summary>
+    public SearchQuery? SearchQuery(string field, string value)
+    {
+        if (!StorableText(field, value))
+        {
+            return null;
+        }
+        var query = Domain.SearchQuery.TryParse(value, out var error);
+        if (error is not null)
+        {
+            Fail(field, error);
+        }
+        return query;
+    }
+
+    /// <summary>The conversation filters that ListConversations and the searches share.</summary>
+    public ConversationQuery Filters(
+        RepeatedField<Proto.ConversationStatus> statuses, string agentId, string channelId, string contactId, string assignedTo, string tag,
+        Timestamp? createdAfter, Timestamp? createdBefore, Timestamp? lastMessageAfter, Timestamp? lastMessageBefore,
+        SearchQuery? matching = null)
+    {
+        var created = Range("created_after", createdAfter, "created_before", createdBefore);
+        var lastMessage = Range("last_message_after", lastMessageAfter, "last_message_before", lastMessageBefore);
+        return new ConversationQuery(
+            Statuses("statuses", statuses),
+            OptionalId("agent_id", agentId),
+            OptionalId("channel_id", channelId),
+            OptionalId("contact_id", contactId),
+            OptionalId("assigned_to", assignedTo),
+            Text("tag", tag, Limits.MaxTagLength),
+            created.From, created.Before, lastMessage.From, lastMessage.Before,
+            ConversationOrder.LastMessageAtDesc, matching);
     }
 
     public int PageSize(int pageSize)

@@ -27,23 +27,18 @@ public sealed class TokenCodec : IHostedService
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>A page token carrying a list's last keyset position.</summary>
-    public string PageToken(string workspace, string queryFingerprint, ConversationKey last)
-    {
-        var payload = new byte[24];
-        BinaryPrimitives.WriteInt64BigEndian(payload, last.SortValue);
-        last.Id.TryWriteBytes(payload.AsSpan(8), bigEndian: true, out _);
-        return Seal(workspace, queryFingerprint, payload);
-    }
+    public string PageToken(string workspace, string queryFingerprint, ConversationKey last) =>
+        KeyToken(workspace, queryFingerprint, last.SortValue, last.Id);
 
-    public ConversationKey? ReadPageToken(string workspace, string queryFingerprint, string token)
-    {
-        if (token.Length == 0)
-        {
-            return null;
-        }
-        var payload = Open(workspace, queryFingerprint, token, "page_token", 24);
-        return new ConversationKey(BinaryPrimitives.ReadInt64BigEndian(payload), new Guid(payload.AsSpan(8), bigEndian: true));
-    }
+    public ConversationKey? ReadPageToken(string workspace, string queryFingerprint, string token) =>
+        ReadKeyToken(workspace, queryFingerprint, token) is { } key ? new ConversationKey(key.Value, key.Id) : null;
+
+    /// <summary>A page token carrying a search's last hit: its score and message id.</summary>
+    public string SearchToken(string workspace, string queryFingerprint, SearchKey last) =>
+        KeyToken(workspace, queryFingerprint, last.Score, last.MessageId);
+
+    public SearchKey? ReadSearchToken(string workspace, string queryFingerprint, string token) =>
+        ReadKeyToken(workspace, queryFingerprint, token) is { } key ? new SearchKey(key.Value, key.Id) : null;
 
     /// <summary>A page token carrying the last message sequence of a page.</summary>
     public string SequenceToken(string workspace, string scope, long sequence)
@@ -93,6 +88,25 @@ public sealed class TokenCodec : IHostedService
         cursor.Split('.') is [{ Length: 16 } id, var signature]
         && TryDecode(signature, out var tag)
         && CryptographicOperations.FixedTimeEquals(tag, Sign(workspace, "cursor", Encoding.ASCII.GetBytes(id)));
+
+    /// <summary>A keyset position (a sort value and an id) as a token.</summary>
+    private string KeyToken(string workspace, string queryFingerprint, long value, Guid id)
+    {
+        var payload = new byte[24];
+        BinaryPrimitives.WriteInt64BigEndian(payload, value);
+        id.TryWriteBytes(payload.AsSpan(8), bigEndian: true, out _);
+        return Seal(workspace, queryFingerprint, payload);
+    }
+
+    private (long Value, Guid Id)? ReadKeyToken(string workspace, string queryFingerprint, string token)
+    {
+        if (token.Length == 0)
+        {
+            return null;
+        }
+        var payload = Open(workspace, queryFingerprint, token, "page_token", 24);
+        return (BinaryPrimitives.ReadInt64BigEndian(payload), new Guid(payload.AsSpan(8), bigEndian: true));
+    }
 
     private Aes CursorCipher()
     {

@@ -60,3 +60,12 @@ public readonly record struct EventPosition(long Tx, long Id) : IComparable<Even
 
     public static EventPosition Max(EventPosition a, EventPosition b) => a >= b ? a : b;
 }
+
+/// <summary>A message that matches a search: its relevance score (higher is better) and an excerpt
+/// with each match between <see cref="MatchStart"/> and <see cref="MatchEnd"/>.</summary>
+public sealed record MessageHit(Message Message, long Score, string Snippet)
+{
+    /// <summary>Private-use characters that mark where a match starts and ends in a snippet.</summary>
+    public const char MatchStart = '\uE000';
+    public const char MatchEnd = '\uE001';
+}

@@ -37,7 +37,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     public async Task<IReadOnlyList<Conversation>> ListConversationsAsync(
         string workspace, ConversationQuery query, ConversationKey? after, int limit, CancellationToken ct)
     {
-        var (sql, parameters) = StoreSql.ListConversations(workspace, query, after, limit);
+        var (sql, parameters) = StoreSql.ListConversations(Dialect.Search, workspace, query, after, limit);
         var rows = await db.ReadAsync(c => c.QueryAsync<ConversationRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
         return rows.Select(r => r.ToDomain()).ToList();
     }
@@ -172,6 +172,14 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         }, ct);
         Written(result.Message, result.Duplicate);
         return result;
+    }
+
+    public async Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
+        string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct)
+    {
+        var (sql, parameters) = StoreSql.SearchMessages(Dialect.Search, workspace, search, filters, after, limit);
+        var rows = await db.ReadAsync(c => c.QueryAsync<SearchHitRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
+        return rows.Select(r => r.ToHit()).ToList();
     }
 
     public async Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct)

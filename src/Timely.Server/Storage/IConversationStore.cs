@@ -26,6 +26,11 @@ public interface IConversationStore
     /// <summary>The inbound path: appends a customer message to the contact's conversation on the channel that is not closed, or creates one.</summary>
     Task<IngestResult> IngestCustomerMessageAsync(InboundMessage message, IdempotencyKey? request, CancellationToken ct);
 
+    /// <summary>One page of the messages matching <paramref name="search"/> in the conversations matching
+    /// <paramref name="filters"/> (its order is not used), most relevant first, after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
+        string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct);
+
     Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct);
 
     /// <summary>Conversations in <paramref name="status"/> whose last activity (last message, else creation)
@@ -55,7 +60,14 @@ public sealed record ConversationQuery(
     DateTimeOffset? CreatedBefore,
     DateTimeOffset? LastMessageAfter,
     DateTimeOffset? LastMessageBefore,
-    ConversationOrder Order);
+    ConversationOrder Order,
+    SearchQuery? Matching = null);
+
+/// <summary>The keyset position of a search hit: its score and message id.</summary>
+public sealed record SearchKey(long Score, Guid MessageId)
+{
+    public static SearchKey Of(MessageHit hit) => new(hit.Score, hit.Message.Id);
+}
 
 /// <summary>The keyset position of a conversation in a list: its sort value and id.</summary>
 public sealed record ConversationKey(long SortValue, Guid Id)

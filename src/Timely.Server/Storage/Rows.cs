@@ -63,7 +63,7 @@ internal sealed class ConversationRow
         Version);
 }
 
-internal sealed class MessageRow
+internal class MessageRow
 {
     public string Id { get; set; } = "";
     public string ConversationId { get; set; } = "";
@@ -106,6 +106,15 @@ internal sealed class MessageRow
         MediaType,
         JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],
         Micros.ToTime(CreatedAt));
+}
+
+/// <summary>A message found by a search, with its score and snippet.</summary>
+internal sealed class SearchHitRow : MessageRow
+{
+    public long Score { get; set; }
+    public string Snippet { get; set; } = "";
+
+    public MessageHit ToHit() => new(ToDomain(), Score, Snippet);
 }
 
 internal sealed class EventRow

@@ -34,6 +34,9 @@ public abstract class StoreDialect
     /// (a transaction begun before it is still running)? Null where that cannot happen.</summary>
     public abstract string? PendingEventsSql { get; }
 
+    /// <summary>The full-text search SQL of this database.</summary>
+    public abstract ISearchSql Search { get; }
+
     /// <summary>True for a unique-key violation: a concurrent writer won a race and the write is retried.</summary>
     public abstract bool IsUniqueViolation(Exception exception);
 

@@ -22,12 +22,55 @@ internal static class StoreSql
     public const string GetConversation =
         $"SELECT {ConversationColumns} FROM conversations WHERE workspace = @Workspace AND id = @Id";
 
-    /// <summary>A page of conversations: only the filters that are set, then the keyset condition.</summary>
+    /// <summary>A page of conversations: only the filters that are set (and the search, when there is one), then the keyset condition.</summary>
     public static (string Sql, DynamicParameters Parameters) ListConversations(
-        string workspace, ConversationQuery q, ConversationKey? after, int limit)
+        ISearchSql search, string workspace, ConversationQuery q, ConversationKey? after, int limit)
     {
         var sql = new StringBuilder($"SELECT {ConversationColumns} FROM conversations c WHERE c.workspace = @Workspace");
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
+        Filters(sql, p, q);
+        if (q.Matching is not null)
+        {
+            sql.Append(search.ConversationMatches(search.Match(q.Matching, p)));
+        }
+
+        var sortColumn = q.Order == ConversationOrder.CreatedAtDesc ? "created_at" : "activity_at";
+        if (after is not null)
+        {
+            sql.Append($" AND (c.{sortColumn} < @AfterSort OR (c.{sortColumn} = @AfterSort AND c.id < @AfterId))");
+            p.Add("AfterSort", after.SortValue);
+            p.Add("AfterId", after.Id.ToString());
+        }
+        sql.Append($" ORDER BY c.{sortColumn} DESC, c.id DESC LIMIT @Limit");
+        return (sql.ToString(), p);
+    }
+
+    /// <summary>A page of search hits: the messages matching the search in the workspace's conversations
+    /// (alias c) that match the filters, after the keyset position, by score then message id.</summary>
+    public static (string Sql, DynamicParameters Parameters) SearchMessages(
+        ISearchSql search, string workspace, SearchQuery query, ConversationQuery filters, SearchKey? after, int limit)
+    {
+        var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
+        var match = search.Match(query, p);
+        var conditions = new StringBuilder();
+        Filters(conditions, p, filters);
+        var keyset = "";
+        if (after is not null)
+        {
+            keyset = " AND (score < @AfterScore OR (score = @AfterScore AND id > @AfterId))";
+            p.Add("AfterScore", after.Score);
+            p.Add("AfterId", after.MessageId.ToString());
+        }
+        return (search.Messages(match, conditions.ToString(), keyset), p);
+    }
+
+    /// <summary>"alias.column, ..." for a column list.</summary>
+    public static string Qualified(string alias, string columns) =>
+        string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
+
+    /// <summary>The conditions of the filters that are set, on conversations (alias c).</summary>
+    private static void Filters(StringBuilder sql, DynamicParameters p, ConversationQuery q)
+    {
         Statuses(sql, p, q.Statuses, "c.status IN {0}");
         Equal(sql, p, "agent_id", "AgentId", q.AgentId?.ToString());
         Equal(sql, p, "channel_id", "ChannelId", q.ChannelId?.ToString());
@@ -40,16 +83,6 @@ internal static class StoreSql
         }
         Range(sql, p, "created_at", "Created", q.CreatedAfter, q.CreatedBefore);
         Range(sql, p, "last_message_at", "LastMessage", q.LastMessageAfter, q.LastMessageBefore);
-
-        var sortColumn = q.Order == ConversationOrder.CreatedAtDesc ? "created_at" : "activity_at";
-        if (after is not null)
-        {
-            sql.Append($" AND (c.{sortColumn} < @AfterSort OR (c.{sortColumn} = @AfterSort AND c.id < @AfterId))");
-            p.Add("AfterSort", after.SortValue);
-            p.Add("AfterId", after.Id.ToString());
-        }
-        sql.Append($" ORDER BY c.{sortColumn} DESC, c.id DESC LIMIT @Limit");
-        return (sql.ToString(), p);
     }
 
     /// <summary>Final events after a position, matching a watch filter, in log order.</summary>

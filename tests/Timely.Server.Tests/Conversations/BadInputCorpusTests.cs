@@ -262,6 +262,16 @@ public sealed class BadInputCorpusTests(TimelyServer server, ITestOutputHelper o
                 AgentId = conversation.AgentId, Statuses = { ConversationStatus.Open }, PageSize = 10, Tag = "a",
                 CreatedAfter = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)),
             },
+            "SearchMessages" => new SearchMessagesRequest
+            {
+                Query = "corpus* -spam", AgentId = conversation.AgentId, Statuses = { ConversationStatus.Open }, PageSize = 10, Tag = "a",
+                CreatedAfter = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)),
+            },
+            "SearchConversations" => new SearchConversationsRequest
+            {
+                Query = "corpus* -spam", AgentId = conversation.AgentId, Statuses = { ConversationStatus.Open }, PageSize = 10, Tag = "a",
+                CreatedAfter = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)),
+            },
             "UpdateConversation" => new UpdateConversationRequest
             {
                 Conversation = new Conversation { Id = conversation.Id, Subject = "s2", Tags = { "b" }, Etag = conversation.Etag },

@@ -98,6 +98,10 @@ public sealed partial class WorkspaceScopeTests
             ChannelId = NewId(), ContactId = NewId(), AgentId = agent, Content = "a new contact",
         });
         await client.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id, PageSize = 1 });
+        var hits = await client.SearchMessagesAsync(new SearchMessagesRequest { Query = "a -x", AgentId = agent, PageSize = 1 });
+        await client.SearchMessagesAsync(new SearchMessagesRequest { Query = "a -x", AgentId = agent, PageSize = 1, PageToken = hits.NextPageToken });
+        var found = await client.SearchConversationsAsync(new SearchConversationsRequest { Query = "a -x", AgentId = agent, PageSize = 1 });
+        await client.SearchConversationsAsync(new SearchConversationsRequest { Query = "a -x", AgentId = agent, PageSize = 1, PageToken = found.NextPageToken });
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using (var stream = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token))

@@ -71,6 +71,13 @@ public sealed class ConversationApiTests
         ["ListConversations with another workspace's token"] = ((api, call) => api.ListConversations(
             new() { PageToken = Tokens.PageToken("globex", UnfilteredList, new ConversationKey(1, Guid.Empty)) }, call),
             ["page_token"]),
+        ["SearchMessages"] = ((api, call) => api.SearchMessages(new() { Query = "a OR b", PageSize = -1, AgentId = "x" }, call),
+            ["query", "page_size", "agent_id"]),
+        ["SearchMessages with another query's token"] = ((api, call) => api.SearchMessages(
+            new() { Query = "refund", PageToken = Tokens.SearchToken("acme", "another query", new SearchKey(1, Guid.Empty)) }, call),
+            ["page_token"]),
+        ["SearchConversations"] = ((api, call) => api.SearchConversations(new() { Query = "\"open", Tag = new string('t', 65) }, call),
+            ["query", "tag"]),
         ["ListMessages"] = ((api, call) => api.ListMessages(new() { ConversationId = "x", PageSize = -1 }, call), ["conversation_id", "page_size"]),
         ["ListMessages with another conversation's token"] = ((api, call) => api.ListMessages(
             new() { ConversationId = Uuid, PageToken = Tokens.SequenceToken("acme", $"ListMessages/{Guid.Empty}", 5) }, call),

@@ -22,6 +22,9 @@ public sealed class UnreachableStore : IConversationStore
     public Task<AppendResult> AppendMessageAsync(string workspace, Guid conversationId, NewMessage message, IdempotencyKey? request, CancellationToken ct) =>
         Refuse<AppendResult>();
     public Task<IngestResult> IngestCustomerMessageAsync(InboundMessage message, IdempotencyKey? request, CancellationToken ct) => Refuse<IngestResult>();
+    public Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
+        string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct) =>
+        Refuse<IReadOnlyList<MessageHit>>();
     public Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct) =>
         Refuse<IReadOnlyList<Message>>();
     public Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
@@ -44,6 +47,7 @@ public sealed class UnreachableDialect : StoreDialect
     public override string EventLogHeadSql => throw Refused();
     public override string FinalEventsCondition => throw Refused();
     public override string? PendingEventsSql => throw Refused();
+    public override ISearchSql Search => throw Refused();
 
     public override Task<DbConnection> OpenAsync(CancellationToken ct) => throw Refused();
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) => throw Refused();

@@ -74,6 +74,14 @@ class TimelyClient(_calls.ClientBase):
         """Lists the messages of a conversation in sequence order, one page at a time."""
         return self._unary(self._stub.ListMessages, service.ListMessagesRequest, request, fields)
 
+    def search_messages(self, request: service.SearchMessagesRequest | None = None, /, **fields: Any) -> service.SearchMessagesResponse:
+        """Finds messages by their text (words, "phrases", prefix*, -excluded), most relevant first, one page at a time."""
+        return self._unary(self._stub.SearchMessages, service.SearchMessagesRequest, request, fields)
+
+    def search_conversations(self, request: service.SearchConversationsRequest | None = None, /, **fields: Any) -> service.SearchConversationsResponse:
+        """Finds conversations by subject, tags or message text, most recent activity first, one page at a time."""
+        return self._unary(self._stub.SearchConversations, service.SearchConversationsRequest, request, fields)
+
     def ingest_customer_message(self, request: service.IngestCustomerMessageRequest | None = None, /, **fields: Any) -> service.IngestCustomerMessageResponse:
         """The inbound path of a channel: appends to the contact's open conversation or creates one."""
         return self._unary(self._stub.IngestCustomerMessage, service.IngestCustomerMessageRequest, request, fields)

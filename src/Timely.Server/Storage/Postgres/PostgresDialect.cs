@@ -56,6 +56,8 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
     public override string? PendingEventsSql =>
         $"SELECT EXISTS (SELECT 1 FROM events WHERE workspace = @Workspace AND tx >= {OldestRunningTransaction})";
 
+    public override ISearchSql Search { get; } = new PostgresSearchSql();
+
     public override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

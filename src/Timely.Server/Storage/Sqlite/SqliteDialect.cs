@@ -77,6 +77,8 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override string? PendingEventsSql => null;
 
+    public override ISearchSql Search { get; } = new SqliteSearchSql();
+
     public override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
 

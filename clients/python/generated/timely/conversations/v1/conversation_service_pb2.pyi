@@ -178,6 +178,20 @@ class ListMessagesResponse(_message.Message):
     next_page_token: str
     def __init__(self, messages: _Optional[_Iterable[_Union[_conversation_pb2.Message, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class MessageHit(_message.Message):
+    __slots__ = ["conversation_id", "message", "message_id", "sequence", "snippet"]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    message: _conversation_pb2.Message
+    message_id: str
+    sequence: int
+    snippet: str
+    def __init__(self, conversation_id: _Optional[str] = ..., message_id: _Optional[str] = ..., sequence: _Optional[int] = ..., snippet: _Optional[str] = ..., message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ...) -> None: ...
+
 class ResumeConversationRequest(_message.Message):
     __slots__ = ["etag", "id"]
     ETAG_FIELD_NUMBER: _ClassVar[int]
@@ -191,6 +205,82 @@ class ResumeConversationResponse(_message.Message):
     CONVERSATION_FIELD_NUMBER: _ClassVar[int]
     conversation: _conversation_pb2.Conversation
     def __init__(self, conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ...) -> None: ...
+
+class SearchConversationsRequest(_message.Message):
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "page_size", "page_token", "query", "statuses", "tag"]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    assigned_to: str
+    channel_id: str
+    contact_id: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    last_message_after: _timestamp_pb2.Timestamp
+    last_message_before: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    query: str
+    statuses: _containers.RepeatedScalarFieldContainer[_conversation_pb2.ConversationStatus]
+    tag: str
+    def __init__(self, query: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SearchConversationsResponse(_message.Message):
+    __slots__ = ["conversations", "next_page_token"]
+    CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    conversations: _containers.RepeatedCompositeFieldContainer[_conversation_pb2.Conversation]
+    next_page_token: str
+    def __init__(self, conversations: _Optional[_Iterable[_Union[_conversation_pb2.Conversation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SearchMessagesRequest(_message.Message):
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "page_size", "page_token", "query", "statuses", "tag"]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    assigned_to: str
+    channel_id: str
+    contact_id: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    last_message_after: _timestamp_pb2.Timestamp
+    last_message_before: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    query: str
+    statuses: _containers.RepeatedScalarFieldContainer[_conversation_pb2.ConversationStatus]
+    tag: str
+    def __init__(self, query: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SearchMessagesResponse(_message.Message):
+    __slots__ = ["hits", "next_page_token"]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[MessageHit]
+    next_page_token: str
+    def __init__(self, hits: _Optional[_Iterable[_Union[MessageHit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SendMessageRequest(_message.Message):
     __slots__ = ["content", "conversation_id", "media_type", "media_url", "message_type", "metadata", "request_id", "sender_id", "sender_type"]

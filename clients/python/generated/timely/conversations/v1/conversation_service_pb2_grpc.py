@@ -89,6 +89,16 @@ class ConversationServiceStub(object):
                 request_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.IngestCustomerMessageRequest.SerializeToString,
                 response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.IngestCustomerMessageResponse.FromString,
                 )
+        self.SearchMessages = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/SearchMessages',
+                request_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchMessagesRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchMessagesResponse.FromString,
+                )
+        self.SearchConversations = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/SearchConversations',
+                request_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchConversationsRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchConversationsResponse.FromString,
+                )
         self.StreamMessages = channel.unary_stream(
                 '/timely.conversations.v1.ConversationService/StreamMessages',
                 request_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.StreamMessagesRequest.SerializeToString,
@@ -210,6 +220,24 @@ class ConversationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchMessages(self, request, context):
+        """Finds the messages whose text matches `query`, in the conversations that
+        match the filters, most relevant first (ties by message id). See
+        SearchMessagesRequest.query for the syntax.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchConversations(self, request, context):
+        """Finds the conversations whose subject or tags, or one of whose messages,
+        match `query` and that match the filters, most recent activity first (as
+        ListConversations orders them by default).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StreamMessages(self, request, context):
         """Streams the messages of one conversation: first every stored message with
         `sequence` greater than `after_sequence`, then each new message as it is
@@ -289,6 +317,16 @@ def add_ConversationServiceServicer_to_server(servicer, server):
                     servicer.IngestCustomerMessage,
                     request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.IngestCustomerMessageRequest.FromString,
                     response_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.IngestCustomerMessageResponse.SerializeToString,
+            ),
+            'SearchMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchMessages,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchMessagesRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchMessagesResponse.SerializeToString,
+            ),
+            'SearchConversations': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchConversations,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchConversationsRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchConversationsResponse.SerializeToString,
             ),
             'StreamMessages': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamMessages,
@@ -502,6 +540,40 @@ class ConversationService(object):
         return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/IngestCustomerMessage',
             timely_dot_conversations_dot_v1_dot_conversation__service__pb2.IngestCustomerMessageRequest.SerializeToString,
             timely_dot_conversations_dot_v1_dot_conversation__service__pb2.IngestCustomerMessageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SearchMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/SearchMessages',
+            timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchMessagesRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchMessagesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SearchConversations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/SearchConversations',
+            timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchConversationsRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_conversation__service__pb2.SearchConversationsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file timely/conversations/v1/conversation_service.proto.
  */
 export const file_timely_conversations_v1_conversation_service: GenFile = /*@__PURE__*/
-  fileDesc("CjJ0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb25fc2VydmljZS5wcm90bxIXdGltZWx5LmNvbnZlcnNhdGlvbnMudjEipgEKGUNyZWF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSFQoIYWdlbnRfaWQYASABKAlCA+BBAhIXCgpjaGFubmVsX2lkGAIgASgJQgPgQQISFwoKY29udGFjdF9pZBgDIAEoCUID4EECEhQKB3N1YmplY3QYBCABKAlCA+BBARIRCgR0YWdzGAUgAygJQgPgQQESFwoKcmVxdWVzdF9pZBgGIAEoCUID4EEBIlkKGkNyZWF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbiIpChZHZXRDb252ZXJzYXRpb25SZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiVgoXR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uIvIDChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSPQoIc3RhdHVzZXMYAyADKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSEAoIYWdlbnRfaWQYBCABKAkSEgoKY2hhbm5lbF9pZBgFIAEoCRISCgpjb250YWN0X2lkGAYgASgJEhMKC2Fzc2lnbmVkX3RvGAcgASgJEgsKA3RhZxgIIAEoCRIxCg1jcmVhdGVkX2FmdGVyGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9tZXNzYWdlX2FmdGVyGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3ChNsYXN0X21lc3NhZ2VfYmVmb3JlGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI8CghvcmRlcl9ieRgNIAEoDjIqLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbk9yZGVyInIKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USPAoNY29udmVyc2F0aW9ucxgBIAMoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijgEKGVVwZGF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSQAoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uQgPgQQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIlkKGlVwZGF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbiJaChpIYW5kb2ZmQ29udmVyc2F0aW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECEhgKC2Fzc2lnbmVkX3RvGAIgASgJQgPgQQISEQoEZXRhZxgDIAEoCUID4EEBIloKG0hhbmRvZmZDb252ZXJzYXRpb25SZXNwb25zZRI7Cgxjb252ZXJzYXRpb24YASABKAsyJS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb24iPwoZUmVzdW1lQ29udmVyc2F0aW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECEhEKBGV0YWcYAiABKAlCA+BBASJZChpSZXN1bWVDb252ZXJzYXRpb25SZXNwb25zZRI7Cgxjb252ZXJzYXRpb24YASABKAsyJS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb24iPgoYQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQISEQoEZXRhZxgCIAEoCUID4EEBIlgKGUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uIo8DChJTZW5kTWVzc2FnZVJlcXVlc3QSHAoPY29udmVyc2F0aW9uX2lkGAEgASgJQgPgQQISPQoLc2VuZGVyX3R5cGUYAiABKA4yIy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TZW5kZXJUeXBlQgPgQQISEQoJc2VuZGVyX2lkGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSOgoMbWVzc2FnZV90eXBlGAUgASgOMiQudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZVR5cGUSEQoJbWVkaWFfdXJsGAYgASgJEhIKCm1lZGlhX3R5cGUYByABKAkSSwoIbWV0YWRhdGEYCCADKAsyOS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TZW5kTWVzc2FnZVJlcXVlc3QuTWV0YWRhdGFFbnRyeRIXCgpyZXF1ZXN0X2lkGAkgASgJQgPgQQEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoUBChNTZW5kTWVzc2FnZVJlc3BvbnNlEjEKB21lc3NhZ2UYASABKAsyIC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlEjsKDGNvbnZlcnNhdGlvbhgCIAEoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbiJaChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhwKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUID4EECEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImMKFExpc3RNZXNzYWdlc1Jlc3BvbnNlEjIKCG1lc3NhZ2VzGAEgAygLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikQMKHEluZ2VzdEN1c3RvbWVyTWVzc2FnZVJlcXVlc3QSFwoKY2hhbm5lbF9pZBgBIAEoCUID4EECEhcKCmNvbnRhY3RfaWQYAiABKAlCA+BBAhIVCghhZ2VudF9pZBgDIAEoCUID4EECEg8KB2NvbnRlbnQYBCABKAkSEwoLZXh0ZXJuYWxfaWQYBSABKAkSOgoMbWVzc2FnZV90eXBlGAYgASgOMiQudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZVR5cGUSEQoJbWVkaWFfdXJsGAcgASgJEhIKCm1lZGlhX3R5cGUYCCABKAkSVQoIbWV0YWRhdGEYCSADKAsyQy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Jbmdlc3RDdXN0b21lck1lc3NhZ2VSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSFwoKcmVxdWVzdF9pZBgKIAEoCUID4EEBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLAAQodSW5nZXN0Q3VzdG9tZXJNZXNzYWdlUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uEjEKB21lc3NhZ2UYAiABKAsyIC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlEhwKFGNvbnZlcnNhdGlvbl9jcmVhdGVkGAMgASgIEhEKCWR1cGxpY2F0ZRgEIAEoCCJNChVTdHJlYW1NZXNzYWdlc1JlcXVlc3QSHAoPY29udmVyc2F0aW9uX2lkGAEgASgJQgPgQQISFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMiSwoWU3RyZWFtTWVzc2FnZXNSZXNwb25zZRIxCgdtZXNzYWdlGAEgASgLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZSKvAQoZV2F0Y2hDb252ZXJzYXRpb25zUmVxdWVzdBIQCghhZ2VudF9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJEj0KCHN0YXR1c2VzGAMgAygOMisudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uU3RhdHVzEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIUCgxhZnRlcl9jdXJzb3IYBSABKAkiVwoaV2F0Y2hDb252ZXJzYXRpb25zUmVzcG9uc2USOQoFZXZlbnQYASABKAsyKi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25FdmVudCqMAQoRQ29udmVyc2F0aW9uT3JkZXISIgoeQ09OVkVSU0FUSU9OX09SREVSX1VOU1BFQ0lGSUVEEAASKwonQ09OVkVSU0FUSU9OX09SREVSX0xBU1RfTUVTU0FHRV9BVF9ERVNDEAESJgoiQ09OVkVSU0FUSU9OX09SREVSX0NSRUFURURfQVRfREVTQxACMucPChNDb252ZXJzYXRpb25TZXJ2aWNlEpsBChJDcmVhdGVDb252ZXJzYXRpb24SMi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5DcmVhdGVDb252ZXJzYXRpb25SZXF1ZXN0GjMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ3JlYXRlQ29udmVyc2F0aW9uUmVzcG9uc2UiHILT5JMCFjoBKiIRL3YxL2NvbnZlcnNhdGlvbnMSlAEKD0dldENvbnZlcnNhdGlvbhIvLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3QaMC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5HZXRDb252ZXJzYXRpb25SZXNwb25zZSIegtPkkwIYEhYvdjEvY29udmVyc2F0aW9ucy97aWR9EpUBChFMaXN0Q29udmVyc2F0aW9ucxIxLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBoyLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2UiGYLT5JMCExIRL3YxL2NvbnZlcnNhdGlvbnMSuAEKElVwZGF0ZUNvbnZlcnNhdGlvbhIyLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlVwZGF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaMy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5VcGRhdGVDb252ZXJzYXRpb25SZXNwb25zZSI5gtPkkwIzOgxjb252ZXJzYXRpb24yIy92MS9jb252ZXJzYXRpb25zL3tjb252ZXJzYXRpb24uaWR9EqsBChNIYW5kb2ZmQ29udmVyc2F0aW9uEjMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuSGFuZG9mZkNvbnZlcnNhdGlvblJlcXVlc3QaNC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5IYW5kb2ZmQ29udmVyc2F0aW9uUmVzcG9uc2UiKYLT5JMCIzoBKiIeL3YxL2NvbnZlcnNhdGlvbnMve2lkfTpoYW5kb2ZmEqcBChJSZXN1bWVDb252ZXJzYXRpb24SMi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5SZXN1bWVDb252ZXJzYXRpb25SZXF1ZXN0GjMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuUmVzdW1lQ29udmVyc2F0aW9uUmVzcG9uc2UiKILT5JMCIjoBKiIdL3YxL2NvbnZlcnNhdGlvbnMve2lkfTpyZXN1bWUSowEKEUNsb3NlQ29udmVyc2F0aW9uEjEudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0GjIudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIngtPkkwIhOgEqIhwvdjEvY29udmVyc2F0aW9ucy97aWR9OmNsb3NlEqEBCgtTZW5kTWVzc2FnZRIrLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBosLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2UiN4LT5JMCMToBKiIsL3YxL2NvbnZlcnNhdGlvbnMve2NvbnZlcnNhdGlvbl9pZH0vbWVzc2FnZXMSoQEKDExpc3RNZXNzYWdlcxIsLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaLS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5MaXN0TWVzc2FnZXNSZXNwb25zZSI0gtPkkwIuEiwvdjEvY29udmVyc2F0aW9ucy97Y29udmVyc2F0aW9uX2lkfS9tZXNzYWdlcxKrAQoVSW5nZXN0Q3VzdG9tZXJNZXNzYWdlEjUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuSW5nZXN0Q3VzdG9tZXJNZXNzYWdlUmVxdWVzdBo2LnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkluZ2VzdEN1c3RvbWVyTWVzc2FnZVJlc3BvbnNlIiOC0+STAh06ASoiGC92MS9jb252ZXJzYXRpb25zOmluZ2VzdBKwAQoOU3RyZWFtTWVzc2FnZXMSLi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TdHJlYW1NZXNzYWdlc1JlcXVlc3QaLy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TdHJlYW1NZXNzYWdlc1Jlc3BvbnNlIjuC0+STAjUSMy92MS9jb252ZXJzYXRpb25zL3tjb252ZXJzYXRpb25faWR9L21lc3NhZ2VzOnN0cmVhbTABEqABChJXYXRjaENvbnZlcnNhdGlvbnMSMi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5XYXRjaENvbnZlcnNhdGlvbnNSZXF1ZXN0GjMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuV2F0Y2hDb252ZXJzYXRpb25zUmVzcG9uc2UiH4LT5JMCGRIXL3YxL2NvbnZlcnNhdGlvbnM6d2F0Y2gwAUIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_timely_conversations_v1_conversation, file_timely_conversations_v1_conversation_event]);
+  fileDesc("CjJ0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb25fc2VydmljZS5wcm90bxIXdGltZWx5LmNvbnZlcnNhdGlvbnMudjEipgEKGUNyZWF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSFQoIYWdlbnRfaWQYASABKAlCA+BBAhIXCgpjaGFubmVsX2lkGAIgASgJQgPgQQISFwoKY29udGFjdF9pZBgDIAEoCUID4EECEhQKB3N1YmplY3QYBCABKAlCA+BBARIRCgR0YWdzGAUgAygJQgPgQQESFwoKcmVxdWVzdF9pZBgGIAEoCUID4EEBIlkKGkNyZWF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbiIpChZHZXRDb252ZXJzYXRpb25SZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiVgoXR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uIvIDChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSPQoIc3RhdHVzZXMYAyADKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSEAoIYWdlbnRfaWQYBCABKAkSEgoKY2hhbm5lbF9pZBgFIAEoCRISCgpjb250YWN0X2lkGAYgASgJEhMKC2Fzc2lnbmVkX3RvGAcgASgJEgsKA3RhZxgIIAEoCRIxCg1jcmVhdGVkX2FmdGVyGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9tZXNzYWdlX2FmdGVyGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3ChNsYXN0X21lc3NhZ2VfYmVmb3JlGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI8CghvcmRlcl9ieRgNIAEoDjIqLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbk9yZGVyInIKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USPAoNY29udmVyc2F0aW9ucxgBIAMoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijgEKGVVwZGF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSQAoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uQgPgQQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIlkKGlVwZGF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbiJaChpIYW5kb2ZmQ29udmVyc2F0aW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECEhgKC2Fzc2lnbmVkX3RvGAIgASgJQgPgQQISEQoEZXRhZxgDIAEoCUID4EEBIloKG0hhbmRvZmZDb252ZXJzYXRpb25SZXNwb25zZRI7Cgxjb252ZXJzYXRpb24YASABKAsyJS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb24iPwoZUmVzdW1lQ29udmVyc2F0aW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECEhEKBGV0YWcYAiABKAlCA+BBASJZChpSZXN1bWVDb252ZXJzYXRpb25SZXNwb25zZRI7Cgxjb252ZXJzYXRpb24YASABKAsyJS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb24iPgoYQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQISEQoEZXRhZxgCIAEoCUID4EEBIlgKGUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uIo8DChJTZW5kTWVzc2FnZVJlcXVlc3QSHAoPY29udmVyc2F0aW9uX2lkGAEgASgJQgPgQQISPQoLc2VuZGVyX3R5cGUYAiABKA4yIy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TZW5kZXJUeXBlQgPgQQISEQoJc2VuZGVyX2lkGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSOgoMbWVzc2FnZV90eXBlGAUgASgOMiQudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZVR5cGUSEQoJbWVkaWFfdXJsGAYgASgJEhIKCm1lZGlhX3R5cGUYByABKAkSSwoIbWV0YWRhdGEYCCADKAsyOS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TZW5kTWVzc2FnZVJlcXVlc3QuTWV0YWRhdGFFbnRyeRIXCgpyZXF1ZXN0X2lkGAkgASgJQgPgQQEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoUBChNTZW5kTWVzc2FnZVJlc3BvbnNlEjEKB21lc3NhZ2UYASABKAsyIC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlEjsKDGNvbnZlcnNhdGlvbhgCIAEoCzIlLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbiJaChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhwKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUID4EECEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImMKFExpc3RNZXNzYWdlc1Jlc3BvbnNlEjIKCG1lc3NhZ2VzGAEgAygLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikQMKHEluZ2VzdEN1c3RvbWVyTWVzc2FnZVJlcXVlc3QSFwoKY2hhbm5lbF9pZBgBIAEoCUID4EECEhcKCmNvbnRhY3RfaWQYAiABKAlCA+BBAhIVCghhZ2VudF9pZBgDIAEoCUID4EECEg8KB2NvbnRlbnQYBCABKAkSEwoLZXh0ZXJuYWxfaWQYBSABKAkSOgoMbWVzc2FnZV90eXBlGAYgASgOMiQudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZVR5cGUSEQoJbWVkaWFfdXJsGAcgASgJEhIKCm1lZGlhX3R5cGUYCCABKAkSVQoIbWV0YWRhdGEYCSADKAsyQy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Jbmdlc3RDdXN0b21lck1lc3NhZ2VSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSFwoKcmVxdWVzdF9pZBgKIAEoCUID4EEBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLAAQodSW5nZXN0Q3VzdG9tZXJNZXNzYWdlUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uEjEKB21lc3NhZ2UYAiABKAsyIC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlEhwKFGNvbnZlcnNhdGlvbl9jcmVhdGVkGAMgASgIEhEKCWR1cGxpY2F0ZRgEIAEoCCJNChVTdHJlYW1NZXNzYWdlc1JlcXVlc3QSHAoPY29udmVyc2F0aW9uX2lkGAEgASgJQgPgQQISFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMiSwoWU3RyZWFtTWVzc2FnZXNSZXNwb25zZRIxCgdtZXNzYWdlGAEgASgLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZSKvAQoZV2F0Y2hDb252ZXJzYXRpb25zUmVxdWVzdBIQCghhZ2VudF9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJEj0KCHN0YXR1c2VzGAMgAygOMisudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uU3RhdHVzEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIUCgxhZnRlcl9jdXJzb3IYBSABKAkiVwoaV2F0Y2hDb252ZXJzYXRpb25zUmVzcG9uc2USOQoFZXZlbnQYASABKAsyKi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25FdmVudCLFAwoVU2VhcmNoTWVzc2FnZXNSZXF1ZXN0EhIKBXF1ZXJ5GAEgASgJQgPgQQISEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSPQoIc3RhdHVzZXMYBCADKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSEAoIYWdlbnRfaWQYBSABKAkSEgoKY2hhbm5lbF9pZBgGIAEoCRISCgpjb250YWN0X2lkGAcgASgJEhMKC2Fzc2lnbmVkX3RvGAggASgJEgsKA3RhZxgJIAEoCRIxCg1jcmVhdGVkX2FmdGVyGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9tZXNzYWdlX2FmdGVyGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3ChNsYXN0X21lc3NhZ2VfYmVmb3JlGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKPAQoKTWVzc2FnZUhpdBIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIPCgdzbmlwcGV0GAQgASgJEjEKB21lc3NhZ2UYBSABKAsyIC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlImQKFlNlYXJjaE1lc3NhZ2VzUmVzcG9uc2USMQoEaGl0cxgBIAMoCzIjLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLk1lc3NhZ2VIaXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsoDChpTZWFyY2hDb252ZXJzYXRpb25zUmVxdWVzdBISCgVxdWVyeRgBIAEoCUID4EECEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEj0KCHN0YXR1c2VzGAQgAygOMisudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uU3RhdHVzEhAKCGFnZW50X2lkGAUgASgJEhIKCmNoYW5uZWxfaWQYBiABKAkSEgoKY29udGFjdF9pZBgHIAEoCRITCgthc3NpZ25lZF90bxgIIAEoCRILCgN0YWcYCSABKAkSMQoNY3JlYXRlZF9hZnRlchgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOY3JlYXRlZF9iZWZvcmUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEmxhc3RfbWVzc2FnZV9hZnRlchgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoTbGFzdF9tZXNzYWdlX2JlZm9yZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidAobU2VhcmNoQ29udmVyc2F0aW9uc1Jlc3BvbnNlEjwKDWNvbnZlcnNhdGlvbnMYASADKAsyJS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKowBChFDb252ZXJzYXRpb25PcmRlchIiCh5DT05WRVJTQVRJT05fT1JERVJfVU5TUEVDSUZJRUQQABIrCidDT05WRVJTQVRJT05fT1JERVJfTEFTVF9NRVNTQUdFX0FUX0RFU0MQARImCiJDT05WRVJTQVRJT05fT1JERVJfQ1JFQVRFRF9BVF9ERVNDEAIynRIKE0NvbnZlcnNhdGlvblNlcnZpY2USmwEKEkNyZWF0ZUNvbnZlcnNhdGlvbhIyLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNyZWF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaMy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5DcmVhdGVDb252ZXJzYXRpb25SZXNwb25zZSIcgtPkkwIWOgEqIhEvdjEvY29udmVyc2F0aW9ucxKUAQoPR2V0Q29udmVyc2F0aW9uEi8udGltZWx5LmNvbnZlcnNhdGlvbnMudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBowLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkdldENvbnZlcnNhdGlvblJlc3BvbnNlIh6C0+STAhgSFi92MS9jb252ZXJzYXRpb25zL3tpZH0SlQEKEUxpc3RDb252ZXJzYXRpb25zEjEudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0GjIudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZSIZgtPkkwITEhEvdjEvY29udmVyc2F0aW9ucxK4AQoSVXBkYXRlQ29udmVyc2F0aW9uEjIudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuVXBkYXRlQ29udmVyc2F0aW9uUmVxdWVzdBozLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlVwZGF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlIjmC0+STAjM6DGNvbnZlcnNhdGlvbjIjL3YxL2NvbnZlcnNhdGlvbnMve2NvbnZlcnNhdGlvbi5pZH0SqwEKE0hhbmRvZmZDb252ZXJzYXRpb24SMy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5IYW5kb2ZmQ29udmVyc2F0aW9uUmVxdWVzdBo0LnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkhhbmRvZmZDb252ZXJzYXRpb25SZXNwb25zZSIpgtPkkwIjOgEqIh4vdjEvY29udmVyc2F0aW9ucy97aWR9OmhhbmRvZmYSpwEKElJlc3VtZUNvbnZlcnNhdGlvbhIyLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlJlc3VtZUNvbnZlcnNhdGlvblJlcXVlc3QaMy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5SZXN1bWVDb252ZXJzYXRpb25SZXNwb25zZSIogtPkkwIiOgEqIh0vdjEvY29udmVyc2F0aW9ucy97aWR9OnJlc3VtZRKjAQoRQ2xvc2VDb252ZXJzYXRpb24SMS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5DbG9zZUNvbnZlcnNhdGlvblJlcXVlc3QaMi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5DbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlIieC0+STAiE6ASoiHC92MS9jb252ZXJzYXRpb25zL3tpZH06Y2xvc2USoQEKC1NlbmRNZXNzYWdlEisudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GiwudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSI3gtPkkwIxOgEqIiwvdjEvY29udmVyc2F0aW9ucy97Y29udmVyc2F0aW9uX2lkfS9tZXNzYWdlcxKhAQoMTGlzdE1lc3NhZ2VzEiwudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBotLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIjSC0+STAi4SLC92MS9jb252ZXJzYXRpb25zL3tjb252ZXJzYXRpb25faWR9L21lc3NhZ2VzEqsBChVJbmdlc3RDdXN0b21lck1lc3NhZ2USNS50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Jbmdlc3RDdXN0b21lck1lc3NhZ2VSZXF1ZXN0GjYudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuSW5nZXN0Q3VzdG9tZXJNZXNzYWdlUmVzcG9uc2UiI4LT5JMCHToBKiIYL3YxL2NvbnZlcnNhdGlvbnM6aW5nZXN0Eo4BCg5TZWFyY2hNZXNzYWdlcxIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlNlYXJjaE1lc3NhZ2VzUmVxdWVzdBovLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlNlYXJjaE1lc3NhZ2VzUmVzcG9uc2UiG4LT5JMCFRITL3YxL21lc3NhZ2VzOnNlYXJjaBKiAQoTU2VhcmNoQ29udmVyc2F0aW9ucxIzLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlNlYXJjaENvbnZlcnNhdGlvbnNSZXF1ZXN0GjQudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuU2VhcmNoQ29udmVyc2F0aW9uc1Jlc3BvbnNlIiCC0+STAhoSGC92MS9jb252ZXJzYXRpb25zOnNlYXJjaBKwAQoOU3RyZWFtTWVzc2FnZXMSLi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TdHJlYW1NZXNzYWdlc1JlcXVlc3QaLy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5TdHJlYW1NZXNzYWdlc1Jlc3BvbnNlIjuC0+STAjUSMy92MS9jb252ZXJzYXRpb25zL3tjb252ZXJzYXRpb25faWR9L21lc3NhZ2VzOnN0cmVhbTABEqABChJXYXRjaENvbnZlcnNhdGlvbnMSMi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5XYXRjaENvbnZlcnNhdGlvbnNSZXF1ZXN0GjMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuV2F0Y2hDb252ZXJzYXRpb25zUmVzcG9uc2UiH4LT5JMCGRIXL3YxL2NvbnZlcnNhdGlvbnM6d2F0Y2gwAUIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_timely_conversations_v1_conversation, file_timely_conversations_v1_conversation_event]);
 
 /**
  * Request of CreateConversation.
@@ -914,6 +914,341 @@ export const WatchConversationsResponseSchema: GenMessage<WatchConversationsResp
   messageDesc(file_timely_conversations_v1_conversation_service, 23);
 
 /**
+ * Request of SearchMessages. Every filter that is set must match the
+ * conversation the message belongs to.
+ *
+ * @generated from message timely.conversations.v1.SearchMessagesRequest
+ */
+export type SearchMessagesRequest = Message<"timely.conversations.v1.SearchMessagesRequest"> & {
+  /**
+   * Required. What to find, at most 256 characters and 16 terms: words (all
+   * must match, case-insensitive), "quoted phrases" (the words in that order),
+   * prefix* (a word of at least 2 letters or digits followed by *), and
+   * -word or -"phrase" to exclude messages that contain it (at least one term
+   * must not be excluded). Anything else (an unclosed quote, a * elsewhere,
+   * parentheses, AND/OR/NOT/NEAR in capitals) is INVALID_ARGUMENT naming the
+   * problem.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Maximum number of hits: 0 means 50, at most 500 (larger values are
+   * lowered to 500); negative is INVALID_ARGUMENT. A page also stops before
+   * it would exceed 3 MiB.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of the previous page. It is bound to the query and
+   * filters it was issued for: reused with others it is INVALID_ARGUMENT.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only messages of conversations in any of these statuses. UNSPECIFIED is
+   * refused. At most 16 entries.
+   *
+   * @generated from field: repeated timely.conversations.v1.ConversationStatus statuses = 4;
+   */
+  statuses: ConversationStatus[];
+
+  /**
+   * Only messages of this agent's conversations.
+   *
+   * @generated from field: string agent_id = 5;
+   */
+  agentId: string;
+
+  /**
+   * Only messages of this channel's conversations.
+   *
+   * @generated from field: string channel_id = 6;
+   */
+  channelId: string;
+
+  /**
+   * Only messages of this contact's conversations.
+   *
+   * @generated from field: string contact_id = 7;
+   */
+  contactId: string;
+
+  /**
+   * Only messages of conversations assigned to this human agent.
+   *
+   * @generated from field: string assigned_to = 8;
+   */
+  assignedTo: string;
+
+  /**
+   * Only messages of conversations carrying this tag.
+   *
+   * @generated from field: string tag = 9;
+   */
+  tag: string;
+
+  /**
+   * Only messages of conversations created at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 10;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Only messages of conversations created before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_before = 11;
+   */
+  createdBefore?: Timestamp | undefined;
+
+  /**
+   * Only messages of conversations whose last message was written at or
+   * after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp last_message_after = 12;
+   */
+  lastMessageAfter?: Timestamp | undefined;
+
+  /**
+   * Only messages of conversations whose last message was written before
+   * this time.
+   *
+   * @generated from field: google.protobuf.Timestamp last_message_before = 13;
+   */
+  lastMessageBefore?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message timely.conversations.v1.SearchMessagesRequest.
+ * Use `create(SearchMessagesRequestSchema)` to create a new message.
+ */
+export const SearchMessagesRequestSchema: GenMessage<SearchMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_timely_conversations_v1_conversation_service, 24);
+
+/**
+ * One message that matches a search.
+ *
+ * @generated from message timely.conversations.v1.MessageHit
+ */
+export type MessageHit = Message<"timely.conversations.v1.MessageHit"> & {
+  /**
+   * The conversation (UUID) of the message.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message (UUID).
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * The message's sequence in its conversation.
+   *
+   * @generated from field: int64 sequence = 3;
+   */
+  sequence: bigint;
+
+  /**
+   * An excerpt of the message around the matches, as HTML: the text is
+   * escaped and each match is wrapped in <mark>...</mark>; "…" marks text
+   * left out.
+   *
+   * @generated from field: string snippet = 4;
+   */
+  snippet: string;
+
+  /**
+   * The whole message.
+   *
+   * @generated from field: timely.conversations.v1.Message message = 5;
+   */
+  message?: Message$1 | undefined;
+};
+
+/**
+ * Describes the message timely.conversations.v1.MessageHit.
+ * Use `create(MessageHitSchema)` to create a new message.
+ */
+export const MessageHitSchema: GenMessage<MessageHit> = /*@__PURE__*/
+  messageDesc(file_timely_conversations_v1_conversation_service, 25);
+
+/**
+ * Response of SearchMessages.
+ *
+ * @generated from message timely.conversations.v1.SearchMessagesResponse
+ */
+export type SearchMessagesResponse = Message<"timely.conversations.v1.SearchMessagesResponse"> & {
+  /**
+   * The page of hits, most relevant first.
+   *
+   * @generated from field: repeated timely.conversations.v1.MessageHit hits = 1;
+   */
+  hits: MessageHit[];
+
+  /**
+   * Token of the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message timely.conversations.v1.SearchMessagesResponse.
+ * Use `create(SearchMessagesResponseSchema)` to create a new message.
+ */
+export const SearchMessagesResponseSchema: GenMessage<SearchMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_timely_conversations_v1_conversation_service, 26);
+
+/**
+ * Request of SearchConversations. Every filter that is set must match.
+ *
+ * @generated from message timely.conversations.v1.SearchConversationsRequest
+ */
+export type SearchConversationsRequest = Message<"timely.conversations.v1.SearchConversationsRequest"> & {
+  /**
+   * Required. What to find, with the syntax of SearchMessagesRequest.query:
+   * a conversation matches when its subject and tags together, or one of its
+   * messages, match the whole query.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Maximum number of conversations: 0 means 50, at most 500; negative is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of the previous page, bound to the query and
+   * filters it was issued for.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only conversations in any of these statuses. UNSPECIFIED is refused. At
+   * most 16 entries.
+   *
+   * @generated from field: repeated timely.conversations.v1.ConversationStatus statuses = 4;
+   */
+  statuses: ConversationStatus[];
+
+  /**
+   * Only this agent's conversations.
+   *
+   * @generated from field: string agent_id = 5;
+   */
+  agentId: string;
+
+  /**
+   * Only this channel's conversations.
+   *
+   * @generated from field: string channel_id = 6;
+   */
+  channelId: string;
+
+  /**
+   * Only this contact's conversations.
+   *
+   * @generated from field: string contact_id = 7;
+   */
+  contactId: string;
+
+  /**
+   * Only conversations assigned to this human agent.
+   *
+   * @generated from field: string assigned_to = 8;
+   */
+  assignedTo: string;
+
+  /**
+   * Only conversations carrying this tag.
+   *
+   * @generated from field: string tag = 9;
+   */
+  tag: string;
+
+  /**
+   * Only conversations created at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 10;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Only conversations created before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_before = 11;
+   */
+  createdBefore?: Timestamp | undefined;
+
+  /**
+   * Only conversations whose last message was written at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp last_message_after = 12;
+   */
+  lastMessageAfter?: Timestamp | undefined;
+
+  /**
+   * Only conversations whose last message was written before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp last_message_before = 13;
+   */
+  lastMessageBefore?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message timely.conversations.v1.SearchConversationsRequest.
+ * Use `create(SearchConversationsRequestSchema)` to create a new message.
+ */
+export const SearchConversationsRequestSchema: GenMessage<SearchConversationsRequest> = /*@__PURE__*/
+  messageDesc(file_timely_conversations_v1_conversation_service, 27);
+
+/**
+ * Response of SearchConversations.
+ *
+ * @generated from message timely.conversations.v1.SearchConversationsResponse
+ */
+export type SearchConversationsResponse = Message<"timely.conversations.v1.SearchConversationsResponse"> & {
+  /**
+   * The page of conversations, most recent activity first.
+   *
+   * @generated from field: repeated timely.conversations.v1.Conversation conversations = 1;
+   */
+  conversations: Conversation[];
+
+  /**
+   * Token of the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message timely.conversations.v1.SearchConversationsResponse.
+ * Use `create(SearchConversationsResponseSchema)` to create a new message.
+ */
+export const SearchConversationsResponseSchema: GenMessage<SearchConversationsResponse> = /*@__PURE__*/
+  messageDesc(file_timely_conversations_v1_conversation_service, 28);
+
+/**
  * The order of ListConversations.
  *
  * @generated from enum timely.conversations.v1.ConversationOrder
@@ -1088,6 +1423,30 @@ export const ConversationService: GenService<{
     methodKind: "unary";
     input: typeof IngestCustomerMessageRequestSchema;
     output: typeof IngestCustomerMessageResponseSchema;
+  },
+  /**
+   * Finds the messages whose text matches `query`, in the conversations that
+   * match the filters, most relevant first (ties by message id). See
+   * SearchMessagesRequest.query for the syntax.
+   *
+   * @generated from rpc timely.conversations.v1.ConversationService.SearchMessages
+   */
+  searchMessages: {
+    methodKind: "unary";
+    input: typeof SearchMessagesRequestSchema;
+    output: typeof SearchMessagesResponseSchema;
+  },
+  /**
+   * Finds the conversations whose subject or tags, or one of whose messages,
+   * match `query` and that match the filters, most recent activity first (as
+   * ListConversations orders them by default).
+   *
+   * @generated from rpc timely.conversations.v1.ConversationService.SearchConversations
+   */
+  searchConversations: {
+    methodKind: "unary";
+    input: typeof SearchConversationsRequestSchema;
+    output: typeof SearchConversationsResponseSchema;
   },
   /**
    * Streams the messages of one conversation: first every stored message with

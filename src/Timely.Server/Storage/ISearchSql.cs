@@ -1,0 +1,23 @@
+using Dapper;
+using Timely.Server.Domain;
+
+namespace Timely.Server.Storage;
+
+/// <summary>A dialect's full-text search SQL: how a parsed <see cref="SearchQuery"/> becomes its engine's
+/// query (bound as parameters, never spliced in), and the statements that use it. Each statement is
+/// scoped by @Workspace; conditions on the message's conversation use the alias c.</summary>
+public interface ISearchSql
+{
+    /// <summary>Binds the query to <paramref name="p"/> and returns the SQL that the other members take as <c>match</c>.</summary>
+    string Match(SearchQuery query, DynamicParameters p);
+
+    /// <summary>A page of hits (the message columns, <c>score</c>, the higher the better, as an integer, and
+    /// <c>snippet</c>, matches between <see cref="MessageHit.MatchStart"/> and <see cref="MessageHit.MatchEnd"/>),
+    /// by score descending then message id, of the workspace's messages (alias m) whose conversations
+    /// (alias c, joined only when there are <paramref name="filters"/>: " AND ..." conditions on c, or "")
+    /// match, after the keyset condition <paramref name="after"/> (on <c>score</c> and <c>id</c>), at most @Limit.</summary>
+    string Messages(string match, string filters, string after);
+
+    /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages, match.</summary>
+    string ConversationMatches(string match);
+}

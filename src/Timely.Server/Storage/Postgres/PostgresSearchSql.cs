@@ -1,0 +1,40 @@
+using Dapper;
+using Timely.Server.Domain;
+
+namespace Timely.Server.Storage.Postgres;
+
+/// <summary>Search on PostgreSQL: the generated tsvector columns of migration 0005 ('simple'). The query
+/// becomes a tsquery built from the parsed terms: each word or phrase through phraseto_tsquery (which
+/// tokenises it as to_tsvector tokenised the text, and reads no operators), each prefix through
+/// to_tsquery of a quoted lexeme of letters and digits only, joined with &amp;&amp; and !!. Relevance is
+/// ts_rank, which depends only on the message and the query, scaled to an integer.</summary>
+public sealed class PostgresSearchSql : ISearchSql
+{
+    private static readonly string HeadlineOptions =
+        $"StartSel={MessageHit.MatchStart}, StopSel={MessageHit.MatchEnd}, MaxWords=24, MinWords=8, ShortWord=0, MaxFragments=2, FragmentDelimiter=\" … \"";
+
+    public string Match(SearchQuery query, DynamicParameters p)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < query.Terms.Count; i++)
+        {
+            var term = query.Terms[i];
+            p.Add($"Term{i}", term.IsPrefix ? $"'{term.Text}':*" : term.Text);
+            var tsquery = term.IsPrefix ? $"to_tsquery('simple', @Term{i})" : $"phraseto_tsquery('simple', @Term{i})";
+            parts.Add(term.Excluded ? $"!!{tsquery}" : tsquery);
+        }
+        p.Add("Headline", HeadlineOptions);
+        return "(" + string.Join(" && ", parts) + ")";
+    }
+
+    public string Messages(string match, string filters, string after) =>
+        $"SELECT page.*, ts_headline('simple', page.content, {match}, @Headline) AS snippet FROM (" +
+        $"SELECT * FROM (SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, " +
+        $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score FROM messages m " +
+        (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
+        $"WHERE m.workspace = @Workspace AND m.search @@ {match}{filters}) hit WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
+        ") page ORDER BY page.score DESC, page.id";
+
+    public string ConversationMatches(string match) =>
+        $" AND (c.search @@ {match} OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace = @Workspace AND m.search @@ {match}))";
+}

@@ -1,0 +1,39 @@
+using Dapper;
+using Timely.Server.Domain;
+
+namespace Timely.Server.Storage.Sqlite;
+
+/// <summary>Search on SQLite: FTS5 (migration 0005). The query becomes an FTS5 expression of quoted
+/// strings only (a quoted string is a phrase of its tokens, so no caller text is read as FTS5 syntax);
+/// relevance is bm25, negated (higher is better) and scaled to an integer so a page token can carry it.</summary>
+public sealed class SqliteSearchSql : ISearchSql
+{
+    private const string Snippet = "snippet(messages_fts, 0, char(57344), char(57345), '…', 24)";
+
+    public string Match(SearchQuery query, DynamicParameters p)
+    {
+        var included = query.Terms.Where(t => !t.Excluded).Select(Render);
+        var excluded = query.Terms.Where(t => t.Excluded).Select(t => " NOT " + Render(t));
+        p.Add("Match", "(" + string.Join(" AND ", included) + ")" + string.Concat(excluded));
+        return "@Match";
+    }
+
+    // The hits are ranked on (score, id, rowid) alone; only the page's rows are read in full.
+    public string Messages(string match, string filters, string after) =>
+        $"SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, page.score, {Snippet} AS snippet FROM (" +
+        "SELECT * FROM (SELECT m.rowid AS search_rowid, m.id, CAST(round(-bm25(messages_fts) * 1000000) AS INTEGER) AS score " +
+        "FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid " +
+        (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
+        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace{filters}) hit WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
+        ") page JOIN messages m ON m.rowid = page.search_rowid JOIN messages_fts ON messages_fts.rowid = page.search_rowid " +
+        $"WHERE messages_fts MATCH {match} ORDER BY page.score DESC, page.id";
+
+    public string ConversationMatches(string match) =>
+        $" AND (c.rowid IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH {match})" +
+        " OR c.id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid " +
+        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace))";
+
+    /// <summary>A term as an FTS5 string: "text" (quotes doubled), "stem"* for a prefix.</summary>
+    private static string Render(SearchTerm term) =>
+        "\"" + term.Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (term.IsPrefix ? "*" : "");
+}
