@@ -25,6 +25,8 @@ public sealed class OpenApiTests(TimelyServer server) : IClassFixture<TimelyServ
         { "post", "/v1/conversations:ingest" },
         { "get", "/v1/conversations/{conversationId}/messages:stream" },
         { "get", "/v1/conversations:watch" },
+        { "get", "/v1/messages:search" },
+        { "get", "/v1/conversations:search" },
         { "get", "/v1/sse/conversations/{conversation_id}/messages:stream" },
         { "get", "/v1/sse/conversations:watch" },
     };
