@@ -20,10 +20,12 @@ TRANSIENT = {grpc.StatusCode.UNAVAILABLE}
 
 
 def is_transient(error: Any) -> bool:
-    """The server went away: UNAVAILABLE, or a stream reset by a proxy whose upstream died (nginx resets
-    it with INTERNAL_ERROR, which grpcio reports as INTERNAL; the service never sends INTERNAL for it)."""
+    """The server went away: UNAVAILABLE, or a stream reset under it: by a stopping server (RST_STREAM
+    CANCEL, reported as CANCELLED) or by a proxy whose upstream died (nginx: INTERNAL_ERROR, reported as
+    INTERNAL). The service itself sends neither status on a stream."""
     code = error.code()
-    return code in TRANSIENT or (code == grpc.StatusCode.INTERNAL and "RST_STREAM" in (error.details() or ""))
+    reset = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED) and "RST_STREAM" in (error.details() or "")
+    return code in TRANSIENT or reset
 
 
 def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple[str, Any]]:
