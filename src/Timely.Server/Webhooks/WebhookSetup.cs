@@ -19,7 +19,8 @@ public static class WebhookSetup
         services.AddSingleton<AddressPolicy>();
         services.AddSingleton<WebhookPayload>();
         services.AddSingleton<WebhookSender>();
-        services.AddHostedService<WebhookDispatcher>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddHostedService<WebhookRetention>();
         services.AddHttpClient(WebhookSender.ClientName, (sp, client) =>
             {
