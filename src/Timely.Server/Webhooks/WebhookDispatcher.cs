@@ -92,7 +92,7 @@ public sealed partial class WebhookDispatcher(
             var wanted = page.Events.Where(e => target.Endpoint.Wants(e.Type)).Select(e => (e, payload.Body(workspace, e))).ToList();
             if (page.ReadThrough > target.Position)
             {
-                await store.EnqueueAsync(workspace, id, wanted, page.ReadThrough, now, ct);
+                await store.EnqueueAsync(workspace, id, target.Position, wanted, page.ReadThrough, now, ct);
             }
             more = page.Events.Count == o.BatchSize;
         }

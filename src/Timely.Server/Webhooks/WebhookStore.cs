@@ -158,11 +158,21 @@ public sealed class WebhookStore(Database db)
         }, ct);
 
     /// <summary>Records the events read from the log as pending deliveries, due now, and moves the
-    /// endpoint's position to <paramref name="readThrough"/>, in one transaction.</summary>
-    public Task EnqueueAsync(string workspace, Guid id, IReadOnlyList<(ConversationEvent Event, string Body)> events, EventPosition readThrough, DateTimeOffset now, CancellationToken ct) =>
+    /// endpoint's position from <paramref name="from"/> to <paramref name="readThrough"/>, in one
+    /// transaction; nothing when the position is no longer <paramref name="from"/> (a redelivery moved
+    /// it meanwhile: the next round reads from there).</summary>
+    public Task EnqueueAsync(string workspace, Guid id, EventPosition from, IReadOnlyList<(ConversationEvent Event, string Body)> events, EventPosition readThrough, DateTimeOffset now, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
             var at = Micros.From(now);
+            if (await w.Connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_endpoints SET position_tx = @Tx, position_id = @EventId WHERE workspace = @Workspace AND id = @Id " +
+                "AND position_tx = @FromTx AND position_id = @FromId",
+                new { Workspace = workspace, Id = id.ToString(), readThrough.Tx, EventId = readThrough.Id, FromTx = from.Tx, FromId = from.Id },
+                w.Transaction, cancellationToken: ct)) == 0)
+            {
+                return 0;
+            }
             foreach (var (e, body) in events)
             {
                 await w.Connection.ExecuteAsync(new CommandDefinition(
@@ -175,11 +185,7 @@ public sealed class WebhookStore(Database db)
                         ConversationId = e.Conversation.Id.ToString(), Now = at, Body = body,
                     }, w.Transaction, cancellationToken: ct));
             }
-            await w.Connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE webhook_endpoints SET position_tx = @Tx, position_id = @EventId WHERE workspace = @Workspace AND id = @Id " +
-                "AND (position_tx, position_id) < (@Tx, @EventId)",
-                new { Workspace = workspace, Id = id.ToString(), readThrough.Tx, EventId = readThrough.Id }, w.Transaction, cancellationToken: ct));
-            return 0;
+            return events.Count;
         }, ct);
 
     /// <summary>Deliveries due now that are the oldest pending one of their conversation (so that a
