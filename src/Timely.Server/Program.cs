@@ -6,6 +6,7 @@ using Timely.Server.Http;
 using Timely.Server.Inactivity;
 using Timely.Server.Observability;
 using Timely.Server.Storage;
+using Timely.Server.Webhooks;
 
 // Settings and pages live next to the program: run from elsewhere (`dotnet /opt/timely/timely-server.dll`),
 // it still finds them. Relative data paths stay relative to the working directory.
@@ -26,6 +27,7 @@ builder.Services.AddFeeds(builder.Configuration);
 builder.Services.AddInactivityRules(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddConversationApi(builder.Configuration);
+builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.Services.AddHttpApi(builder.Configuration);
 
@@ -37,6 +39,7 @@ if (KeysCommand.Matches(args))
 app.UseMetricsEndpoint();
 app.MapConversationApi();
 app.MapHttpApi();
+app.MapWebhooks();
 app.Run();
 return 0;
 

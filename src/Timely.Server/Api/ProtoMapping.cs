@@ -63,19 +63,30 @@ public static class ProtoMapping
     public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor) => new()
     {
         Cursor = cursor,
-        Type = e.Type switch
-        {
-            Domain.ConversationEventType.Created => Proto.ConversationEventType.Created,
-            Domain.ConversationEventType.StatusChanged => Proto.ConversationEventType.StatusChanged,
-            Domain.ConversationEventType.Updated => Proto.ConversationEventType.Updated,
-            Domain.ConversationEventType.MessageAdded => Proto.ConversationEventType.MessageAdded,
-            _ => throw new ArgumentOutOfRangeException(nameof(e), e.Type, null),
-        },
+        Type = e.Type.ToProto(),
         OccurredAt = Timestamp.FromDateTimeOffset(e.OccurredAt),
         Conversation = e.Conversation.ToProto(),
         OldStatus = e.OldStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
         NewStatus = e.NewStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
         Message = e.Message?.ToProto(),
+    };
+
+    public static Proto.ConversationEventType ToProto(this Domain.ConversationEventType t) => t switch
+    {
+        Domain.ConversationEventType.Created => Proto.ConversationEventType.Created,
+        Domain.ConversationEventType.StatusChanged => Proto.ConversationEventType.StatusChanged,
+        Domain.ConversationEventType.Updated => Proto.ConversationEventType.Updated,
+        Domain.ConversationEventType.MessageAdded => Proto.ConversationEventType.MessageAdded,
+        _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
+    };
+
+    public static Domain.ConversationEventType? ToDomain(this Proto.ConversationEventType t) => t switch
+    {
+        Proto.ConversationEventType.Created => Domain.ConversationEventType.Created,
+        Proto.ConversationEventType.StatusChanged => Domain.ConversationEventType.StatusChanged,
+        Proto.ConversationEventType.Updated => Domain.ConversationEventType.Updated,
+        Proto.ConversationEventType.MessageAdded => Domain.ConversationEventType.MessageAdded,
+        _ => null,
     };
 
     public static Proto.ConversationStatus ToProto(this Domain.ConversationStatus s) => s switch

@@ -40,6 +40,25 @@ public sealed class TokenCodec : IHostedService
     public SearchKey? ReadSearchToken(string workspace, string queryFingerprint, string token) =>
         ReadKeyToken(workspace, queryFingerprint, token) is { } key ? new SearchKey(key.Value, key.Id) : null;
 
+    /// <summary>A page token carrying an event log position (a list ordered by event).</summary>
+    public string PositionToken(string workspace, string scope, EventPosition last)
+    {
+        var payload = new byte[16];
+        BinaryPrimitives.WriteInt64BigEndian(payload, last.Tx);
+        BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(8), last.Id);
+        return Seal(workspace, scope, payload);
+    }
+
+    public EventPosition? ReadPositionToken(string workspace, string scope, string token)
+    {
+        if (token.Length == 0)
+        {
+            return null;
+        }
+        var payload = Open(workspace, scope, token, "page_token", 16);
+        return new EventPosition(BinaryPrimitives.ReadInt64BigEndian(payload), BinaryPrimitives.ReadInt64BigEndian(payload.AsSpan(8)));
+    }
+
     /// <summary>A page token carrying the last message sequence of a page.</summary>
     public string SequenceToken(string workspace, string scope, long sequence)
     {

@@ -10,6 +10,7 @@ public static class AuthPolicies
 {
     public const string Read = "read";
     public const string Write = "write";
+    public const string Admin = "admin";
 
     /// <summary>The rate-limiting policy of streaming calls: a cap on open streams per key.</summary>
     public const string Streams = "streams";
@@ -62,7 +63,8 @@ public static class AuthSetup
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(AuthPolicies.Read, p => p.RequireAuthenticatedUser())
-            .AddPolicy(AuthPolicies.Write, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, nameof(ApiKeyScope.Write), nameof(ApiKeyScope.Admin)));
+            .AddPolicy(AuthPolicies.Write, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, nameof(ApiKeyScope.Write), nameof(ApiKeyScope.Admin)))
+            .AddPolicy(AuthPolicies.Admin, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, nameof(ApiKeyScope.Admin)));
 
         services.AddRateLimiter(o =>
         {

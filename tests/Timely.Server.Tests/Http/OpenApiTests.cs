@@ -27,6 +27,15 @@ public sealed class OpenApiTests(TimelyServer server) : IClassFixture<TimelyServ
         { "get", "/v1/conversations:watch" },
         { "get", "/v1/messages:search" },
         { "get", "/v1/conversations:search" },
+        { "post", "/v1/webhooks" },
+        { "get", "/v1/webhooks" },
+        { "get", "/v1/webhooks/{id}" },
+        { "patch", "/v1/webhooks/{id}" },   // {endpoint.id} in the contract
+        { "delete", "/v1/webhooks/{id}" },
+        { "post", "/v1/webhooks/{id}:rotateSecret" },
+        { "get", "/v1/webhooks/{endpointId}/deliveries" },
+        { "post", "/v1/webhooks/{endpointId}:redeliver" },
+        { "post", "/v1/webhooks/{endpointId}:sendTestEvent" },
         { "get", "/v1/sse/conversations/{conversation_id}/messages:stream" },
         { "get", "/v1/sse/conversations:watch" },
     };

@@ -24,6 +24,12 @@ public sealed class Replica(string postgresConnectionString, IDictionary<string,
         return m;
     }));
 
+    public WebhookService.WebhookServiceClient Webhooks => new(Channel.Intercept(m =>
+    {
+        m.Add("authorization", "Bearer " + process.AdminKey);
+        return m;
+    }));
+
     public Health.HealthClient Health => new(Channel);
 
     private GrpcChannel Channel => channel ??= GrpcChannel.ForAddress(process.GrpcAddress, new GrpcChannelOptions

@@ -7,6 +7,10 @@ using Microsoft.Extensions.Time.Testing;
 using Timely.Conversations.V1;
 using Timely.Server.Inactivity;
 using Timely.Server.Storage;
+using Timely.Server.Webhooks;
+using Timely.Server.Auth;
+using Grpc.Core.Interceptors;
+using WebhookEndpoint = Timely.Conversations.V1.WebhookEndpoint;
 using Timely.Server.Tests.Infrastructure;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
@@ -17,7 +21,7 @@ namespace Timely.Server.Tests.Postgres;
 /// from Npgsql's own command log while every RPC, the sweeper and retention run.</summary>
 public sealed partial class WorkspaceScopeTests
 {
-    private static readonly string[] TenantTables = ["conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages"];
+    private static readonly string[] TenantTables = ["conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages", "webhook_endpoints", "webhook_deliveries"];
 
     // Maintenance that scans every workspace on purpose (on Citus it fans out to every shard).
     private static readonly string[] CrossWorkspaceMaintenance =
@@ -29,6 +33,8 @@ public sealed partial class WorkspaceScopeTests
         "DELETE FROM inbound_messages WHERE (workspace, channel_id, external_id) IN ",
         "SELECT status, COUNT(*) FROM conversations GROUP BY status",      // the gauges' periodic count (Metrics:GaugeInterval)
         "SELECT (SELECT COUNT(*) FROM events), ",                          // the same, of the event log
+        "SELECT workspace, id FROM webhook_endpoints WHERE enabled = 1",   // the webhook dispatcher's round
+        "DELETE FROM webhook_deliveries WHERE created_at < ",              // webhook delivery retention
     ];
 
     [SkippableFact]
@@ -41,6 +47,7 @@ public sealed partial class WorkspaceScopeTests
         server.Statements.Clear();   // migrations and start-up
 
         await RunEveryRpcAsync(server, client);
+        await RunEveryWebhookRpcAsync(server);
 
         var tenantStatements = server.Statements.SelectMany(Split).Distinct()
             .Where(sql => TenantTables.Any(t => Regex.IsMatch(sql, $@"\b{t}\b")))
@@ -123,6 +130,39 @@ public sealed partial class WorkspaceScopeTests
         await server.GetService<InactivitySweeper>().SweepOnceAsync(CancellationToken.None);
         await server.GetService<EventLog>().PruneAsync(server.Clock.GetUtcNow(), CancellationToken.None);
         await client.CloseConversationAsync(new CloseConversationRequest { Id = (await client.CreateAsync(agentId: agent)).Id });
+    }
+
+    private static async Task RunEveryWebhookRpcAsync(RecordingServer server)
+    {
+        var webhooks = new WebhookService.WebhookServiceClient(server.Channel.CreateCallInvoker().Intercept(m =>
+        {
+            m.Add("authorization", "Bearer " + server.AdminKey);
+            return m;
+        }));
+        var created = await webhooks.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest
+        {
+            Endpoint = new WebhookEndpoint { Url = "https://webhooks.invalid/hook", Enabled = true },
+        });
+        var id = created.Endpoint.Id;
+        await webhooks.GetWebhookEndpointAsync(new GetWebhookEndpointRequest { Id = id });
+        var page = await webhooks.ListWebhookEndpointsAsync(new ListWebhookEndpointsRequest { PageSize = 1 });
+        await webhooks.ListWebhookEndpointsAsync(new ListWebhookEndpointsRequest { PageSize = 1, PageToken = page.NextPageToken });
+        await webhooks.UpdateWebhookEndpointAsync(new UpdateWebhookEndpointRequest
+        {
+            Endpoint = new WebhookEndpoint { Id = id, EventTypes = { ConversationEventType.Created } }, UpdateMask = new() { Paths = { "event_types" } },
+        });
+        await webhooks.RotateWebhookSecretAsync(new RotateWebhookSecretRequest { Id = id });
+        var conversation = await server.Client.CreateAsync();
+        var dispatcher = server.GetService<WebhookDispatcher>();
+        await dispatcher.RoundAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);   // reads, enqueues, fails to send
+        await dispatcher.RoundAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);
+        var deliveries = await webhooks.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { EndpointId = id, PageSize = 1 });
+        Assert.NotEmpty(deliveries.Deliveries);
+        await webhooks.RedeliverWebhookEventsAsync(new RedeliverWebhookEventsRequest { EndpointId = id, AfterCursor = deliveries.Deliveries[0].EventCursor });
+        await webhooks.SendTestWebhookEventAsync(new SendTestWebhookEventRequest { EndpointId = id });
+        await server.GetService<WebhookStore>().PruneAsync(server.Clock!.GetUtcNow(), CancellationToken.None);
+        await webhooks.DeleteWebhookEndpointAsync(new DeleteWebhookEndpointRequest { Id = id });
+        _ = conversation;
     }
 
     /// <summary>A server on PostgreSQL that records the SQL of every command Npgsql runs.</summary>

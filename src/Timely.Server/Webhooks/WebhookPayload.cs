@@ -1,0 +1,50 @@
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Timely.Server.Api;
+using Timely.Server.Domain;
+
+namespace Timely.Server.Webhooks;
+
+/// <summary>What a webhook request says: its id (the event's cursor, the same on every retry and
+/// redelivery) and its body, {"type", "timestamp", "data": the ConversationEvent in proto3 JSON}, as the
+/// Standard Webhooks specification suggests.</summary>
+public sealed class WebhookPayload(TokenCodec tokens)
+{
+    public const string TestType = "webhook.test";
+
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
+
+    public string Id(string workspace, EventPosition position) => tokens.Cursor(workspace, position);
+
+    public string Body(string workspace, ConversationEvent e) =>
+        Envelope(TypeName(e.Type), e.OccurredAt, Json.Format(e.ToProto(Id(workspace, e.Position))));
+
+    /// <summary>The body of SendTestWebhookEvent's request: no event, only its type.</summary>
+    public static string TestBody(DateTimeOffset now) => Envelope(TestType, now, "{}");
+
+    /// <summary>"conversation.created", "conversation.status_changed", "conversation.updated", "conversation.message_added".</summary>
+    public static string TypeName(ConversationEventType type) => type switch
+    {
+        ConversationEventType.Created => "conversation.created",
+        ConversationEventType.StatusChanged => "conversation.status_changed",
+        ConversationEventType.Updated => "conversation.updated",
+        ConversationEventType.MessageAdded => "conversation.message_added",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an event type"),
+    };
+
+    private static string Envelope(string type, DateTimeOffset timestamp, string data)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", type);
+            writer.WriteString("timestamp", timestamp.UtcDateTime);
+            writer.WritePropertyName("data");
+            writer.WriteRawValue(data);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
