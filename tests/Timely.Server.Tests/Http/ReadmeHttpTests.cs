@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Timely.Server.Tests.Infrastructure;
+using Timely.Testing;
 
 namespace Timely.Server.Tests.Http;
 
@@ -45,7 +46,7 @@ public sealed partial class ReadmeHttpTests(TimelyServer server) : IClassFixture
 
     private static string HttpSection()
     {
-        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var readme = Repository.ReadFile("README.md");
         var start = readme.IndexOf("\n## HTTP/JSON\n", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no HTTP/JSON section");
         var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
@@ -56,18 +57,6 @@ public sealed partial class ReadmeHttpTests(TimelyServer server) : IClassFixture
 
     [GeneratedRegex("```sh\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex ShellBlock();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Timely.Grpc.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("no Timely.Grpc.sln above " + AppContext.BaseDirectory);
-    }
 
     private static async Task<(int ExitCode, string Output, string Errors)> RunBashAsync(string script)
     {

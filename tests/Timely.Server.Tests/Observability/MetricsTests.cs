@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using Timely.Conversations.V1;
+using Timely.Testing;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
 namespace Timely.Server.Tests.Observability;
@@ -83,7 +84,7 @@ public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture
     public async Task TheDashboardQueriesMetricsTheScrapeHas()
     {
         var m = await workload.ScrapeAsync();
-        var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository(), "deploy", "grafana", "timely.json")));
+        var dashboard = JsonDocument.Parse(Repository.ReadFile("deploy/grafana/timely.json"));
         var queries = Expressions(dashboard.RootElement).ToList();
         Assert.True(queries.Count >= 6, "the dashboard has a query for each of its panels");
         var names = m.Names.ToHashSet();
@@ -120,16 +121,6 @@ public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture
 
     // The dashboard selects each metric with its job matcher: metric{job=~"$job"}.
     private static Regex MetricName() => new(@"[a-zA-Z_:][a-zA-Z0-9_:]*(?=\{)");
-
-    private static string Repository()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Timely.Grpc.sln")))
-        {
-            folder = folder.Parent;
-        }
-        return folder?.FullName ?? throw new InvalidOperationException("the repository root was not found");
-    }
 
     /// <summary>The server and the workload, run once: conversations in every status the rules reach, messages
     /// from each sender, a retry, a refused call, two live streams and a third refused by the stream cap.</summary>
