@@ -10,6 +10,7 @@ from timely.conversations.v1.conversation_service_pb2 import *  # noqa: F401,F40
 from .aio import AsyncTimelyClient
 from .client import TimelyClient
 from .errors import ErrorInfo, FieldViolation, TimelyError
+from .webhooks import TimelyWebhook, WebhookVerificationError, WebhookVerifier
 
 __all__ = [
     "AsyncTimelyClient",
@@ -24,4 +25,7 @@ __all__ = [
     "SenderType",
     "TimelyClient",
     "TimelyError",
+    "TimelyWebhook",
+    "WebhookVerificationError",
+    "WebhookVerifier",
 ]
