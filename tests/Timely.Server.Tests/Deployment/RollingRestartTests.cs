@@ -169,7 +169,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             "(gRPC, grpc-web, C#, JS and Python SDKs), " +
             $"{followers.Concat(watchers).Sum(f => f.Reconnections)} reconnections (besides the SDK's own); 0 lost, 0 duplicated";
         output.WriteLine(figures);
-        Report(figures);
+        Figures.Write(figures);
     }
 
     public void Dispose()
@@ -243,15 +243,6 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             {
                 process.Kill(entireProcessTree: true);
             }
-        }
-    }
-
-    /// <summary>The figures go to the test script's output (test-output/), not only to xunit's.</summary>
-    private static void Report(string figures)
-    {
-        if (Environment.GetEnvironmentVariable("TIMELY_TEST_OUTPUT") is { Length: > 0 } folder)
-        {
-            File.AppendAllText(Path.Combine(folder, "figures.txt"), figures + "\n");
         }
     }
 
