@@ -6,21 +6,22 @@
 #                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
 #                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
 #     search      SearchMessages p50/p99 over N generated messages on SQLite (option: N, default 1000000)
+#     webhooks    webhook events/s to a local receiver (options: N, default 5000; --baseline old/timely-server.dll)
 #     all         feeds and throughput (the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 [ $# -eq 0 ] || shift
 case "$what" in
-  all | feeds | throughput | search) ;;
-  *) echo "usage: $0 [all|feeds|throughput|search] [throughput options | N]" >&2; exit 2 ;;
+  all | feeds | throughput | search | webhooks) ;;
+  *) echo "usage: $0 [all|feeds|throughput|search|webhooks] [throughput options | N]" >&2; exit 2 ;;
 esac
 
 dotnet build -c Release src/Timely.Server --verbosity quiet
 dotnet build -c Release bench/Timely.Bench --verbosity quiet
 
-if [ "$what" = search ]; then
-  exec dotnet run -c Release --no-build --project bench/Timely.Bench -- search "$@"
+if [ "$what" = search ] || [ "$what" = webhooks ]; then
+  exec dotnet run -c Release --no-build --project bench/Timely.Bench -- "$what" "$@"
 fi
 
 if [ "$what" != throughput ]; then

@@ -4,12 +4,20 @@ using Timely.Bench;
 //   feeds [path/to/timely-server.dll]      live-feed latency and idle-stream memory (the default mode)
 //   throughput [options]                   req/s against a bare grpc-dotnet server; options in ThroughputBenchmark.cs
 //   search [N]                             SearchMessages p50/p99 over N generated messages on SQLite (default 1,000,000)
+//   webhooks [N] [--baseline old.dll]      webhook events delivered per second to a local receiver (default N 5,000)
 // Builds nothing itself: build the servers first (scripts/bench.sh does).
-var mode = args.FirstOrDefault() is "feeds" or "throughput" or "search" ? args[0] : "feeds";
-var rest = args.FirstOrDefault() is "feeds" or "throughput" or "search" ? args[1..] : args;
+var mode = args.FirstOrDefault() is "feeds" or "throughput" or "search" or "webhooks" ? args[0] : "feeds";
+var rest = args.FirstOrDefault() is "feeds" or "throughput" or "search" or "webhooks" ? args[1..] : args;
 if (mode == "throughput")
 {
     return await ThroughputBenchmark.RunAsync(rest);
+}
+if (mode == "webhooks")
+{
+    var baseline = Array.IndexOf(rest, "--baseline") is var b and >= 0 ? Path.GetFullPath(rest[b + 1]) : null;
+    var count = rest.FirstOrDefault(a => char.IsDigit(a[0])) is { } n ? int.Parse(n.Replace("_", "").Replace(",", "")) : 5000;
+    await WebhookThroughput.RunAsync(ServerUnderTest.DefaultServerDll, baseline, count);
+    return 0;
 }
 if (mode == "search")
 {

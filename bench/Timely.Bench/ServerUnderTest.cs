@@ -96,7 +96,12 @@ public sealed class ServerUnderTest : IAsyncDisposable
 
     /// <summary>A client on a channel of its own that opens as many HTTP/2 connections as its streams need
     /// (the server allows 100 streams per connection).</summary>
-    public ConversationService.ConversationServiceClient NewClient()
+    public ConversationService.ConversationServiceClient NewClient() => new(NewCallInvoker());
+
+    /// <summary>A WebhookService client with the admin key, on a channel of its own.</summary>
+    public WebhookService.WebhookServiceClient NewWebhooksClient() => new(NewCallInvoker());
+
+    private CallInvoker NewCallInvoker()
     {
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Port}", new GrpcChannelOptions
         {
@@ -106,11 +111,11 @@ public sealed class ServerUnderTest : IAsyncDisposable
         {
             channels.Add(channel);
         }
-        return new(channel.Intercept(m =>
+        return channel.Intercept(m =>
         {
             m.Add("authorization", "Bearer " + Key);
             return m;
-        }));
+        });
     }
 
     /// <summary>The server process's resident memory, from /proc.</summary>

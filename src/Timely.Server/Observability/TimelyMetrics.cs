@@ -25,6 +25,8 @@ public sealed class TimelyMetrics
     private readonly Counter<long> rateLimitRejections;
     private readonly Histogram<double> storeTransactions;
     private readonly Histogram<int> groupCommitSize;
+    private readonly Histogram<double> webhookRequests;
+    private readonly Counter<long> webhookEndpointsDisabled;
     private Measurement<long>[] conversations = [];
     private Measurement<long>[] eventLogSize = [];
     private Measurement<double>[] retentionLag = [];
@@ -51,6 +53,11 @@ public sealed class TimelyMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         groupCommitSize = meter.CreateHistogram("timely.store.group_commit.size", "{write}", "Writes committed together by one SQLite group commit.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        webhookRequests = meter.CreateHistogram("timely.webhook.request.duration", "s",
+            "Webhook requests sent, and how long each took, by outcome: acknowledged (2xx), failed (retried later), gone (410).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        webhookEndpointsDisabled = meter.CreateCounter<long>("timely.webhook.endpoints.disabled", "{endpoint}",
+            "Webhook endpoints the service disabled: answered 410, or failed without a success for Webhooks:DisableAfter.");
     }
 
     public void CallEnded(string method, Grpc.Core.StatusCode status, TimeSpan elapsed)
@@ -89,6 +96,16 @@ public sealed class TimelyMetrics
 
     public void GroupCommitted(int writes) => groupCommitSize.Record(writes);
 
+    public void WebhookSent(WebhookOutcome outcome, TimeSpan elapsed) =>
+        webhookRequests.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("timely.webhook.outcome", outcome switch
+        {
+            WebhookOutcome.Acknowledged => "acknowledged",
+            WebhookOutcome.Failed => "failed",
+            _ => "gone",
+        }));
+
+    public void WebhookEndpointDisabled() => webhookEndpointsDisabled.Add(1);
+
     /// <summary>The latest periodic count: conversations by status, events retained, how late retention is.</summary>
     public void Counted(IReadOnlyDictionary<ConversationStatus, long> byStatus, long events, TimeSpan retentionBehind)
     {
@@ -106,6 +123,13 @@ public enum StreamKind
 {
     Messages,
     Watch,
+}
+
+public enum WebhookOutcome
+{
+    Acknowledged,
+    Failed,
+    Gone,
 }
 
 public enum LimitKind

@@ -154,8 +154,7 @@ public sealed partial class WorkspaceScopeTests
         await webhooks.RotateWebhookSecretAsync(new RotateWebhookSecretRequest { Id = id });
         var conversation = await server.Client.CreateAsync();
         var dispatcher = server.GetService<WebhookDispatcher>();
-        await dispatcher.RoundAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);   // reads, enqueues, fails to send
-        await dispatcher.RoundAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);
+        await dispatcher.WorkAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);   // reads, enqueues, fails to send
         var deliveries = await webhooks.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { EndpointId = id, PageSize = 1 });
         Assert.NotEmpty(deliveries.Deliveries);
         await webhooks.RedeliverWebhookEventsAsync(new RedeliverWebhookEventsRequest { EndpointId = id, AfterCursor = deliveries.Deliveries[0].EventCursor });

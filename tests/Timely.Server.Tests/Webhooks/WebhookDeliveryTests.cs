@@ -166,6 +166,32 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASlowConversationHoldsBackOnlyItself()
+    {
+        // The receiver takes 8 s for one conversation's requests; the others' events go on meanwhile, each as
+        // soon as a request slot is free (not when the slow request ends).
+        using var server = new WebhookServer(new Dictionary<string, string?> { ["Webhooks:Timeout"] = "00:00:30" });
+        var slow = await server.Client.CreateAsync();
+        receiver.Respond = (_, body) => (200, body.Contains(slow.Id, StringComparison.Ordinal) ? TimeSpan.FromSeconds(8) : TimeSpan.Zero);
+        await server.CreateEndpointAsync(receiver.Url, e => e.EventTypes.Add(ConversationEventType.MessageAdded));
+        await server.Client.SendAsync(slow.Id, SenderType.Customer, "slow");
+        await Eventually(() => Task.FromResult(receiver.MaxInFlight == 1), "the slow request in flight");
+        var others = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var other = await server.Client.CreateAsync();
+            others.Add(other.Id);
+            for (var m = 0; m < 5; m++)
+            {
+                await server.Client.SendAsync(other.Id, SenderType.Customer, $"m{m}");
+            }
+        }
+
+        await Eventually(() => Task.FromResult(receiver.Acknowledged.Count(r => others.Contains(r.ConversationId)) == 15), "the other conversations' 15 events");
+        Assert.DoesNotContain(receiver.Received, r => r.ConversationId == slow.Id);   // still in flight: the others did not wait for it
+    }
+
+    [Fact]
     public async Task RedeliveryFromACursorSendsTheLaterEventsAgainWithTheirIds()
     {
         var (endpoint, _) = await server.CreateEndpointAsync(receiver.Url);

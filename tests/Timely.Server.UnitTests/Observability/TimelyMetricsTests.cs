@@ -42,6 +42,8 @@ public sealed class TimelyMetricsTests
             metrics.GroupCommitted(4);
             metrics.SweeperMoved(ConversationStatus.Waiting);
             metrics.RateLimited(LimitKind.Streams);
+            metrics.WebhookSent(WebhookOutcome.Failed, TimeSpan.FromMilliseconds(5));
+            metrics.WebhookEndpointDisabled();
         }
 
         Calls(); // first use: method names split, delegates cached
@@ -51,6 +53,6 @@ public sealed class TimelyMetricsTests
             Calls();
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(1001 * 10, measurements);
+        Assert.Equal(1001 * 12, measurements);
     }
 }
