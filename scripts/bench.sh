@@ -5,7 +5,8 @@
 #     throughput  req/s of the RPCs against a bare grpc-dotnet server, on SQLite and a throwaway PostgreSQL
 #                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
 #                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
-#     search      SearchMessages p50/p99 over N generated messages on SQLite (option: N, default 1000000)
+#     search      SearchMessages p50/p99 over N generated messages on SQLite (options: N, default 1000000;
+#                 --baseline old/timely-server.dll, run on the same database)
 #     webhooks    webhook events/s to a local receiver (options: N, default 5000; --baseline old/timely-server.dll)
 #     all         feeds and throughput (the default)
 set -euo pipefail

@@ -13,7 +13,7 @@ public static class SearchLatency
     private const int Conversations = 1000;
     private const int Samples = 100;
 
-    public static async Task RunAsync(string serverDll, int messages)
+    public static async Task RunAsync(string serverDll, string? baselineDll, int messages)
     {
         await using var server = await ServerUnderTest.StartAsync(serverDll);
         var client = server.NewClient();
@@ -31,6 +31,11 @@ public static class SearchLatency
         Console.WriteLine($"search: {messages:N0} messages generated and indexed in {generate.Elapsed.TotalSeconds:F0} s " +
                           $"(database {new FileInfo(server.DatabasePath).Length / (1 << 20):N0} MiB before its WAL is checkpointed)");
 
+        // The baseline server opens the same database file (SQLite's WAL lets two processes read it).
+        await using var baseline = baselineDll is null ? null
+            : await ServerUnderTest.StartAsync(baselineDll, new Dictionary<string, string> { ["Storage__Sqlite__Path"] = server.DatabasePath });
+        var servers = baseline is null ? [("this tree", client)] : new[] { ("baseline", baseline.NewClient()), ("this tree", client) };
+
         var queries = new (string Name, SearchMessagesRequest Request)[]
         {
             ("rare word (1 hit)", new() { Query = "ordernumber424242" }),
@@ -43,20 +48,24 @@ public static class SearchLatency
             ("word + agent filter", new() { Query = "refund", AgentId = agents[0] }),
         };
         Console.WriteLine($"search: SearchMessages, first page of 20, {Samples} calls each, ms");
-        Console.WriteLine($"{"query",-22} {"hits",10} {"p50",8} {"p99",8}");
+        Console.WriteLine($"{"server",-10} {"query",-22} {"hits",10} {"p50",8} {"p99",8}");
         foreach (var (name, request) in queries)
         {
             request.PageSize = 20;
-            await client.SearchMessagesAsync(request);   // warm-up
-            var times = new List<double>();
-            for (var i = 0; i < Samples; i++)
+            var hits = await CountAsync(server.DatabasePath, request.Query);
+            foreach (var (serverName, caller) in servers)
             {
-                var started = Stopwatch.GetTimestamp();
-                await client.SearchMessagesAsync(request);
-                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                await caller.SearchMessagesAsync(request);   // warm-up
+                var times = new List<double>();
+                for (var i = 0; i < Samples; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await caller.SearchMessagesAsync(request);
+                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                times.Sort();
+                Console.WriteLine($"{serverName,-10} {name,-22} {hits,10:N0} {times[Samples / 2],8:F2} {times[Samples * 99 / 100],8:F2}");
             }
-            times.Sort();
-            Console.WriteLine($"{name,-22} {await CountAsync(server.DatabasePath, request.Query),10:N0} {times[Samples / 2],8:F2} {times[Samples * 99 / 100],8:F2}");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Timely.Server.Domain;
 using Timely.Server.Observability;
 
@@ -9,7 +10,7 @@ namespace Timely.Server.Storage;
 /// change writes its rows and its events in one transaction of few round trips: one to read (the
 /// request id's earlier result and the locked conversation together), one <see cref="StatementBatch"/>
 /// to write, the commit. The rules that decide what is written live in Domain/.</summary>
-public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMetrics metrics) : IConversationStore
+public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMetrics metrics, IOptions<StorageOptions> options) : IConversationStore
 {
     private const string FindRequest =
         "SELECT fingerprint, conversation_id, message_id FROM request_ids WHERE workspace = @Workspace AND request_id = @RequestId";
@@ -177,7 +178,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     public async Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
         string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct)
     {
-        var (sql, parameters) = StoreSql.SearchMessages(Dialect.Search, workspace, search, filters, after, limit);
+        var (sql, parameters) = StoreSql.SearchMessages(Dialect.Search, workspace, search, filters, after, limit, options.Value.SearchRankedHits);
         var rows = await db.ReadAsync(c => c.QueryAsync<SearchHitRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
         return rows.Select(r => r.ToHit()).ToList();
     }

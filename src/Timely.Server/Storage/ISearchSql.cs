@@ -13,9 +13,10 @@ public interface ISearchSql
 
     /// <summary>A page of hits (the message columns, <c>score</c>, the higher the better, as an integer, and
     /// <c>snippet</c>, matches between <see cref="MessageHit.MatchStart"/> and <see cref="MessageHit.MatchEnd"/>),
-    /// by score descending then message id, of the workspace's messages (alias m) whose conversations
-    /// (alias c, joined only when there are <paramref name="filters"/>: " AND ..." conditions on c, or "")
-    /// match, after the keyset condition <paramref name="after"/> (on <c>score</c> and <c>id</c>), at most @Limit.</summary>
+    /// by score descending then message id, of the newest @RankedHits matching messages of the workspace
+    /// (alias m) whose conversations (alias c, joined only when there are <paramref name="filters"/>:
+    /// " AND ..." conditions on c, or "") match, after the keyset condition <paramref name="after"/> (on
+    /// <c>score</c> and <c>id</c>), at most @Limit. Only those candidates are scored.</summary>
     string Messages(string match, string filters, string after);
 
     /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages, match.</summary>

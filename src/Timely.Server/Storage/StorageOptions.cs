@@ -16,6 +16,11 @@ public sealed class StorageOptions
 
     public SqliteOptions Sqlite { get; set; } = new();
 
+    /// <summary>SearchMessages ranks the newest this many matching messages (of the workspace, after the
+    /// filters) by relevance; older matches of a query this common are not returned. Bounds the cost of a
+    /// common word, which grows with its number of matches (every match is scored before the first page).</summary>
+    public int SearchRankedHits { get; set; } = 10_000;
+
     public sealed class SqliteOptions
     {
         /// <summary>The database file; relative paths are under the working directory.</summary>

@@ -45,12 +45,13 @@ internal static class StoreSql
         return (sql.ToString(), p);
     }
 
-    /// <summary>A page of search hits: the messages matching the search in the workspace's conversations
-    /// (alias c) that match the filters, after the keyset position, by score then message id.</summary>
+    /// <summary>A page of search hits: of the newest <paramref name="rankedHits"/> messages matching the search
+    /// in the workspace's conversations (alias c) that match the filters, those after the keyset position,
+    /// by score then message id.</summary>
     public static (string Sql, DynamicParameters Parameters) SearchMessages(
-        ISearchSql search, string workspace, SearchQuery query, ConversationQuery filters, SearchKey? after, int limit)
+        ISearchSql search, string workspace, SearchQuery query, ConversationQuery filters, SearchKey? after, int limit, int rankedHits)
     {
-        var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
+        var p = new DynamicParameters(new { Workspace = workspace, Limit = limit, RankedHits = rankedHits });
         var match = search.Match(query, p);
         var conditions = new StringBuilder();
         Filters(conditions, p, filters);

@@ -27,12 +27,14 @@ public sealed class PostgresSearchSql : ISearchSql
         return "(" + string.Join(" && ", parts) + ")";
     }
 
+    // The candidates are the newest @RankedHits hits (ids are UUIDv7: by time), and ts_rank scores only those.
     public string Messages(string match, string filters, string after) =>
         $"SELECT page.*, ts_headline('simple', page.content, {match}, @Headline) AS snippet FROM (" +
         $"SELECT * FROM (SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, " +
-        $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score FROM messages m " +
+        $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score FROM (SELECT m.* FROM messages m " +
         (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
-        $"WHERE m.workspace = @Workspace AND m.search @@ {match}{filters}) hit WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
+        $"WHERE m.workspace = @Workspace AND m.search @@ {match}{filters} ORDER BY m.id DESC LIMIT @RankedHits) m) hit " +
+        $"WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
         ") page ORDER BY page.score DESC, page.id";
 
     public string ConversationMatches(string match) =>

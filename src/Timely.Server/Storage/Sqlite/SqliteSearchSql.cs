@@ -18,13 +18,16 @@ public sealed class SqliteSearchSql : ISearchSql
         return "@Match";
     }
 
-    // The hits are ranked on (score, id, rowid) alone; only the page's rows are read in full.
+    // The candidates are the newest hits: FTS5 walks its index by descending rowid (insertion order) and
+    // stops after @RankedHits, so bm25 scores only those. They are ranked on (score, id, rowid) alone; only
+    // the page's rows are read in full.
     public string Messages(string match, string filters, string after) =>
         $"SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, page.score, {Snippet} AS snippet FROM (" +
         "SELECT * FROM (SELECT m.rowid AS search_rowid, m.id, CAST(round(-bm25(messages_fts) * 1000000) AS INTEGER) AS score " +
         "FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid " +
         (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
-        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace{filters}) hit WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
+        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace{filters} ORDER BY messages_fts.rowid DESC LIMIT @RankedHits) hit " +
+        $"WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
         ") page JOIN messages m ON m.rowid = page.search_rowid JOIN messages_fts ON messages_fts.rowid = page.search_rowid " +
         $"WHERE messages_fts MATCH {match} ORDER BY page.score DESC, page.id";
 
