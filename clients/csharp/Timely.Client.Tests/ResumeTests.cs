@@ -10,6 +10,29 @@ public sealed class ResumeTests : IDisposable
     private readonly SdkServer server = new();
 
     [Fact]
+    public async Task UnaryCallsBridgeAThreeSecondOutage()
+    {
+        using var timely = server.NewClient();
+        await timely.Conversations.ListConversationsAsync(new ListConversationsRequest());   // connected
+        for (var outage = 0; outage < 2; outage++)
+        {
+            server.Process.Kill();
+            var restart = Task.Run(async () =>
+            {
+                await Task.Delay(3000);
+                await server.Process.StartAsync();
+            });
+            // Made while the server is down: each waits for it instead of failing with UNAVAILABLE.
+            var created = await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+            {
+                AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+            });
+            Assert.NotEmpty(created.Conversation.Id);
+            await restart;
+        }
+    }
+
+    [Fact]
     public async Task StreamsSurviveAServerKilledAndRestartedMidStream()
     {
         using var timely = server.NewClient();

@@ -6,7 +6,10 @@ using Grpc.Core.Interceptors;
 
 namespace Timely.Client;
 
-/// <summary>On every call: the API key header; on unary calls, the default deadline; on the writes
+/// <summary>On every call: the API key header; on unary calls, the default deadline and wait-for-ready
+/// (a call made while the service is unreachable, during a restart, waits for it up to its deadline
+/// instead of failing at once: gRPC's retry policy alone, with its randomised backoff, bridged as little
+/// as 0.6 s); on the writes
 /// that take one (a request message with a <c>request_id</c> field), a fresh <c>request_id</c> when the
 /// caller left it empty. The id is set on the request before it is sent, so gRPC's retries (and the
 /// caller's own, with the same request object) repeat it and the service writes once.</summary>
@@ -36,7 +39,7 @@ internal sealed class CallDefaultsInterceptor(TimelyClientOptions options) : Int
     private ClientInterceptorContext<TRequest, TResponse> Unary<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context)
         where TRequest : class where TResponse : class
     {
-        var callOptions = WithApiKey(context.Options);
+        var callOptions = WithApiKey(context.Options).WithWaitForReady();
         if (callOptions.Deadline is null)
         {
             callOptions = callOptions.WithDeadline(DateTime.UtcNow + options.DefaultDeadline);

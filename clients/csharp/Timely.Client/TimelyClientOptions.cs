@@ -12,8 +12,9 @@ public sealed class TimelyClientOptions
     /// <summary>The deadline of a unary call that sets none itself. Streams have no default deadline.</summary>
     public TimeSpan DefaultDeadline { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many times a unary call is attempted when the service is unavailable: 1 disables
-    /// retries, 5 (the default) is gRPC's maximum and bridges about 3 seconds, a server restart.</summary>
+    /// <summary>How many times a unary call is attempted when it fails with UNAVAILABLE in flight (the
+    /// server stopped under it): 1 disables retries, 5 (the default) is gRPC's maximum. A call made while the
+    /// service is unreachable does not fail: it waits for it (wait-for-ready) up to its deadline.</summary>
     public int MaxAttempts { get; set; } = 5;
 
     /// <summary>The longest pause between two attempts to reconnect a stream.</summary>

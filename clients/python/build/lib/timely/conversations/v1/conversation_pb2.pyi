@@ -1,0 +1,97 @@
+from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+CONVERSATION_STATUS_CLOSED: ConversationStatus
+CONVERSATION_STATUS_HUMAN: ConversationStatus
+CONVERSATION_STATUS_OPEN: ConversationStatus
+CONVERSATION_STATUS_UNSPECIFIED: ConversationStatus
+CONVERSATION_STATUS_WAITING: ConversationStatus
+DESCRIPTOR: _descriptor.FileDescriptor
+MESSAGE_TYPE_AUDIO: MessageType
+MESSAGE_TYPE_DOCUMENT: MessageType
+MESSAGE_TYPE_IMAGE: MessageType
+MESSAGE_TYPE_TEXT: MessageType
+MESSAGE_TYPE_UNSPECIFIED: MessageType
+MESSAGE_TYPE_VIDEO: MessageType
+SENDER_TYPE_AI_AGENT: SenderType
+SENDER_TYPE_CUSTOMER: SenderType
+SENDER_TYPE_HUMAN_AGENT: SenderType
+SENDER_TYPE_SYSTEM: SenderType
+SENDER_TYPE_UNSPECIFIED: SenderType
+
+class Conversation(_message.Message):
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "closed_at", "contact_id", "created_at", "etag", "id", "last_message_at", "last_sequence", "status", "subject", "tags"]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    assigned_to: str
+    channel_id: str
+    closed_at: _timestamp_pb2.Timestamp
+    contact_id: str
+    created_at: _timestamp_pb2.Timestamp
+    etag: str
+    id: str
+    last_message_at: _timestamp_pb2.Timestamp
+    last_sequence: int
+    status: ConversationStatus
+    subject: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., status: _Optional[_Union[ConversationStatus, str]] = ..., assigned_to: _Optional[str] = ..., subject: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., last_sequence: _Optional[int] = ...) -> None: ...
+
+class Message(_message.Message):
+    __slots__ = ["content", "conversation_id", "created_at", "id", "media_type", "media_url", "message_type", "metadata", "sender_id", "sender_type", "sequence"]
+    class MetadataEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_URL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    conversation_id: str
+    created_at: _timestamp_pb2.Timestamp
+    id: str
+    media_type: str
+    media_url: str
+    message_type: MessageType
+    metadata: _containers.ScalarMap[str, str]
+    sender_id: str
+    sender_type: SenderType
+    sequence: int
+    def __init__(self, id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sender_type: _Optional[_Union[SenderType, str]] = ..., sender_id: _Optional[str] = ..., content: _Optional[str] = ..., message_type: _Optional[_Union[MessageType, str]] = ..., media_url: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ConversationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SenderType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class MessageType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

@@ -1,0 +1,31 @@
+"""Typed Python client (sync and asyncio) for the Timely conversation service.
+
+The message and enum types are the generated ones, re-exported here for convenience.
+"""
+
+from timely.conversations.v1.conversation_event_pb2 import ConversationEvent, ConversationEventType
+from timely.conversations.v1.conversation_pb2 import Conversation, ConversationStatus, Message, MessageType, SenderType
+from timely.conversations.v1.conversation_service_pb2 import *  # noqa: F401,F403 (every request and response type)
+
+from .aio import AsyncTimelyClient
+from .client import TimelyClient
+from .errors import ErrorInfo, FieldViolation, TimelyError
+from .webhooks import TimelyWebhook, WebhookVerificationError, WebhookVerifier
+
+__all__ = [
+    "AsyncTimelyClient",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationEventType",
+    "ConversationStatus",
+    "ErrorInfo",
+    "FieldViolation",
+    "Message",
+    "MessageType",
+    "SenderType",
+    "TimelyClient",
+    "TimelyError",
+    "TimelyWebhook",
+    "WebhookVerificationError",
+    "WebhookVerifier",
+]

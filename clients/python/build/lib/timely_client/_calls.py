@@ -1,0 +1,170 @@
+"""What the sync and asyncio clients share: channel options, metadata, request ids, reconnecting."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import grpc
+
+from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
+
+from .errors import TimelyError
+
+# Stream errors after which a stream reconnects and resumes; anything else is the caller's to handle.
+TRANSIENT = {grpc.StatusCode.UNAVAILABLE}
+
+
+def is_transient(error: Any) -> bool:
+    """The server went away: UNAVAILABLE, or a stream reset under it: by a stopping server (RST_STREAM
+    CANCEL, reported as CANCELLED) or by a proxy whose upstream died (nginx: INTERNAL_ERROR, reported as
+    INTERNAL). The service itself sends neither status on a stream."""
+    code = error.code()
+    reset = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED) and "RST_STREAM" in (error.details() or "")
+    return code in TRANSIENT or reset
+
+
+def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple[str, Any]]:
+    """gRPC's retry of unary calls on UNAVAILABLE, and quick reconnection after a server restart. (Not
+    grpc.min_reconnect_backoff_ms: grpcio takes it as the minimum time a connection attempt may take, and a
+    busy server's first handshake can take longer than a short one, failing every attempt.)"""
+    retry = {
+        "methodConfig": [
+            {
+                "name": [{"service": "timely.conversations.v1.ConversationService"}],
+                "retryPolicy": {
+                    "maxAttempts": max(2, min(max_attempts, 5)),
+                    "initialBackoff": "0.2s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+    options: list[tuple[str, Any]] = [
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", int(max_reconnect_delay * 1000)),
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+    ]
+    if max_attempts > 1:
+        options += [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(retry))]
+    return options
+
+
+def metadata(api_key: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {api_key}"),) if api_key else ()
+
+
+def build_request(request_type: type, request: Any | None, fields: dict[str, Any]) -> Any:
+    """The request message: the one given, or one built from keyword fields. A write that takes a request id
+    gets a fresh one when left empty, so a retry of the same request (gRPC's own, or the caller's with the
+    same message) is stored once."""
+    message = request if request is not None else request_type(**fields)
+    if takes_request_id(message) and not message.request_id:
+        message.request_id = str(uuid.uuid4())
+    return message
+
+
+def takes_request_id(message: Any) -> bool:
+    """Whether the message has an AIP-155 `request_id` (a string field), read from its descriptor: a write
+    added to the contract gets request ids with no change here."""
+    field = message.DESCRIPTOR.fields_by_name.get("request_id")
+    return field is not None and field.type == field.TYPE_STRING and field.label != field.LABEL_REPEATED
+
+
+def reconnect_delay(attempt: int, maximum: float) -> float:
+    """Exponential backoff from 0.1 s with jitter, so the clients of a restarted server spread out."""
+    ceiling = min(maximum, 0.1 * 2 ** min(attempt, 10))
+    return ceiling / 2 + random.random() * ceiling / 2
+
+
+def after_message(request: Any, response: Any) -> Any | None:
+    """A message stream resumes after the last message delivered; a repeat is skipped."""
+    if response.message.sequence <= request.after_sequence:
+        return None
+    request.after_sequence = response.message.sequence
+    return response.message
+
+
+def after_event(request: Any, response: Any) -> Any:
+    """A watch resumes after the last event delivered."""
+    request.after_cursor = response.event.cursor
+    return response.event
+
+
+class Resumption:
+    """What the sync and asyncio stream loops share: the request that opens the stream again where it stopped,
+    the items to deliver, and whether and when to reconnect after a call ends."""
+
+    def __init__(
+        self, request_type: type, request: Any | None, fields: dict[str, Any], advance: Callable[[Any, Any], Any | None], max_delay: float
+    ) -> None:
+        self.request = request_type()  # a copy of the caller's, which `advance` moves past each item
+        self.request.CopyFrom(request if request is not None else request_type(**fields))
+        self.delay: float | None = None  # the pause before the next call; None after a call ended OK
+        self._advance = advance
+        self._max_delay = max_delay
+        self._attempt = 0
+
+    def deliver(self, response: Any) -> Any | None:
+        """The item of a response (None for a repeat), with the request moved past it."""
+        self._attempt = 0
+        return self._advance(self.request, response)
+
+    @contextlib.contextmanager
+    def call(self, call: Any) -> Iterator[Any]:
+        """One call of the stream, cancelled when done. A dropped connection sets `delay` (backoff); any other
+        error is raised as a TimelyError."""
+        self.delay = None
+        try:
+            yield call
+        except grpc.RpcError as error:
+            if not is_transient(error):
+                raise TimelyError.from_rpc_error(error) from None
+            self.delay = reconnect_delay(self._attempt, self._max_delay)
+            self._attempt += 1
+        finally:
+            call.cancel()
+
+
+class ClientBase:
+    """The constructor the sync and asyncio clients share; `_grpc` is `grpc` or `grpc.aio`."""
+
+    _grpc: Any
+
+    def __init__(
+        self,
+        target: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_reconnect_delay: float = 5.0,
+        credentials: grpc.ChannelCredentials | None = None,
+        trace_context: Callable[[], Mapping[str, str] | None] | None = None,
+    ) -> None:
+        options = channel_options(max_attempts, max_reconnect_delay)
+        self._channel = (
+            self._grpc.secure_channel(target, credentials, options) if credentials else self._grpc.insecure_channel(target, options)
+        )
+        self._stub = stubs.ConversationServiceStub(self._channel)
+        self._metadata = metadata(api_key)
+        self._trace_context = trace_context
+        self._timeout = timeout
+        self._max_reconnect_delay = max_reconnect_delay
+
+    def _call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The API key, plus the caller's W3C trace context (`traceparent`, `tracestate`) when `trace_context`,
+        asked on each call and each reconnect of a stream, gives one: the service's span and log line of the
+        call then carry the caller's trace id. With OpenTelemetry, pass a function that returns
+        `opentelemetry.propagate.inject`'s carrier."""
+        context = self._trace_context() if self._trace_context else None
+        if not context:
+            return self._metadata
+        return self._metadata + tuple((name, value) for name in ("traceparent", "tracestate") if (value := context.get(name)))

@@ -1,0 +1,115 @@
+"""The asyncio client: the same methods as `TimelyClient`, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+
+from timely.conversations.v1 import conversation_event_pb2 as events
+from timely.conversations.v1 import conversation_pb2 as resources
+from timely.conversations.v1 import conversation_service_pb2 as service
+
+from . import _calls
+from .errors import TimelyError
+
+
+class AsyncTimelyClient(_calls.ClientBase):
+    """The asyncio (grpc.aio) client of the Timely conversation service; see `TimelyClient`.
+
+        async with AsyncTimelyClient("localhost:50051", api_key) as timely:
+            conversation = (await timely.create_conversation(agent_id=a, channel_id=c, contact_id=p)).conversation
+    """
+
+    _grpc = grpc.aio
+
+    async def __aenter__(self) -> AsyncTimelyClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def create_conversation(self, request: service.CreateConversationRequest | None = None, /, **fields: Any) -> service.CreateConversationResponse:
+        """Creates a conversation in status OPEN."""
+        return await self._unary(self._stub.CreateConversation, service.CreateConversationRequest, request, fields)
+
+    async def get_conversation(self, request: service.GetConversationRequest | None = None, /, **fields: Any) -> service.GetConversationResponse:
+        """Returns one conversation."""
+        return await self._unary(self._stub.GetConversation, service.GetConversationRequest, request, fields)
+
+    async def list_conversations(self, request: service.ListConversationsRequest | None = None, /, **fields: Any) -> service.ListConversationsResponse:
+        """Lists conversations matching the filters, one page at a time."""
+        return await self._unary(self._stub.ListConversations, service.ListConversationsRequest, request, fields)
+
+    async def update_conversation(self, request: service.UpdateConversationRequest | None = None, /, **fields: Any) -> service.UpdateConversationResponse:
+        """Changes the subject and/or tags of a conversation."""
+        return await self._unary(self._stub.UpdateConversation, service.UpdateConversationRequest, request, fields)
+
+    async def handoff_conversation(self, request: service.HandoffConversationRequest | None = None, /, **fields: Any) -> service.HandoffConversationResponse:
+        """Hands an open or waiting conversation to a human agent."""
+        return await self._unary(self._stub.HandoffConversation, service.HandoffConversationRequest, request, fields)
+
+    async def resume_conversation(self, request: service.ResumeConversationRequest | None = None, /, **fields: Any) -> service.ResumeConversationResponse:
+        """Gives a human conversation back to the AI agent."""
+        return await self._unary(self._stub.ResumeConversation, service.ResumeConversationRequest, request, fields)
+
+    async def close_conversation(self, request: service.CloseConversationRequest | None = None, /, **fields: Any) -> service.CloseConversationResponse:
+        """Closes a conversation."""
+        return await self._unary(self._stub.CloseConversation, service.CloseConversationRequest, request, fields)
+
+    async def send_message(self, request: service.SendMessageRequest | None = None, /, **fields: Any) -> service.SendMessageResponse:
+        """Appends a message to a conversation."""
+        return await self._unary(self._stub.SendMessage, service.SendMessageRequest, request, fields)
+
+    async def list_messages(self, request: service.ListMessagesRequest | None = None, /, **fields: Any) -> service.ListMessagesResponse:
+        """Lists the messages of a conversation in sequence order, one page at a time."""
+        return await self._unary(self._stub.ListMessages, service.ListMessagesRequest, request, fields)
+
+    async def search_messages(self, request: service.SearchMessagesRequest | None = None, /, **fields: Any) -> service.SearchMessagesResponse:
+        """Finds messages by their text (words, "phrases", prefix*, -excluded), most relevant first, one page at a time."""
+        return await self._unary(self._stub.SearchMessages, service.SearchMessagesRequest, request, fields)
+
+    async def search_conversations(self, request: service.SearchConversationsRequest | None = None, /, **fields: Any) -> service.SearchConversationsResponse:
+        """Finds conversations by subject, tags or message text, most recent activity first, one page at a time."""
+        return await self._unary(self._stub.SearchConversations, service.SearchConversationsRequest, request, fields)
+
+    async def ingest_customer_message(self, request: service.IngestCustomerMessageRequest | None = None, /, **fields: Any) -> service.IngestCustomerMessageResponse:
+        """The inbound path of a channel: appends to the contact's open conversation or creates one."""
+        return await self._unary(self._stub.IngestCustomerMessage, service.IngestCustomerMessageRequest, request, fields)
+
+    def stream_messages(self, conversation_id: str, after_sequence: int = 0) -> AsyncIterator[resources.Message]:
+        """The messages after `after_sequence`, then each new one, in order. Reconnects and resumes after a
+        dropped connection or a server restart; ends when the conversation is closed."""
+        fields = {"conversation_id": conversation_id, "after_sequence": after_sequence}
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message)
+
+    def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> AsyncIterator[events.ConversationEvent]:
+        """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
+        Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
+        return self._resuming(self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event)
+
+    async def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
+        try:
+            return await method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._call_metadata())
+        except grpc.RpcError as error:
+            raise TimelyError.from_rpc_error(error) from None
+
+    async def _resuming(
+        self, method: Any, request_type: type, request: Any, fields: dict[str, Any], advance: Callable[[Any, Any], Any]
+    ) -> AsyncIterator[Any]:
+        """`TimelyClient._resuming`, with grpc.aio."""
+        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
+        while True:
+            with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
+                async for response in call:
+                    item = stream.deliver(response)
+                    if item is not None:
+                        yield item
+            if stream.delay is None:
+                return
+            await asyncio.sleep(stream.delay)
