@@ -121,7 +121,7 @@ export function createRetryInterceptor(maxAttempts: number): Interceptor {
 export const retryInterceptor: Interceptor = createRetryInterceptor(defaultMaxAttempts);
 
 export function createTimelyClientWith(transport: Transport, options: TimelyClientOptions): TimelyClient {
-  const client = createClient(ConversationService, transport);   // the raw RPCs, streams included
+  const client = withRequestIds(createClient(ConversationService, transport));   // the raw RPCs, streams included
   const maxDelay = options.maxReconnectDelayMs ?? 5000;
 
   async function* streamMessages(conversationId: string, afterSequence = 0n, options: StreamOptions = {}): AsyncGenerator<Message> {
@@ -149,6 +149,25 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
   }
 
   return { ...client, streamMessages, watchConversations };
+}
+
+/** The SDKs' rule for request ids: a write that takes one and is called without one gets a fresh id written
+ * into the caller's request object before it is sent, so sending the same object again (a retry of the
+ * caller's) is stored once, as in the C# and Python SDKs; a new object is a new write. */
+function withRequestIds(client: Client<typeof ConversationService>): Client<typeof ConversationService> {
+  const wrapped: Record<string, unknown> = { ...client };
+  for (const method of ConversationService.methods) {
+    if (method.methodKind === "unary" && method.input.fields.some((f) => f.localName === "requestId")) {
+      const call = (client as unknown as Record<string, (input: { requestId?: string }, options?: unknown) => unknown>)[method.localName];
+      wrapped[method.localName] = (input: { requestId?: string }, callOptions?: unknown) => {
+        if (!input.requestId && Object.isExtensible(input)) {
+          input.requestId = crypto.randomUUID();
+        }
+        return call(input, callOptions);
+      };
+    }
+  }
+  return wrapped as unknown as Client<typeof ConversationService>;
 }
 
 /** The items of the stream `open()` starts, across reconnects: after a dropped connection it waits (backoff)

@@ -64,8 +64,13 @@ for (const transport of ["grpc", "grpc-web"] as const) {
       const again = await timely.sendMessage(request);
       assert.equal(again.message?.id, first.message?.id);
       assert.equal((await timely.listMessages({ conversationId: conversation!.id })).messages.length, 1);
-      // Without one, the client makes one up: two calls are two messages.
-      await timely.sendMessage({ conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "a" });
+      // Without one, the client writes a fresh one into the request object: sending that object again writes once
+      // (the rule of all three SDKs), a new object is a new message.
+      const unnamed: { conversationId: string; senderType: SenderType; content: string; requestId?: string } =
+        { conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "a" };
+      const sent = await timely.sendMessage(unnamed);
+      assert.match(unnamed.requestId ?? "", /^[0-9a-f-]{36}$/);
+      assert.equal((await timely.sendMessage(unnamed)).message?.id, sent.message?.id);
       await timely.sendMessage({ conversationId: conversation!.id, senderType: SenderType.CUSTOMER, content: "a" });
       assert.equal((await timely.listMessages({ conversationId: conversation!.id })).messages.length, 3);
     });

@@ -121,6 +121,27 @@ def test_every_write_that_takes_a_request_id_gets_one(server):
         assert given.request_id == kept  # one the caller set is left alone
 
 
+def test_a_call_takes_its_own_deadline(server):
+    with TimelyClient(server.target, server.api_key, timeout=30) as timely:
+        assert timely.list_conversations(page_size=1, timeout=10) is not None
+        with pytest.raises(TimelyError) as refused:
+            timely.list_conversations(page_size=1, timeout=0.000001)
+        assert refused.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+
+    async def main() -> None:
+        async with AsyncTimelyClient(server.target, server.api_key) as timely:
+            with pytest.raises(TimelyError) as refused:
+                await timely.list_conversations(page_size=1, timeout=0.000001)
+            assert refused.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+
+    asyncio.run(main())
+
+
+def test_the_address_may_be_a_url_as_in_the_other_sdks(server):
+    with TimelyClient(f"http://{server.target}", server.api_key) as timely:
+        assert timely.list_conversations(page_size=1) is not None
+
+
 def test_errors_expose_the_code_and_the_details(server):
     with TimelyClient(server.target, server.api_key) as timely:
         with pytest.raises(TimelyError) as bad:

@@ -57,6 +57,20 @@ def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple
     return options
 
 
+def parse_target(address: str) -> tuple[str, bool]:
+    """The gRPC target of an address given as the C# and JS clients take it, a URL (`http://localhost:50051`,
+    `https://timely.example.com`), or as grpcio takes it (`localhost:50051`); and whether it asks for TLS."""
+    scheme, separator, rest = address.partition("://")
+    if not separator:
+        return address, False
+    if scheme not in ("http", "https"):
+        raise ValueError(f"the address {address!r} is neither host:port nor an http(s) URL")
+    host = rest.split("/", 1)[0]
+    if ":" not in host.rsplit("]", 1)[-1]:
+        host += ":443" if scheme == "https" else ":80"
+    return host, scheme == "https"
+
+
 def metadata(api_key: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {api_key}"),) if api_key else ()
 
@@ -150,6 +164,9 @@ class ClientBase:
         trace_context: Callable[[], Mapping[str, str] | None] | None = None,
     ) -> None:
         options = channel_options(max_attempts, max_reconnect_delay)
+        target, tls = parse_target(target)
+        if tls and credentials is None:
+            credentials = grpc.ssl_channel_credentials()
         self._channel = (
             self._grpc.secure_channel(target, credentials, options) if credentials else self._grpc.insecure_channel(target, options)
         )

@@ -19,7 +19,7 @@ from .errors import TimelyError
 class AsyncTimelyClient(_calls.ClientBase):
     """The asyncio (grpc.aio) client of the Timely conversation service; see `TimelyClient`.
 
-        async with AsyncTimelyClient("localhost:50051", api_key) as timely:
+        async with AsyncTimelyClient("http://localhost:50051", api_key) as timely:
             conversation = (await timely.create_conversation(agent_id=a, channel_id=c, contact_id=p)).conversation
     """
 
@@ -95,7 +95,8 @@ class AsyncTimelyClient(_calls.ClientBase):
 
     async def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
-            return await method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._call_metadata())
+            timeout = fields.pop("timeout", self._timeout)   # a per-call deadline, in seconds
+            return await method(_calls.build_request(request_type, request, fields), timeout=timeout, metadata=self._call_metadata())
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 

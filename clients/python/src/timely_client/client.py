@@ -19,11 +19,13 @@ from .errors import TimelyError
 class TimelyClient(_calls.ClientBase):
     """A client of the Timely conversation service.
 
-    Every call carries the API key and a default deadline; unary calls are retried on UNAVAILABLE;
-    writes get a request id when left empty. Methods take the request message, or its fields as
-    keyword arguments, and return the response message. Refusals raise `TimelyError`.
+    `target` is `host:port` or a URL as the other SDKs take it (`http://localhost:50051`; `https://`
+    uses TLS). Every call carries the API key and a deadline (the client's `timeout`, or the call's
+    own `timeout=` in seconds); unary calls are retried on UNAVAILABLE; writes get a request id when
+    left empty. Methods take the request message, or its fields as keyword arguments, and return the
+    response message. Refusals raise `TimelyError`.
 
-        with TimelyClient("localhost:50051", api_key) as timely:
+        with TimelyClient("http://localhost:50051", api_key) as timely:
             conversation = timely.create_conversation(agent_id=a, channel_id=c, contact_id=p).conversation
     """
 
@@ -99,7 +101,8 @@ class TimelyClient(_calls.ClientBase):
 
     def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
-            return method(_calls.build_request(request_type, request, fields), timeout=self._timeout, metadata=self._call_metadata())
+            timeout = fields.pop("timeout", self._timeout)   # a per-call deadline, in seconds
+            return method(_calls.build_request(request_type, request, fields), timeout=timeout, metadata=self._call_metadata())
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 
