@@ -40,6 +40,9 @@ echo "== .NET: the C# client SDK packs"
 dotnet pack clients/csharp/Timely.Client -c Release --no-build --verbosity quiet -o test-output/packages
 ls "test-output/packages/Timely.Client.$(cat VERSION).nupkg"
 
+echo "== The three SDK packages install outside the repository as their READMEs say"
+run_suite packages.log "SDK packages" bash scripts/check-packages.sh test-output/packages
+
 echo "== .NET: the service suite again on PostgreSQL (with replica and fault tests)"
 pg_port=${TIMELY_PG_PORT:-54329}
 trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT

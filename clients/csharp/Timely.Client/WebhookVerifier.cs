@@ -26,7 +26,7 @@ public sealed class WebhookVerifier
     private readonly IReadOnlyList<byte[]> keys;
 
     /// <param name="secrets">The endpoint's secrets, as CreateWebhookEndpoint or RotateWebhookSecret returned them ("whsec_...").</param>
-    public WebhookVerifier(params IEnumerable<string> secrets)
+    public WebhookVerifier(params string[] secrets)
     {
         keys = secrets.Select(Key).ToList();
         if (keys.Count == 0)
