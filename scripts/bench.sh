@@ -5,8 +5,8 @@
 #     throughput  req/s of the RPCs against a bare grpc-dotnet server, on SQLite and a throwaway PostgreSQL
 #                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
 #                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
-#     search      SearchMessages p50/p99 over N generated messages on SQLite (options: N, default 1000000;
-#                 --baseline old/timely-server.dll, run on the same database)
+#     search      SearchMessages p50/p99 over N generated messages on SQLite, or with --postgres (first) on a
+#                 throwaway PostgreSQL (options: N, default 1000000; --baseline old/timely-server.dll, same database)
 #     webhooks    webhook events/s to a local receiver (options: N, default 5000; --baseline old/timely-server.dll)
 #     all         feeds and throughput (the default)
 set -euo pipefail
@@ -21,6 +21,16 @@ esac
 dotnet build -c Release src/Timely.Server --verbosity quiet
 dotnet build -c Release bench/Timely.Bench --verbosity quiet
 
+if [ "$what" = search ] && [ "${1:-}" = --postgres ]; then
+  # Search on PostgreSQL: a throwaway cluster of its own, stopped however the run ends.
+  shift
+  pg_port=${TIMELY_BENCH_PG_PORT:-54339}
+  trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
+  trap 'exit 130' INT TERM
+  bash scripts/postgres.sh start "$pg_port" >/dev/null
+  dotnet run -c Release --no-build --project bench/Timely.Bench -- search "$@" --postgres-port "$pg_port"
+  exit
+fi
 if [ "$what" = search ] || [ "$what" = webhooks ]; then
   exec dotnet run -c Release --no-build --project bench/Timely.Bench -- "$what" "$@"
 fi

@@ -1,21 +1,35 @@
+using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Timely.Conversations.V1;
 
 namespace Timely.Bench;
 
-/// <summary>SearchMessages latency over N generated messages on SQLite (issue 23): the Release server
-/// as its own process; 1,000 conversations made through the API, then the messages written straight
-/// into its database file in batches (the FTS5 triggers index them as the server's own inserts do),
-/// then each query timed sequentially, first page of 20 hits.</summary>
+/// <summary>SearchMessages latency over N generated messages (issue 23), on SQLite or, given a PostgreSQL
+/// cluster, on PostgreSQL: the Release server as its own process; 1,000 conversations made through the
+/// API, then the messages written straight into its database in batches, through the server's own
+/// INSERT (SQLite's FTS5 triggers and PostgreSQL's generated tsvector index them as they index the
+/// server's writes), then each query timed sequentially, first page of 20 hits.</summary>
 public static class SearchLatency
 {
     private const int Conversations = 1000;
     private const int Samples = 100;
 
-    public static async Task RunAsync(string serverDll, string? baselineDll, int messages)
+    public static async Task RunAsync(string serverDll, string? baselineDll, int messages, PostgresCluster? postgres)
     {
-        await using var server = await ServerUnderTest.StartAsync(serverDll);
+        const string database = "timely_bench_search";
+        Dictionary<string, string> settings = [];
+        if (postgres is not null)
+        {
+            await postgres.RecreateDatabaseAsync(database);
+            settings["Storage__Provider"] = "postgres";
+            settings["ConnectionStrings__Timely"] = postgres.ConnectionString(database);
+        }
+        await using var server = await ServerUnderTest.StartAsync(serverDll, settings);
+        Func<DbConnection> connect = postgres is null
+            ? () => new SqliteConnection($"Data Source={server.DatabasePath};Default Timeout=60")
+            : () => new NpgsqlConnection(postgres.ConnectionString(database));
         var client = server.NewClient();
         var agents = new[] { Guid.NewGuid().ToString(), Guid.NewGuid().ToString() };
         for (var i = 0; i < Conversations; i++)
@@ -27,13 +41,13 @@ public static class SearchLatency
         }
 
         var generate = Stopwatch.StartNew();
-        await GenerateAsync(server.DatabasePath, messages);
-        Console.WriteLine($"search: {messages:N0} messages generated and indexed in {generate.Elapsed.TotalSeconds:F0} s " +
-                          $"(database {new FileInfo(server.DatabasePath).Length / (1 << 20):N0} MiB before its WAL is checkpointed)");
+        await GenerateAsync(connect, messages);
+        Console.WriteLine($"search ({(postgres is null ? "SQLite" : "PostgreSQL")}): {messages:N0} messages generated and indexed in {generate.Elapsed.TotalSeconds:F0} s" +
+                          (postgres is null ? $" (database {new FileInfo(server.DatabasePath).Length / (1 << 20):N0} MiB before its WAL is checkpointed)" : ""));
 
-        // The baseline server opens the same database file (SQLite's WAL lets two processes read it).
+        // The baseline server opens the same database (SQLite's WAL lets two processes read one file).
         await using var baseline = baselineDll is null ? null
-            : await ServerUnderTest.StartAsync(baselineDll, new Dictionary<string, string> { ["Storage__Sqlite__Path"] = server.DatabasePath });
+            : await ServerUnderTest.StartAsync(baselineDll, new Dictionary<string, string>(settings) { ["Storage__Sqlite__Path"] = server.DatabasePath });
         var servers = baseline is null ? [("this tree", client)] : new[] { ("baseline", baseline.NewClient()), ("this tree", client) };
 
         var queries = new (string Name, SearchMessagesRequest Request)[]
@@ -52,7 +66,7 @@ public static class SearchLatency
         foreach (var (name, request) in queries)
         {
             request.PageSize = 20;
-            var hits = await CountAsync(server.DatabasePath, request.Query);
+            var hits = await CountAsync(connect, postgres is not null, request.Query);
             foreach (var (serverName, caller) in servers)
             {
                 await caller.SearchMessagesAsync(request);   // warm-up
@@ -72,9 +86,9 @@ public static class SearchLatency
     /// <summary>Messages of 5 to 30 words from a vocabulary of 20,000 with a Zipf-like spread, plus
     /// "hello" in about 10%, "refund" in about 1%, "parcel" and "please" in about 1% each, and one
     /// "ordernumber424242".</summary>
-    private static async Task GenerateAsync(string path, int count)
+    private static async Task GenerateAsync(Func<DbConnection> connect, int count)
     {
-        await using var connection = new SqliteConnection($"Data Source={path};Default Timeout=60");
+        await using var connection = connect();
         await connection.OpenAsync();
         var conversations = new List<(string Id, string Workspace)>();
         await using (var read = connection.CreateCommand())
@@ -93,17 +107,24 @@ public static class SearchLatency
         const int batch = 20_000;
         for (var done = 0; done < count; done += batch)
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = "INSERT INTO messages (id, conversation_id, workspace, sequence, sender_type, sender_id, content, message_type, " +
-                                 "media_url, media_type, metadata, created_at) VALUES ($id, $c, $w, $s, 1, NULL, $content, 1, '', '', '{}', $t)";
-            var id = insert.Parameters.Add("$id", SqliteType.Text);
-            var conversation = insert.Parameters.Add("$c", SqliteType.Text);
-            var workspace = insert.Parameters.Add("$w", SqliteType.Text);
-            var sequence = insert.Parameters.Add("$s", SqliteType.Integer);
-            var content = insert.Parameters.Add("$content", SqliteType.Text);
-            var time = insert.Parameters.Add("$t", SqliteType.Integer);
+                                 "media_url, media_type, metadata, created_at) VALUES (@id, @c, @w, @s, 1, NULL, @content, 1, '', '', '{}', @t)";
+            DbParameter Parameter(string name)
+            {
+                var parameter = insert.CreateParameter();
+                parameter.ParameterName = name;
+                insert.Parameters.Add(parameter);
+                return parameter;
+            }
+            var id = Parameter("id");
+            var conversation = Parameter("c");
+            var workspace = Parameter("w");
+            var sequence = Parameter("s");
+            var content = Parameter("content");
+            var time = Parameter("t");
             for (var i = done; i < Math.Min(count, done + batch); i++)
             {
                 var k = i % conversations.Count;
@@ -125,18 +146,39 @@ public static class SearchLatency
         await using var update = connection.CreateCommand();
         update.CommandText = "UPDATE conversations SET last_sequence = (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id)";
         await update.ExecuteNonQueryAsync();
+        if (connection is NpgsqlConnection)
+        {
+            // The planner's statistics, as autovacuum gathers them soon after a bulk load.
+            update.CommandText = "ANALYZE messages";
+            await update.ExecuteNonQueryAsync();
+        }
     }
 
-    private static async Task<long> CountAsync(string path, string query)
+    /// <summary>Every hit of one of the benchmark's queries (plain words, one phrase, one prefix, one exclusion), counted
+    /// with the store's own index: each word (and the phrase) as an FTS5 string, or as a tsquery.</summary>
+    private static async Task<long> CountAsync(Func<DbConnection> connect, bool postgres, string query)
     {
-        await using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly");
+        await using var connection = connect();
         await connection.OpenAsync();
         await using var count = connection.CreateCommand();
-        // The benchmark's own queries are plain: each word (and the phrase) as an FTS5 string.
-        var terms = query.Split(' ').Select(t => t.StartsWith('-') ? $"NOT \"{t[1..]}\"" : t.EndsWith('*') ? $"\"{t[..^1]}\"*" : t.StartsWith('"') ? t : $"\"{t}\"");
-        count.CommandText = "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH $q";
-        count.Parameters.AddWithValue("$q", string.Join(' ', terms));
-        return (long)(await count.ExecuteScalarAsync())!;
+        var terms = query.Split(' ');
+        string text;
+        if (postgres)
+        {
+            text = string.Join(" & ", terms.Select(t => t.StartsWith('-') ? $"!{t[1..]}" : t.EndsWith('*') ? $"{t[..^1]}:*" : t.Trim('"')));
+            text = text.Replace("refund & please", "refund <-> please", StringComparison.Ordinal);   // the phrase "refund please"
+            count.CommandText = "SELECT COUNT(*) FROM messages WHERE search @@ to_tsquery('simple', @q)";
+        }
+        else
+        {
+            text = string.Join(' ', terms.Select(t => t.StartsWith('-') ? $"NOT \"{t[1..]}\"" : t.EndsWith('*') ? $"\"{t[..^1]}\"*" : t.StartsWith('"') ? t : $"\"{t}\""));
+            count.CommandText = "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH @q";
+        }
+        var parameter = count.CreateParameter();
+        parameter.ParameterName = "q";
+        parameter.Value = text;
+        count.Parameters.Add(parameter);
+        return Convert.ToInt64(await count.ExecuteScalarAsync());
     }
 
     /// <summary>A made-up word for a number: letters only, so every store reads it as one token.</summary>
