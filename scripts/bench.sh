@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the server and the benchmarks in Release and runs them; prints the figures.
 #   scripts/bench.sh [all|feeds|throughput] [throughput options]
-#     feeds       live-feed latency and idle-stream memory
+#     feeds       live-feed latency (also across two PostgreSQL replicas) and idle-stream memory
 #     throughput  req/s of the RPCs against a bare grpc-dotnet server, on SQLite and a throwaway PostgreSQL
 #                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
 #                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
@@ -35,17 +35,19 @@ if [ "$what" = search ] || [ "$what" = webhooks ]; then
   exec dotnet run -c Release --no-build --project bench/Timely.Bench -- "$what" "$@"
 fi
 
+# A throwaway PostgreSQL of its own (not the tests' port 54329), stopped however the run ends: the feeds'
+# cross-replica figures and the throughput benchmark's PostgreSQL rows.
+pg_port=${TIMELY_BENCH_PG_PORT:-54339}
+trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
+trap 'exit 130' INT TERM
+bash scripts/postgres.sh start "$pg_port" >/dev/null
+
 if [ "$what" != throughput ]; then
-  dotnet run -c Release --no-build --project bench/Timely.Bench -- feeds
+  dotnet run -c Release --no-build --project bench/Timely.Bench -- feeds --postgres-port "$pg_port"
 fi
 
 if [ "$what" != feeds ]; then
   command -v h2load >/dev/null || { echo "h2load is missing: run scripts/install-deps.sh" >&2; exit 1; }
   dotnet build -c Release bench/BareServer --verbosity quiet
-  # A throwaway PostgreSQL of its own (not the tests' port 54329), stopped however the run ends.
-  pg_port=${TIMELY_BENCH_PG_PORT:-54339}
-  trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
-  trap 'exit 130' INT TERM
-  bash scripts/postgres.sh start "$pg_port" >/dev/null
   dotnet run -c Release --no-build --project bench/Timely.Bench -- throughput --postgres-port "$pg_port" "$@"
 fi

@@ -22,10 +22,15 @@ public static class FanOutLatency
 
     public sealed record Percentiles(double P50, double P99, double Max);
 
-    public static async Task<Result> RunAsync(ServerUnderTest server, Feed feed, int subscribers, int messages)
+    public static Task<Result> RunAsync(ServerUnderTest server, Feed feed, int subscribers, int messages) =>
+        RunAsync(server, server, feed, subscribers, messages);
+
+    /// <summary>Writes through <paramref name="writeTo"/> and subscribes on <paramref name="readFrom"/>: two replicas on
+    /// one PostgreSQL database measure the delivery across replicas (LISTEN/NOTIFY).</summary>
+    public static async Task<Result> RunAsync(ServerUnderTest writeTo, ServerUnderTest readFrom, Feed feed, int subscribers, int messages)
     {
-        var writer = server.NewClient();
-        var readers = server.NewClient();
+        var writer = writeTo.NewClient();
+        var readers = readFrom.NewClient();
         var conversation = (await writer.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),

@@ -4,7 +4,7 @@ namespace Timely.Bench;
 /// memory with 10,000 idle streams.</summary>
 public static class LiveFeeds
 {
-    public static async Task RunAsync(string serverDll)
+    public static async Task RunAsync(string serverDll, PostgresCluster? postgres)
     {
         Console.WriteLine($"Timely.Grpc live-feed benchmark · {Environment.ProcessorCount} cores · {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB · .NET {Environment.Version}");
         Console.WriteLine("Server: a separate process on 127.0.0.1, SQLite file, Release build; client on the same machine.");
@@ -29,6 +29,11 @@ public static class LiveFeeds
         }
         Console.WriteLine();
 
+        if (postgres is not null)
+        {
+            await CrossReplicaAsync(serverDll, postgres);
+        }
+
         await using (var server = await ServerUnderTest.StartAsync(serverDll))
         {
             var m = await IdleStreamsMemory.RunAsync(server, 10_000);
@@ -37,5 +42,33 @@ public static class LiveFeeds
             Console.WriteLine($"  open   {m.OpenBytes / 1048576.0,8:0.0} MiB   ({m.PerStreamKiB:0.0} KiB per stream)");
             Console.WriteLine($"  closed {m.AfterBytes / 1048576.0,8:0.0} MiB");
         }
+    }
+
+    /// <summary>Two replicas on one PostgreSQL database: SendMessage on the first, subscribers on the second, so each
+    /// delivery crosses replicas through the database's NOTIFY.</summary>
+    private static async Task CrossReplicaAsync(string serverDll, PostgresCluster postgres)
+    {
+        const string database = "timely_bench_feeds";
+        await postgres.RecreateDatabaseAsync(database);
+        var settings = new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "postgres",
+            ["ConnectionStrings__Timely"] = postgres.ConnectionString(database),
+        };
+        await using var writeTo = await ServerUnderTest.StartAsync(serverDll, settings);
+        await using var readFrom = await ServerUnderTest.StartAsync(serverDll, settings);
+        Console.WriteLine("Cross-replica delivery latency (ms), PostgreSQL, two replicas: SendMessage on one, subscribers on the other");
+        Console.WriteLine($"{"feed",-18} {"subscribers",11} {"messages",9} {"samples",8} | {"after return: p50",17} {"p99",7} {"max",7} | {"after call: p50",15} {"p99",7} {"max",7} | {"early",6}");
+        foreach (var feed in new[] { Feed.StreamMessages, Feed.WatchConversations })
+        {
+            foreach (var (subscribers, messages) in new[] { (1, 300), (100, 100) })
+            {
+                var r = await FanOutLatency.RunAsync(writeTo, readFrom, feed, subscribers, messages);
+                Console.WriteLine($"{r.Feed,-18} {r.Subscribers,11} {r.Messages,9} {r.Samples,8} | {r.FromReturn.P50,17:0.00} {r.FromReturn.P99,7:0.00} {r.FromReturn.Max,7:0.00} | "
+                    + $"{r.FromCall.P50,15:0.00} {r.FromCall.P99,7:0.00} {r.FromCall.Max,7:0.00} | {r.Early,6}");
+            }
+        }
+        Console.WriteLine();
+        await postgres.DropDatabaseAsync(database);
     }
 }

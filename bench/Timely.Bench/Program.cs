@@ -1,7 +1,7 @@
 using Timely.Bench;
 
 // Usage: dotnet run -c Release --project bench/Timely.Bench [-- MODE ...]
-//   feeds [path/to/timely-server.dll]      live-feed latency and idle-stream memory (the default mode)
+//   feeds [path/to/timely-server.dll] [--postgres-port P]  live-feed latency (and across two PostgreSQL replicas), idle-stream memory
 //   throughput [options]                   req/s against a bare grpc-dotnet server; options in ThroughputBenchmark.cs
 //   search [N] [--baseline old.dll] [--postgres-port P]  SearchMessages p50/p99 over N generated messages (default 1,000,000)
 //   webhooks [N] [--baseline old.dll]      webhook events delivered per second to a local receiver (default N 5,000)
@@ -24,11 +24,14 @@ if (mode is "webhooks" or "search")
     return 0;
 }
 
+var fp = Array.IndexOf(rest, "--postgres-port");
+var feedsPostgres = fp >= 0 ? new PostgresCluster(int.Parse(rest[fp + 1])) : null;
+rest = fp < 0 ? rest : [.. rest.Where((_, i) => i != fp && i != fp + 1)];
 var serverDll = rest.Length > 0 ? Path.GetFullPath(rest[0]) : ServerUnderTest.DefaultServerDll;
 if (!File.Exists(serverDll))
 {
     Console.Error.WriteLine($"No server at {serverDll}: run 'dotnet build -c Release src/Timely.Server' first.");
     return 2;
 }
-await LiveFeeds.RunAsync(serverDll);
+await LiveFeeds.RunAsync(serverDll, feedsPostgres);
 return 0;
