@@ -15,6 +15,8 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
     private readonly Lock gate = new();
     private readonly Dictionary<Guid, DraftText> drafts = [];
     private readonly Dictionary<(Guid Conversation, Guid Sender), LiveItem> activities = [];
+    private long remembered;
+    private const int PruneEvery = 1024;
 
     /// <summary>A remote draft not heard of for this long is forgotten (its replica may have died).</summary>
     public static readonly TimeSpan ForgetRemoteDraft = TimeSpan.FromMinutes(2);
@@ -120,6 +122,10 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
         var now = clock.GetUtcNow();
         lock (gate)
         {
+            if (++remembered % PruneEvery == 0)
+            {
+                Prune(now);
+            }
             if (item.Activity is { } a)
             {
                 if (a.Kind == AgentActivityKind.None)
@@ -150,6 +156,20 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
                         break;
                 }
             }
+        }
+    }
+
+    /// <summary>Forgets what another replica will not end any more (it may have died): expired activities,
+    /// drafts not heard of for <see cref="ForgetRemoteDraft"/>. Under the gate.</summary>
+    private void Prune(DateTimeOffset now)
+    {
+        foreach (var key in activities.Where(a => a.Value.Activity!.ExpiresAt < now - ForgetRemoteDraft).Select(a => a.Key).ToList())
+        {
+            activities.Remove(key);
+        }
+        foreach (var key in drafts.Where(d => now - d.Value.LastHeard > ForgetRemoteDraft).Select(d => d.Key).ToList())
+        {
+            drafts.Remove(key);
         }
     }
 
