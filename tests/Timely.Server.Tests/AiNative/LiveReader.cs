@@ -6,7 +6,7 @@ namespace Timely.Server.Tests.AiNative;
 /// <summary>Reads a server stream in the background, so a test can wait for the next item that matches.</summary>
 public sealed class LiveReader<T> : IAsyncDisposable
 {
-    private readonly Channel<T> items = Channel.CreateUnbounded<T>();
+    private readonly Channel<(T Item, long At)> items = Channel.CreateUnbounded<(T, long)>();
     private readonly CancellationTokenSource stop = new(TimeSpan.FromSeconds(60));
     private readonly AsyncServerStreamingCall<T> call;
     private readonly Task reading;
@@ -20,7 +20,7 @@ public sealed class LiveReader<T> : IAsyncDisposable
             {
                 while (await call.ResponseStream.MoveNext(stop.Token))
                 {
-                    items.Writer.TryWrite(call.ResponseStream.Current);
+                    items.Writer.TryWrite((call.ResponseStream.Current, System.Diagnostics.Stopwatch.GetTimestamp()));
                 }
                 items.Writer.TryComplete();
             }
@@ -34,15 +34,19 @@ public sealed class LiveReader<T> : IAsyncDisposable
     /// <summary>Waits until the stream's headers arrived: everything after is delivered.</summary>
     public Task Subscribed => call.ResponseHeadersAsync;
 
+    /// <summary>When the item last returned by <see cref="Next"/> arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public long LastArrival { get; private set; }
+
     /// <summary>The next item that matches (skipping the others), within <paramref name="seconds"/>.</summary>
     public async Task<T> Next(Func<T, bool> match, double seconds = 10)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         while (true)
         {
-            var item = await items.Reader.ReadAsync(timeout.Token);
+            var (item, at) = await items.Reader.ReadAsync(timeout.Token);
             if (match(item))
             {
+                LastArrival = at;
                 return item;
             }
         }
@@ -57,7 +61,7 @@ public sealed class LiveReader<T> : IAsyncDisposable
         {
             while (true)
             {
-                all.Add(await items.Reader.ReadAsync(timeout.Token));
+                all.Add((await items.Reader.ReadAsync(timeout.Token)).Item);
             }
         }
         catch (OperationCanceledException)

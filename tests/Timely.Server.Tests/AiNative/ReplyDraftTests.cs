@@ -222,6 +222,42 @@ public sealed class ReplyDraftTests(TimelyServer server) : IClassFixture<TimelyS
     }
 
     [Fact]
+    public async Task OfEightConcurrentDraftsOneIsLiveAndTheOthersAreRefused()
+    {
+        var conversation = await client.CreateAsync();
+        var calls = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            var call = await Drafts.StartDraft(client, conversation.Id);
+            await Drafts.Piece(call, $"draft {i}");
+            return call;
+        }));
+        var refused = 0;
+        await Eventually(async () =>
+        {
+            refused = 0;
+            foreach (var call in calls)
+            {
+                if (call.ResponseAsync.IsCompleted)
+                {
+                    var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+                    Assert.Equal("DRAFT_IN_PROGRESS", error.ErrorInfo()?.Reason);
+                    refused++;
+                }
+            }
+            return refused == 7;
+        }, "seven drafts to be refused");
+        var live = calls.Single(c => !c.ResponseAsync.IsCompleted);
+        await live.RequestStream.CompleteAsync();
+        var message = (await live).Message;
+        Assert.Equal(1, message.Sequence);
+        Assert.Equal(1, (await client.GetAsync(conversation.Id)).LastSequence);
+        foreach (var call in calls)
+        {
+            call.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task DraftIsCappedLikeAMessage()
     {
         var conversation = await client.CreateAsync();
