@@ -80,6 +80,7 @@ public sealed partial class ConversationApi(
         var pageSize = check.PageSize(request.PageSize);
         var query = check.Filters(request.Statuses, request.AgentId, request.ChannelId, request.ContactId, request.AssignedTo, request.Tag,
             request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore, matching: search);
+        query = query with { Visibility = Caller.PublicOnly(context) ? Domain.MessageVisibility.Public : null };
         check.ThrowIfInvalid();
         var response = new SearchConversationsResponse();
         response.NextPageToken = await ConversationPageAsync(workspace, nameof(SearchConversations), request, query, pageSize, request.PageToken,

@@ -18,6 +18,7 @@ public interface ISearchSql
     /// match, after the keyset condition <paramref name="after"/> (on <c>score</c> and <c>id</c>), at most @Limit.</summary>
     string Messages(string match, string filters, string after);
 
-    /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages, match.</summary>
-    string ConversationMatches(string match);
+    /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages (only a
+    /// public one with <paramref name="publicOnly"/>), match.</summary>
+    string ConversationMatches(string match, bool publicOnly = false);
 }

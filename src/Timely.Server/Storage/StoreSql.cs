@@ -32,7 +32,7 @@ internal static class StoreSql
         Filters(sql, p, q);
         if (q.Matching is not null)
         {
-            sql.Append(search.ConversationMatches(search.Match(q.Matching, p)));
+            sql.Append(search.ConversationMatches(search.Match(q.Matching, p), publicOnly: q.Visibility == MessageVisibility.Public));
         }
 
         var sortColumn = q.Order == ConversationOrder.CreatedAtDesc ? "created_at" : "activity_at";

@@ -159,6 +159,8 @@ public sealed class ActivityAndNotesTests(TimelyServer server) : IClassFixture<T
         Assert.Equal(4, (await client.AllMessagesAsync(conversation.Id)).Count);
         // Search does not find them for the key.
         Assert.Empty((await widget.SearchMessagesAsync(new SearchMessagesRequest { Query = "secret" })).Hits);
+        Assert.DoesNotContain(conversation.Id, (await widget.SearchConversationsAsync(new SearchConversationsRequest { Query = "secret" })).Conversations.Select(c => c.Id));
+        Assert.Contains(conversation.Id, (await client.SearchConversationsAsync(new SearchConversationsRequest { Query = "secret" })).Conversations.Select(c => c.Id));
 
         // Streams: replay, resume after a public message, and live; by key and by filter.
         await using var keyStream = Stream(conversation.Id, widget);
