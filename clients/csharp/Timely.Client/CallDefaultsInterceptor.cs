@@ -30,6 +30,11 @@ internal sealed class CallDefaultsInterceptor(TimelyClientOptions options) : Int
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
         continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, WithApiKey(context.Options)));
 
+    // A reply draft (client streaming) lasts as long as the model writes: the key, no default deadline.
+    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncClientStreamingCallContinuation<TRequest, TResponse> continuation) =>
+        continuation(new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, WithApiKey(context.Options)));
+
     private static TRequest Unary<TRequest>(TRequest request)
     {
         FillRequestId(request!);

@@ -47,8 +47,64 @@ public sealed class TimelyClient : IDisposable
     public IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(WatchConversationsRequest filter, CancellationToken ct = default) =>
         ResumingStream.Read(Conversations.WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct);
 
+    /// <summary>Like <see cref="StreamMessagesAsync"/>, with the live-only items too: each item is a message, a reply
+    /// draft update (<c>ReplyDraft</c>) or an agent's activity (<c>Activity</c>). Only messages of
+    /// <paramref name="visibility"/> when it is set. Resumes after the last message delivered; a subscriber that
+    /// (re)joins mid-draft receives the draft's text so far as one delta at offset 0.</summary>
+    public IAsyncEnumerable<StreamMessagesResponse> StreamLiveAsync(
+        string conversationId, long afterSequence = 0, MessageVisibility visibility = MessageVisibility.Unspecified, CancellationToken ct = default) =>
+        ResumingStream.Read(
+            Conversations.StreamMessages,
+            new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence, IncludeLive = true, Visibility = visibility },
+            AfterLiveItem, options.MaxReconnectDelay, ct);
+
+    /// <summary>Streams a reply of the AI agent from <paramref name="chunks"/> (for example a model's tokens) as a
+    /// reply draft: live subscribers see each chunk as it is written, and when <paramref name="chunks"/> ends the
+    /// whole text becomes one message, which is returned. <paramref name="start"/> may carry a request id (one is
+    /// made when empty, so the caller can retry with the same <paramref name="start"/>), a sender id and metadata.
+    /// Cancelling <paramref name="ct"/> abandons the draft. A draft the server ended (a handoff or close
+    /// mid-draft, idle time) throws its <see cref="Grpc.Core.RpcException"/>.</summary>
+    public async Task<StreamReplyDraftResponse> SendReplyDraftAsync(
+        string conversationId, IAsyncEnumerable<string> chunks, ReplyDraftStart? start = null, CancellationToken ct = default)
+    {
+        start ??= new ReplyDraftStart();
+        start.ConversationId = conversationId;
+        if (start.RequestId.Length == 0)
+        {
+            start.RequestId = Guid.NewGuid().ToString();
+        }
+        using var call = Conversations.StreamReplyDraft(cancellationToken: ct);
+        try
+        {
+            await call.RequestStream.WriteAsync(new StreamReplyDraftRequest { Start = start }, ct);
+            await foreach (var chunk in chunks.WithCancellation(ct))
+            {
+                if (chunk.Length > 0)
+                {
+                    await call.RequestStream.WriteAsync(new StreamReplyDraftRequest { Text = chunk }, ct);
+                }
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception) when (!ct.IsCancellationRequested && call.ResponseAsync.IsCompleted)
+        {
+            // The server ended the draft first: its status says why (awaited below).
+        }
+        return await call.ResponseAsync;
+    }
+
     /// <inheritdoc />
     public void Dispose() => ownedChannel?.Dispose();
+
+    /// <summary>A live stream resumes after the last message delivered; live items pass through.</summary>
+    private static StreamMessagesResponse? AfterLiveItem(StreamMessagesRequest request, StreamMessagesResponse response)
+    {
+        if (response.Message is null)
+        {
+            return response;
+        }
+        return AfterMessage(request, response) is null ? null : response;
+    }
 
     /// <summary>A message stream resumes after the last message delivered; a repeat is skipped.</summary>
     private static Message? AfterMessage(StreamMessagesRequest request, StreamMessagesResponse response)

@@ -2,11 +2,11 @@
 // conversation's messages kept current by StreamMessages.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
-  Code, ConnectError, ConversationOrder, ConversationStatus, SenderType,
-  type Conversation, type ConversationEvent, type TimelyClient,
+  AgentActivityKind, Code, ConnectError, ConversationOrder, ConversationStatus, ReplyDraftState, SenderType, applyDraft,
+  type AgentActivity, type Conversation, type ConversationEvent, type ReplyDraft, type TimelyClient,
 } from "../src/web.js";
-import { conversationRow, el, messageItem, statusBadge } from "./render.js";
-import { describeError, formatTime, statusLabels } from "./words.js";
+import { conversationRow, draftItem, el, handoffText, messageItem, statusBadge } from "./render.js";
+import { activityLabel, describeError, formatTime, statusLabels } from "./words.js";
 
 const pageSize = 50;
 const filters: [string, ConversationStatus[]][] = [["All", []], ...[...statusLabels].map(([s, label]) => [label, [s]] as [string, ConversationStatus[]])];
@@ -166,6 +166,9 @@ export class Inbox {
     $("thread-status").replaceChildren(statusBadge(conversation.status));
     const assigned = conversation.assignedTo === "" ? "" : conversation.assignedTo === this.me ? " · assigned to you" : " · assigned to another agent";
     $("thread-meta").textContent = `Contact ${conversation.contactId.slice(0, 8)} · started ${formatTime(conversation.createdAt)}${assigned}`;
+    const handoff = handoffText(conversation);
+    $("thread-handoff").replaceChildren(...handoff);
+    $("thread-handoff").hidden = handoff.length === 0;
     const status = conversation.status;
     $<HTMLButtonElement>("handoff").disabled = status !== ConversationStatus.OPEN && status !== ConversationStatus.WAITING;
     $<HTMLButtonElement>("resume").disabled = status !== ConversationStatus.HUMAN;
@@ -182,17 +185,66 @@ export class Inbox {
     const selected = { id, stop: new AbortController() };
     this.selected = selected;
     $("messages").replaceChildren();
+    this.showActivity(undefined);
     this.render();
+    const draft = { text: "", node: undefined as HTMLElement | undefined };
     try {
-      for await (const message of this.client.streamMessages(id, 0n, { signal: selected.stop.signal })) {
+      // Everything, internal notes included (the human agent sees all), and the live drafts and activity.
+      for await (const item of this.client.streamLive(id, 0n, { signal: selected.stop.signal })) {
         const list = $("messages");
-        list.append(messageItem(message, this.me));
+        if (item.message) {
+          if (item.message.senderType === SenderType.AI_AGENT) {
+            draft.node?.remove();
+            draft.node = undefined;
+          }
+          list.insertBefore(messageItem(item.message, this.me), draft.node ?? null);
+        } else if (item.replyDraft) {
+          this.showDraft(draft, item.replyDraft);
+        } else if (item.activity) {
+          this.showActivity(item.activity);
+        }
         list.scrollTop = list.scrollHeight;
       }
     } catch (error) {
       if (!selected.stop.signal.aborted && !this.refusedKey(error)) {
         this.showError(describeError(error));
       }
+    }
+  }
+
+  /** A reply draft as it grows: shown after the messages until it becomes a message or is abandoned. */
+  private showDraft(draft: { text: string; node: HTMLElement | undefined }, update: ReplyDraft): void {
+    if (update.state === ReplyDraftState.COMMITTED || update.state === ReplyDraftState.ABANDONED) {
+      draft.node?.remove();
+      draft.node = undefined;
+      draft.text = "";
+      return;
+    }
+    draft.text = applyDraft(draft.text, update);
+    const node = draftItem(draft.text);
+    if (draft.node) {
+      draft.node.replaceWith(node);
+    } else {
+      $("messages").append(node);
+    }
+    draft.node = node;
+  }
+
+  private activityTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** "AI agent is typing…", until NONE arrives or it expires (also here, should NONE be missed). */
+  private showActivity(activity: AgentActivity | undefined): void {
+    clearTimeout(this.activityTimer);
+    const line = $("activity");
+    if (!activity || activity.kind === AgentActivityKind.NONE) {
+      line.hidden = true;
+      return;
+    }
+    line.textContent = activityLabel(activity.kind, activity.senderType, activity.senderId, this.me);
+    line.hidden = false;
+    if (activity.expiresAt) {
+      const left = Number(activity.expiresAt.seconds) * 1000 + activity.expiresAt.nanos / 1e6 - Date.now();
+      this.activityTimer = setTimeout(() => (line.hidden = true), Math.max(0, left) + 1000);
     }
   }
 

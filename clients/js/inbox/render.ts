@@ -1,7 +1,9 @@
 // The page's pieces as DOM nodes. Text goes in through textContent only: subjects and messages come
 // from customers and must never be read as HTML.
-import { MessageType, SenderType, type Conversation, type ConversationStatus, type Message } from "../src/web.js";
-import { formatTime, senderLabel, statusLabels } from "./words.js";
+import {
+  MessageType, MessageVisibility, SenderType, type Conversation, type ConversationStatus, type Message,
+} from "../src/web.js";
+import { formatTime, handoffReasonLabels, priorityLabels, senderLabel, statusLabels } from "./words.js";
 
 type Child = Node | string | false | undefined;
 
@@ -37,12 +39,33 @@ export function messageItem(message: Message, me: string): HTMLElement {
     message.senderType === SenderType.SYSTEM ? "from-system"
       : message.senderType === SenderType.CUSTOMER ? "from-customer"
         : "from-us";
-  return el("li", { class: `message ${side}`, "data-testid": "message", "data-sequence": message.sequence.toString() },
+  const internal = message.visibility === MessageVisibility.INTERNAL;
+  return el("li", { class: `message ${side}${internal ? " internal" : ""}`, "data-testid": "message", "data-sequence": message.sequence.toString() },
     el("div", { class: "message-head" },
       el("span", {}, senderLabel(message.senderType, message.senderId, me)),
+      internal && el("span", { class: "internal-label", "data-testid": "internal-note" }, "Internal note"),
       el("time", {}, formatTime(message.createdAt))),
     message.content && el("div", { class: "message-body" }, message.content),
     message.messageType !== MessageType.TEXT && message.messageType !== MessageType.UNSPECIFIED && media(message));
+}
+
+/** A reply the AI agent is still writing: its text so far. */
+export function draftItem(text: string): HTMLElement {
+  return el("li", { class: "message from-us draft", "data-testid": "draft" },
+    el("div", { class: "message-head" }, el("span", {}, "AI agent (writing…)")),
+    el("div", { class: "message-body", "data-testid": "draft-text" }, text));
+}
+
+/** The context of the latest handoff, for the thread header: priority, reason, the AI's summary. */
+export function handoffText(conversation: Conversation): Node[] {
+  const handoff = conversation.handoff;
+  if (!handoff) {
+    return [];
+  }
+  const priority = priorityLabels.get(handoff.priority) ?? "Normal";
+  const reason = handoffReasonLabels.get(handoff.reason);
+  const rest = `${reason ? ` · ${reason}` : ""}${handoff.summary ? ` — ${handoff.summary}` : ""}`;
+  return [el("strong", {}, `${priority} priority`), document.createTextNode(rest)];
 }
 
 /** A link to an attachment; only http(s) addresses become links. */

@@ -1,6 +1,8 @@
 // What the page says: labels of statuses and senders, times, and errors in words.
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, ConversationStatus, ErrorInfoSchema, SenderType } from "../src/web.js";
+import {
+  AgentActivityKind, Code, ConnectError, ConversationStatus, ErrorInfoSchema, HandoffPriority, HandoffReason, SenderType,
+} from "../src/web.js";
 
 export const statusLabels: ReadonlyMap<ConversationStatus, string> = new Map([
   [ConversationStatus.OPEN, "Open"],
@@ -8,6 +10,33 @@ export const statusLabels: ReadonlyMap<ConversationStatus, string> = new Map([
   [ConversationStatus.HUMAN, "Human"],
   [ConversationStatus.CLOSED, "Closed"],
 ]);
+
+/** What the thread header says about a handoff's reason and priority. */
+export const handoffReasonLabels = new Map<HandoffReason, string>([
+  [HandoffReason.CUSTOMER_REQUEST, "customer asked for a human"],
+  [HandoffReason.LOW_CONFIDENCE, "low confidence"],
+  [HandoffReason.POLICY, "policy"],
+  [HandoffReason.SENTIMENT, "customer sentiment"],
+  [HandoffReason.OTHER, "other"],
+]);
+
+export const priorityLabels = new Map<HandoffPriority, string>([
+  [HandoffPriority.LOW, "Low"],
+  [HandoffPriority.NORMAL, "Normal"],
+  [HandoffPriority.HIGH, "High"],
+  [HandoffPriority.URGENT, "Urgent"],
+]);
+
+/** "AI agent is typing…" and the like. */
+export function activityLabel(kind: AgentActivityKind, sender: SenderType, senderId: string, me: string): string {
+  const who = senderLabel(sender, senderId, me);
+  switch (kind) {
+    case AgentActivityKind.TYPING: return `${who} is typing…`;
+    case AgentActivityKind.THINKING: return `${who} is thinking…`;
+    case AgentActivityKind.SEARCHING: return `${who} is searching…`;
+    default: return "";
+  }
+}
 
 export function senderLabel(sender: SenderType, senderId: string, me: string): string {
   switch (sender) {

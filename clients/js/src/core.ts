@@ -2,8 +2,14 @@
 // stream helpers that reconnect and resume. node.ts and web.ts pick the transport.
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { ConversationService, type WatchConversationsRequestSchema } from "./gen/timely/conversations/v1/conversation_service_pb.js";
+import {
+  ConversationService, type StreamMessagesResponse, type WatchConversationsRequestSchema,
+} from "./gen/timely/conversations/v1/conversation_service_pb.js";
 import type { Message } from "./gen/timely/conversations/v1/conversation_pb.js";
+import type { MessageVisibility } from "./gen/timely/conversations/v1/conversation_ai_pb.js";
+import {
+  ReplyDraftState, type ReplyDraft, type StreamReplyDraftRequestSchema, type StreamReplyDraftResponse,
+} from "./gen/timely/conversations/v1/conversation_ai_live_pb.js";
 import type { ConversationEvent } from "./gen/timely/conversations/v1/conversation_event_pb.js";
 
 export interface TimelyClientOptions {
@@ -56,8 +62,35 @@ export interface StreamOptions {
   onSubscribed?: () => void;
 }
 
+/** Options of `streamLive`: those of every stream, and a visibility filter. */
+export interface LiveStreamOptions extends StreamOptions {
+  /** Only messages of this visibility (PUBLIC for a customer-facing view); every message the key may read when unset. */
+  visibility?: MessageVisibility;
+}
+
+/** The first item of a reply draft, without the conversation: an idempotency key, the AI agent, metadata. */
+export interface ReplyDraftStart {
+  /** Idempotency key (UUID): a retried draft with the same id and text writes once. Made when empty. */
+  requestId?: string;
+  /** The AI agent (UUID); the conversation's agent when empty. */
+  senderId?: string;
+  /** Metadata of the message the draft becomes. */
+  metadata?: { [key: string]: string };
+}
+
 /** The generated client (every RPC), whose `streamMessages` and `watchConversations` resume after any disconnect. */
 export type TimelyClient = Omit<Client<typeof ConversationService>, "streamMessages" | "watchConversations"> & {
+  /** Like `streamMessages`, with the live-only items too: each item has a `message`, a `replyDraft` update or an
+   * agent's `activity`. Resumes after the last message; a subscriber that (re)joins mid-draft receives the draft's
+   * text so far as one delta at offset 0 (`applyDraft` handles both). */
+  streamLive(conversationId: string, afterSequence?: bigint, options?: LiveStreamOptions): AsyncGenerator<StreamMessagesResponse>;
+  /** Streams a reply of the AI agent from `chunks` (a model's tokens) as a reply draft: live subscribers see each
+   * chunk as it is written; when `chunks` ends the whole text becomes one message, which is returned. A request id is
+   * made when `start` has none (pass the same `start` to retry). Aborting `signal` abandons the draft. Needs the gRPC
+   * transport (HTTP/2): grpc-web cannot stream a request. */
+  sendReplyDraft(
+    conversationId: string, chunks: AsyncIterable<string> | Iterable<string>, start?: ReplyDraftStart, options?: { signal?: AbortSignal },
+  ): Promise<StreamReplyDraftResponse>;
   /** Every message after `afterSequence`, then each new one, exactly once, across reconnects; ends when the conversation closes. */
   streamMessages(conversationId: string, afterSequence?: bigint, options?: StreamOptions): AsyncGenerator<Message>;
   /** Every change to the matching conversations from `filter.afterCursor` (or from now), exactly once, across reconnects. */
@@ -148,7 +181,41 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
     }
   }
 
-  return { ...client, streamMessages, watchConversations };
+  async function* streamLive(conversationId: string, afterSequence = 0n, options: LiveStreamOptions = {}): AsyncGenerator<StreamMessagesResponse> {
+    const { signal, onSubscribed: onHeader, visibility } = options;
+    let position = afterSequence;
+    const open = () => client.streamMessages(
+      { conversationId, afterSequence: position, includeLive: true, visibility }, { signal, onHeader, timeoutMs: 0 });
+    for await (const item of resuming(open, maxDelay, signal)) {
+      if (item.message) {
+        if (item.message.sequence <= position) {
+          continue;
+        }
+        position = item.message.sequence;
+      }
+      yield item;
+    }
+  }
+
+  async function sendReplyDraft(
+    conversationId: string, chunks: AsyncIterable<string> | Iterable<string>, start: ReplyDraftStart = {}, options: { signal?: AbortSignal } = {},
+  ): Promise<StreamReplyDraftResponse> {
+    if (!start.requestId) {
+      start.requestId = crypto.randomUUID();
+    }
+    const first = { ...start, conversationId };
+    async function* items(): AsyncGenerator<MessageInitShape<typeof StreamReplyDraftRequestSchema>> {
+      yield { item: { case: "start", value: first } };
+      for await (const text of chunks) {
+        if (text.length > 0) {
+          yield { item: { case: "text", value: text } };
+        }
+      }
+    }
+    return client.streamReplyDraft(items(), { signal: options.signal, timeoutMs: 0 });
+  }
+
+  return { ...client, streamMessages, watchConversations, streamLive, sendReplyDraft };
 }
 
 /** The SDKs' rule for request ids: a write that takes one and is called without one gets a fresh id written
@@ -219,4 +286,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** A draft's text after `update`: a delta at offset 0 starts (or, for a late subscriber, restores) it; any other
+ * delta is appended; COMMITTED and ABANDONED end it (""). */
+export function applyDraft(text: string, update: ReplyDraft): string {
+  switch (update.state) {
+    case ReplyDraftState.DELTA:
+      return update.offset === 0n ? update.text : text + update.text;
+    case ReplyDraftState.STARTED:
+      return "";
+    default:
+      return "";
+  }
 }

@@ -1,13 +1,16 @@
 // The inbox page in a real headless Chromium (Debian's), against the real server: sign in, see a
-// conversation appear live, see a message arrive live, hand off, reply, resume, close. A screenshot
-// goes to test-output/.
+// conversation appear live, see a message arrive live, hand off, reply, resume, close; then a live
+// reply draft growing into a message, the agent's activity, internal notes and the handoff context.
+// Screenshots go to test-output/.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
-import { ConversationStatus, SenderType, createTimelyClient } from "../src/node.js";
+import {
+  AgentActivityKind, ConversationStatus, HandoffPriority, HandoffReason, MessageVisibility, SenderType, createTimelyClient,
+} from "../src/node.js";
 import { TestServer, newId } from "./server.js";
 
 const output = resolve(dirname(fileURLToPath(import.meta.url)), "../../../test-output");
@@ -87,5 +90,73 @@ test("the inbox shows conversations and messages live, and hands off", async () 
   assert.equal(await page.getByTestId("reply-text").isDisabled(), true);
   assert.equal((await api.getConversation({ id: ingested.conversation!.id })).conversation?.status, ConversationStatus.CLOSED);
 
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the inbox shows a live draft growing into a message, the agent's activity, internal notes and the handoff context", async () => {
+  const api = createTimelyClient({ baseUrl: server.grpcUrl, apiKey: server.apiKey });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${server.webUrl}/inbox`);
+  await page.getByTestId("api-key").fill(server.apiKey);
+  await page.getByTestId("connect").click();
+  await page.getByTestId("connection").getByText("Live").waitFor();
+
+  const { conversation } = await api.ingestCustomerMessage({ channelId: newId(), contactId: newId(), agentId: newId(), content: "Can I change my delivery address?" });
+  const row = page.locator(`[data-testid=conversation-row][data-id="${conversation!.id}"]`);
+  await row.click();
+  await page.getByTestId("messages").getByText("delivery address").waitFor();
+
+  // The AI agent thinks, then writes its reply piece by piece: the page shows the draft growing.
+  await api.setActivity({ conversationId: conversation!.id, kind: AgentActivityKind.THINKING, ttl: { seconds: 30n } });
+  await page.getByTestId("activity").getByText("AI agent is thinking…").waitFor();
+  const pieces: string[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  async function* model(): AsyncGenerator<string> {
+    for (;;) {
+      while (pieces.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+      if (pieces.length === 0) return;
+      yield pieces.shift()!;
+    }
+  }
+  const push = (piece?: string) => {
+    if (piece === undefined) done = true;
+    else pieces.push(piece);
+    wake?.();
+  };
+  const sending = api.sendReplyDraft(conversation!.id, model());
+  push("Yes, ");
+  await page.getByTestId("draft-text").getByText("Yes,").waitFor();
+  push("until the parcel ");
+  await page.getByTestId("draft-text").getByText("Yes, until the parcel").waitFor();
+  push("ships.");
+  await page.getByTestId("draft-text").getByText("Yes, until the parcel ships.").waitFor();
+  push();
+  const { message } = await sending;
+  // The draft becomes the message; the activity ends with the AI's message.
+  await page.locator(`[data-testid=message][data-sequence="${message!.sequence}"]`).getByText("Yes, until the parcel ships.").waitFor();
+  await page.getByTestId("draft").waitFor({ state: "detached" });
+  await page.getByTestId("activity").waitFor({ state: "hidden" });
+
+  // An internal note is shown to the human agent, marked as such.
+  const note = await api.sendMessage({
+    conversationId: conversation!.id, senderType: SenderType.AI_AGENT, content: "Customer asked twice already.", visibility: MessageVisibility.INTERNAL,
+  });
+  const noteItem = page.locator(`[data-testid=message][data-sequence="${note.message!.sequence}"]`);
+  await noteItem.getByText("Customer asked twice already.").waitFor();
+  await noteItem.getByTestId("internal-note").waitFor();
+
+  // A handoff with context: the thread header shows its priority, reason and summary.
+  await api.handoffConversation({
+    id: conversation!.id, assignedTo: newId(), reason: HandoffReason.CUSTOMER_REQUEST, priority: HandoffPriority.HIGH,
+    summary: "Wants the address changed; order not shipped yet.",
+  });
+  await page.getByTestId("thread-handoff").getByText("High priority").waitFor();
+  await page.getByTestId("thread-handoff").getByText("order not shipped yet").waitFor();
+  mkdirSync(output, { recursive: true });
+  await page.screenshot({ path: join(output, "inbox-draft.png"), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });

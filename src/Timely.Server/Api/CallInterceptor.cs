@@ -50,7 +50,30 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger, Tim
         }
     }
 
-    private void Succeeded(ServerCallContext context, object request, object? response, long started)
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        UnreadableRequests.MarkRead(context);
+        var started = Stopwatch.GetTimestamp();
+        TimelyTracing.TagCall(Activity.Current, Caller.WorkspaceOrNull(context), null, null);
+        try
+        {
+            var response = await continuation(requestStream, context);
+            Succeeded(context, null, response, started);
+            return response;
+        }
+        catch (Exception e) when (e is not RpcException && ErrorMapping.ToRpcException(e) is null && context.CancellationToken.IsCancellationRequested)
+        {
+            // The client went away mid-stream (a cancelled or broken call): not a bug.
+            throw Fail(context, null, new OperationCanceledException("the call was cancelled", e, context.CancellationToken), started);
+        }
+        catch (Exception e)
+        {
+            throw Fail(context, null, e, started);
+        }
+    }
+
+    private void Succeeded(ServerCallContext context, object? request, object? response, long started)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         var workspace = Caller.WorkspaceOrNull(context);
@@ -59,7 +82,7 @@ public sealed partial class CallInterceptor(ILogger<CallInterceptor> logger, Tim
         LogSucceeded(context.Method, elapsed.TotalMilliseconds, workspace, TraceId());
     }
 
-    private RpcException Fail(ServerCallContext context, object request, Exception exception, long started)
+    private RpcException Fail(ServerCallContext context, object? request, Exception exception, long started)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         var workspace = Caller.WorkspaceOrNull(context);

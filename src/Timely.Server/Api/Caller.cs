@@ -10,6 +10,10 @@ public static class Caller
     public static Guid? Agent(ServerCallContext context) =>
         Guid.TryParse(context.GetHttpContext().User.FindFirst(ApiKeyAuthentication.AgentClaim)?.Value, out var agent) ? agent : null;
 
+    /// <summary>True for a key restricted to public messages (a customer-facing view).</summary>
+    public static bool PublicOnly(ServerCallContext context) =>
+        context.GetHttpContext().User.HasClaim(ApiKeyAuthentication.PublicOnlyClaim, "true");
+
     public static string Workspace(ServerCallContext context) =>
         WorkspaceOrNull(context) ?? throw new InvalidOperationException("a call reached the service without an authenticated key");
 

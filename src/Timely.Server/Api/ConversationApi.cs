@@ -14,9 +14,9 @@ namespace Timely.Server.Api;
 /// Lifecycle rules live in Domain/Lifecycle.cs, SQL in Storage/, error statuses in ErrorMapping.
 /// Every call needs a key (read scope); mutations need a write key.</summary>
 [Authorize(Policy = AuthPolicies.Read)]
-public sealed class ConversationApi(
+public sealed partial class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
-    KeyRevocations revocations, IHostApplicationLifetime lifetime)
+    KeyRevocations revocations, IHostApplicationLifetime lifetime, LiveHub liveHub, ReplyDrafts drafts)
     : ConversationService.ConversationServiceBase
 {
     [Authorize(Policy = AuthPolicies.Write)]
@@ -57,6 +57,7 @@ public sealed class ConversationApi(
             request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore);
         query = query with
         {
+            Priority = Priority(check, request.Priority),
             Order = request.OrderBy switch
             {
                 Conversations.V1.ConversationOrder.Unspecified or Conversations.V1.ConversationOrder.LastMessageAtDesc => Storage.ConversationOrder.LastMessageAtDesc,
@@ -79,6 +80,7 @@ public sealed class ConversationApi(
         var pageSize = check.PageSize(request.PageSize);
         var query = check.Filters(request.Statuses, request.AgentId, request.ChannelId, request.ContactId, request.AssignedTo, request.Tag,
             request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore, matching: search);
+        query = query with { Visibility = Caller.PublicOnly(context) ? Domain.MessageVisibility.Public : null };
         check.ThrowIfInvalid();
         var response = new SearchConversationsResponse();
         response.NextPageToken = await ConversationPageAsync(workspace, nameof(SearchConversations), request, query, pageSize, request.PageToken,
@@ -94,6 +96,7 @@ public sealed class ConversationApi(
         var pageSize = check.PageSize(request.PageSize);
         var filters = check.Filters(request.Statuses, request.AgentId, request.ChannelId, request.ContactId, request.AssignedTo, request.Tag,
             request.CreatedAfter, request.CreatedBefore, request.LastMessageAfter, request.LastMessageBefore);
+        filters = filters with { Visibility = Caller.PublicOnly(context) ? Domain.MessageVisibility.Public : null };
         check.ThrowIfInvalid();
         var fingerprint = Fingerprints.Of(nameof(SearchMessages), Clone(request, r => ClearPaging(r)));
         var after = tokens.ReadSearchToken(workspace, fingerprint, request.PageToken);
@@ -140,7 +143,7 @@ public sealed class ConversationApi(
 
     [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<HandoffConversationResponse> HandoffConversation(HandoffConversationRequest request, ServerCallContext context) =>
-        new() { Conversation = await Transition(context, request.Id, request.Etag, LifecycleAction.Handoff, request.AssignedTo) };
+        new() { Conversation = await Transition(context, request.Id, request.Etag, LifecycleAction.Handoff, request.AssignedTo, request) };
 
     [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<ResumeConversationResponse> ResumeConversation(ResumeConversationRequest request, ServerCallContext context) =>
@@ -161,11 +164,13 @@ public sealed class ConversationApi(
             : Senders.IdRequired(sender)
                 ? check.Id("sender_id", request.SenderId)
                 : check.OptionalId("sender_id", request.SenderId);
-        var message = check.Message(sender, senderId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata);
+        var message = check.Message(sender, senderId, request.Content, request.MessageType, request.MediaUrl, request.MediaType, request.Metadata)
+            with { Visibility = WrittenVisibility(check, context, sender, request.Visibility) };
         var key = check.RequestId(request.RequestId, nameof(SendMessage), Clone(request, r => r.RequestId = ""));
         check.ThrowIfInvalid();
 
         var result = await store.AppendMessageAsync(Caller.Workspace(context), conversationId, message, key, context.CancellationToken);
+        liveHub.MessageAppended(Caller.Workspace(context), result.Conversation, result.Message.SenderType, result.Message.SenderId);
         return new SendMessageResponse { Message = result.Message.ToProto(), Conversation = result.Conversation.ToProto() };
     }
 
@@ -175,13 +180,14 @@ public sealed class ConversationApi(
         var check = new RequestChecker();
         var conversationId = check.Id("conversation_id", request.ConversationId);
         var pageSize = check.PageSize(request.PageSize);
+        var visibility = ReadVisibility(check, context, "visibility", request.Visibility);
         check.ThrowIfInvalid();
-        var scope = $"{nameof(ListMessages)}/{conversationId}";
+        var scope = $"{nameof(ListMessages)}/{conversationId}" + (visibility is { } v ? $"/{v}" : "");
         var after = tokens.ReadSequenceToken(workspace, scope, request.PageToken);
 
         _ = await store.GetConversationAsync(workspace, conversationId, context.CancellationToken)
             ?? throw NotFoundException.Conversation(conversationId);
-        var rows = await store.ListMessagesAsync(workspace, conversationId, after, pageSize + 1, context.CancellationToken);
+        var rows = await store.ListMessagesAsync(workspace, conversationId, after, pageSize + 1, context.CancellationToken, visibility);
         var response = new ListMessagesResponse();
         var taken = Page.Fill(rows, pageSize, m => m.ToProto(), response.Messages);
         if (taken < rows.Count)
@@ -231,10 +237,12 @@ public sealed class ConversationApi(
         {
             check.Fail("after_sequence", "must not be negative");
         }
+        var visibility = ReadVisibility(check, context, "visibility", request.Visibility);
         check.ThrowIfInvalid();
 
         await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence, Live(context),
-            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct));
+            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct,
+            visibility, request.IncludeLive ? item => responseStream.WriteAsync(item.ToStreamResponse(), ct) : null));
     }
 
     [EnableRateLimiting(AuthPolicies.Streams)]
@@ -247,16 +255,19 @@ public sealed class ConversationApi(
             check.OptionalId("channel_id", request.ChannelId),
             check.OptionalId("conversation_id", request.ConversationId),
             check.Statuses("statuses", request.Statuses));
+        var visibility = ReadVisibility(check, context, "visibility", request.Visibility);
         check.ThrowIfInvalid();
         var after = tokens.ReadCursor(workspace, request.AfterCursor);
 
         await UntilShutdown(context, ct => eventFeed.WatchAsync(workspace, filter, after, Live(context),
-            e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct), ct));
+            e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct), ct,
+            visibility, request.IncludeLive));
     }
 
     /// <summary>A lifecycle RPC: handoff (with the human taking over in <paramref name="assignedTo"/>), resume or close.</summary>
     private async Task<Conversations.V1.Conversation> Transition(
-        ServerCallContext context, string conversationId, string conditionalEtag, LifecycleAction action, string? assignedTo = null)
+        ServerCallContext context, string conversationId, string conditionalEtag, LifecycleAction action, string? assignedTo = null,
+        HandoffConversationRequest? handoff = null)
     {
         var check = new RequestChecker();
         var id = check.Id("id", conversationId);
@@ -264,9 +275,10 @@ public sealed class ConversationApi(
             : Caller.Agent(context) is { } agent ? AgentBinding.TakingOver(agent, check.OptionalId("assigned_to", assignedTo))
             : (Guid?)check.Id("assigned_to", assignedTo);
         var etag = check.Etag(conditionalEtag);
+        var handoffContext = handoff is null ? null : HandoffContextOf(check, handoff);
         check.ThrowIfInvalid();
         var conversation = await store.UpdateConversationAsync(Caller.Workspace(context), id, etag,
-            (current, now) => Lifecycle.Change(current, action, now, actor),
+            (current, now) => WithHandoff(Lifecycle.Change(current, action, now, actor), handoffContext, now),
             context.CancellationToken);
         return conversation.ToProto();
     }

@@ -22,6 +22,7 @@ public static class ErrorMapping
             Metadata = { ["status"] = e.Current.ToString().ToLowerInvariant() },
         }),
         EtagMismatchException e => Build(Code.Aborted, e.Message),
+        DraftIdleException e => Build(Code.DeadlineExceeded, e.Message),
         PermissionDeniedException e => Build(Code.PermissionDenied, e.Message, new ErrorInfo { Reason = e.Reason, Domain = ErrorDomain }),
         PositionOutOfRangeException e => Build(Code.OutOfRange, e.Message, BadRequest([new FieldViolation(e.Field, e.Message)])),
         StoreUnavailableException e => Build(Code.Unavailable, e.Message, new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }),

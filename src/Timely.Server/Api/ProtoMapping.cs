@@ -24,6 +24,7 @@ public static class ProtoMapping
             LastMessageAt = c.LastMessageAt is { } last ? Timestamp.FromDateTimeOffset(last) : null,
             Etag = c.Etag,
             LastSequence = c.LastSequence,
+            Handoff = c.Handoff?.ToProto(),
         };
         proto.Tags.AddRange(c.Tags);
         return proto;
@@ -43,6 +44,7 @@ public static class ProtoMapping
             MediaUrl = m.MediaUrl,
             MediaType = m.MediaType,
             CreatedAt = Timestamp.FromDateTimeOffset(m.CreatedAt),
+            Visibility = m.Visibility.ToProto(),
         };
         foreach (var (key, value) in m.Metadata)
         {
@@ -60,7 +62,7 @@ public static class ProtoMapping
         Message = h.Message.ToProto(),
     };
 
-    public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor) => new()
+    public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor) => new Proto.ConversationEvent
     {
         Cursor = cursor,
         Type = e.Type.ToProto(),
@@ -69,7 +71,7 @@ public static class ProtoMapping
         OldStatus = e.OldStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
         NewStatus = e.NewStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
         Message = e.Message?.ToProto(),
-    };
+    }.WithLive(e.Live);
 
     public static Proto.ConversationEventType ToProto(this Domain.ConversationEventType t) => t switch
     {
@@ -77,6 +79,8 @@ public static class ProtoMapping
         Domain.ConversationEventType.StatusChanged => Proto.ConversationEventType.StatusChanged,
         Domain.ConversationEventType.Updated => Proto.ConversationEventType.Updated,
         Domain.ConversationEventType.MessageAdded => Proto.ConversationEventType.MessageAdded,
+        Domain.ConversationEventType.ReplyDraft => Proto.ConversationEventType.ReplyDraft,
+        Domain.ConversationEventType.AgentActivity => Proto.ConversationEventType.AgentActivity,
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 

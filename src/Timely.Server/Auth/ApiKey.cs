@@ -19,9 +19,11 @@ public enum ApiKeyScope
 }
 
 /// <summary>A key as stored: never the secret itself, only its hash. A key with an <see cref="AgentId"/>
-/// belongs to that human agent (see <see cref="AgentBinding"/>).</summary>
+/// belongs to that human agent (see <see cref="AgentBinding"/>). A <see cref="PublicOnly"/> key (a customer-facing
+/// widget's backend) reads only public messages, whatever it asks, and cannot write internal notes.</summary>
 public sealed record ApiKey(
-    Guid Id, string Workspace, ApiKeyScope Scope, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, Guid? AgentId = null);
+    Guid Id, string Workspace, ApiKeyScope Scope, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, Guid? AgentId = null,
+    bool PublicOnly = false);
 
 /// <summary>Key secrets: 256 random bits behind a recognisable prefix, hashed with SHA-256 for storage
 /// (a fast hash is right for high-entropy secrets; there is nothing to brute-force).</summary>

@@ -21,6 +21,7 @@ public sealed class ApiKeyAuthentication(
     public const string WorkspaceClaim = "workspace";
     public const string ScopeClaim = "scope";
     public const string AgentClaim = "agent";
+    public const string PublicOnlyClaim = "public_only";
     private const string UnavailableItem = "timely.auth.unavailable";
     private const string ThrottledItem = "timely.auth.throttled";
 
@@ -69,6 +70,7 @@ public sealed class ApiKeyAuthentication(
             new Claim(WorkspaceClaim, key.Workspace),
             new Claim(ScopeClaim, key.Scope.ToString()),
             .. key.AgentId is { } agent ? [new Claim(AgentClaim, agent.ToString())] : Array.Empty<Claim>(),
+            .. key.PublicOnly ? [new Claim(PublicOnlyClaim, "true")] : Array.Empty<Claim>(),
         ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

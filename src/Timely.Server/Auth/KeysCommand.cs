@@ -3,7 +3,7 @@ using Timely.Server.Storage;
 namespace Timely.Server.Auth;
 
 /// <summary>Key management from the server program's command line, against the configured database:
-///   timely-server keys create --workspace acme --scope write [--name "agent backend"] [--agent HUMAN_AGENT_UUID]
+///   timely-server keys create --workspace acme --scope write [--name "agent backend"] [--agent HUMAN_AGENT_UUID] [--public-only]
 ///   timely-server keys list [--workspace acme]
 ///   timely-server keys revoke KEY_ID</summary>
 public static class KeysCommand
@@ -37,9 +37,10 @@ public static class KeysCommand
                     agent = agentId;
                 }
                 var secret = ApiKeySecrets.NewSecret();
-                var key = await keys.CreateAsync(workspace, scope, options.GetValueOrDefault("name", ""), secret, agent, ct);
+                var publicOnly = args.Contains("--public-only");
+                var key = await keys.CreateAsync(workspace, scope, options.GetValueOrDefault("name", ""), secret, agent, publicOnly, ct);
                 await output.WriteLineAsync($"Created {scope.ToString().ToLowerInvariant()} key {key.Id} for workspace '{workspace}'"
-                    + (agent is null ? "." : $", bound to human agent {agent}."));
+                    + (agent is null ? "" : $", bound to human agent {agent}") + (publicOnly ? ", reading only public messages." : "."));
                 await output.WriteLineAsync("The key is shown once; store it now:");
                 await output.WriteLineAsync(secret);
                 return 0;
@@ -48,7 +49,7 @@ public static class KeysCommand
                 foreach (var k in await keys.ListAsync(options.GetValueOrDefault("workspace"), ct))
                 {
                     await output.WriteLineAsync(
-                        $"{k.Id,-36}  {k.Workspace,-16}  {k.Scope.ToString().ToLowerInvariant(),-5}  {k.Prefix + "…",-10}  {k.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {(k.RevokedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") + "Z" : "-"),-20}  {k.Name}{(k.AgentId is { } a ? $" (human agent {a})" : "")}");
+                        $"{k.Id,-36}  {k.Workspace,-16}  {k.Scope.ToString().ToLowerInvariant(),-5}  {k.Prefix + "…",-10}  {k.CreatedAt:yyyy-MM-dd HH:mm:ss}Z  {(k.RevokedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") + "Z" : "-"),-20}  {k.Name}{(k.AgentId is { } a ? $" (human agent {a})" : "")}{(k.PublicOnly ? " (public only)" : "")}");
                 }
                 return 0;
             case "revoke":
@@ -93,7 +94,7 @@ public static class KeysCommand
     private static int Usage(TextWriter error, string problem)
     {
         error.WriteLine($"keys: {problem}");
-        error.WriteLine("usage: timely-server keys create --workspace NAME --scope read|write|admin [--name TEXT] [--agent HUMAN_AGENT_UUID]");
+        error.WriteLine("usage: timely-server keys create --workspace NAME --scope read|write|admin [--name TEXT] [--agent HUMAN_AGENT_UUID] [--public-only]");
         error.WriteLine("       timely-server keys list [--workspace NAME]");
         error.WriteLine("       timely-server keys revoke KEY_ID");
         return 2;

@@ -13,7 +13,10 @@ public sealed record NewMessage(
     MessageType MessageType,
     string MediaUrl,
     string MediaType,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    public MessageVisibility Visibility { get; init; } = MessageVisibility.Public;
+}
 
 public sealed record InboundMessage(string Workspace, Guid ChannelId, Guid ContactId, Guid AgentId, string? ExternalId, NewMessage Message);
 

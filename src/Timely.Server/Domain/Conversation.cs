@@ -20,6 +20,9 @@ public sealed record Conversation(
 {
     /// <summary>The etag clients send back for conditional writes (AIP-154).</summary>
     public string Etag => Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The context of the latest handoff, or null if never handed off.</summary>
+    public HandoffContext? Handoff { get; init; }
 }
 
 /// <summary>One message of a conversation. Messages are immutable once written.</summary>
@@ -34,7 +37,10 @@ public sealed record Message(
     string MediaUrl,
     string MediaType,
     IReadOnlyDictionary<string, string> Metadata,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    public MessageVisibility Visibility { get; init; } = MessageVisibility.Public;
+}
 
 /// <summary>One row of the append-only event log.</summary>
 public sealed record ConversationEvent(
@@ -44,7 +50,11 @@ public sealed record ConversationEvent(
     Conversation Conversation,
     ConversationStatus? OldStatus,
     ConversationStatus? NewStatus,
-    Message? Message);
+    Message? Message)
+{
+    /// <summary>For the live-only <see cref="ConversationEventType.ReplyDraft"/> and <see cref="ConversationEventType.AgentActivity"/>.</summary>
+    public LiveItem? Live { get; init; }
+}
 
 /// <summary>The place of an event in its workspace's log, ordered by (<see cref="Tx"/>, <see cref="Id"/>):
 /// on PostgreSQL the id of the transaction that wrote it, then the event's own id (see

@@ -34,4 +34,6 @@ public enum ConversationEventType
     StatusChanged = 2,
     Updated = 3,
     MessageAdded = 4,
+    ReplyDraft = 5,     // live only, never stored
+    AgentActivity = 6,  // live only, never stored
 }

@@ -93,9 +93,20 @@ public static class Lifecycle
     public static (Message Message, ConversationChange Change) Append(Conversation current, NewMessage n, DateTimeOffset now)
     {
         var senderId = Senders.Resolve(n.SenderType, n.SenderId, current);
-        var transitioned = Apply(current, MessageAction(n.SenderType), now, senderId);
         var message = new Message(Guid.CreateVersion7(now), current.Id, current.LastSequence + 1, n.SenderType, senderId,
-            n.Content, n.MessageType, n.MediaUrl, n.MediaType, n.Metadata, now);
+            n.Content, n.MessageType, n.MediaUrl, n.MediaType, n.Metadata, now) { Visibility = n.Visibility };
+        if (n.Visibility == MessageVisibility.Internal)
+        {
+            // An internal note keeps its place in the sequence but moves neither status nor last_message_at;
+            // nothing lands in a closed conversation.
+            if (current.Status == Closed)
+            {
+                throw Refusal(Closed, MessageAction(n.SenderType));
+            }
+            return (message, new ConversationChange(current with { LastSequence = message.Sequence },
+                [new PendingEvent(ConversationEventType.MessageAdded, MessageId: message.Id)]));
+        }
+        var transitioned = Apply(current, MessageAction(n.SenderType), now, senderId);
         var after = transitioned with { LastSequence = message.Sequence, LastMessageAt = now, LastSenderType = n.SenderType };
         List<PendingEvent> events = after.Status != current.Status
             ? [new PendingEvent(ConversationEventType.StatusChanged, current.Status), new PendingEvent(ConversationEventType.MessageAdded, MessageId: message.Id)]

@@ -17,9 +17,13 @@ public sealed class ChangeSignals : IChangeObserver
 
     /// <summary>Subscribes to changes of a whole workspace, or of one conversation. Subscribe before
     /// the first read of the store, so a change between that read and the first wait still wakes.</summary>
-    public ChangeSubscription Subscribe(string workspace, Guid? conversationId)
+    public ChangeSubscription Subscribe(string workspace, Guid? conversationId) => Subscribe(workspace, conversationId, live: false);
+
+    /// <summary>As above; with <paramref name="live"/>, the subscription also receives the live-only items
+    /// (<see cref="Publish"/>) of what it follows, in a bounded mailbox.</summary>
+    public ChangeSubscription Subscribe(string workspace, Guid? conversationId, bool live)
     {
-        var subscription = new ChangeSubscription(this, workspace, conversationId);
+        var subscription = new ChangeSubscription(this, workspace, conversationId, live);
         lock (gate)
         {
             if (conversationId is { } id)
@@ -53,6 +57,26 @@ public sealed class ChangeSignals : IChangeObserver
         foreach (var s in forWorkspace ?? [])
         {
             s.Signal(tick);
+        }
+    }
+
+    /// <summary>Hands a live-only item (a draft update, an activity) to the subscriptions that follow its
+    /// conversation or workspace and asked for live items, and wakes them; never blocks.</summary>
+    public void Publish(Domain.LiveItem item)
+    {
+        ChangeSubscription[]? forConversation, forWorkspace;
+        lock (gate)
+        {
+            byConversation.TryGetValue(item.ConversationId, out forConversation);
+            byWorkspace.TryGetValue(item.Workspace, out forWorkspace);
+        }
+        foreach (var s in forConversation ?? [])
+        {
+            s.Deliver(item);
+        }
+        foreach (var s in forWorkspace ?? [])
+        {
+            s.Deliver(item);
         }
     }
 
@@ -116,12 +140,49 @@ public sealed class ChangeSubscription : IDisposable
     private readonly Channel<bool> pending = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long lastSignal;
+    private int stored = 1; // 1 while a store change may be unread (the first read is due)
+    private int overflowed;
+    private readonly Channel<Domain.LiveItem>? live;
 
-    internal ChangeSubscription(ChangeSignals owner, string workspace, Guid? conversationId)
+    internal ChangeSubscription(ChangeSignals owner, string workspace, Guid? conversationId, bool live = false)
     {
         this.owner = owner;
         Workspace = workspace;
         ConversationId = conversationId;
+        this.live = live ? Channel.CreateBounded<Domain.LiveItem>(new BoundedChannelOptions(LiveCapacity) { SingleReader = true }) : null;
+    }
+
+    /// <summary>Live items a subscription holds before it counts as overflowed.</summary>
+    public const int LiveCapacity = 1024;
+
+    /// <summary>True (once) when a store change was signalled, or a safety poll fell due, since the last call:
+    /// only then does the subscriber need to read the store.</summary>
+    public bool TakeStoreChange() => Interlocked.Exchange(ref stored, 0) == 1;
+
+    /// <summary>The live items received so far, in order. <paramref name="overflow"/> is true (once) when
+    /// items were dropped because the mailbox was full: the subscriber should send a fresh snapshot.</summary>
+    public List<Domain.LiveItem> TakeLive(out bool overflow)
+    {
+        var items = new List<Domain.LiveItem>();
+        while (live is not null && live.Reader.TryRead(out var item))
+        {
+            items.Add(item);
+        }
+        overflow = Interlocked.Exchange(ref overflowed, 0) == 1;
+        return items;
+    }
+
+    internal void Deliver(Domain.LiveItem item)
+    {
+        if (live is null)
+        {
+            return;
+        }
+        if (!live.Writer.TryWrite(item))
+        {
+            Volatile.Write(ref overflowed, 1);
+        }
+        pending.Writer.TryWrite(true);
     }
 
     public string Workspace { get; }
@@ -141,6 +202,7 @@ public sealed class ChangeSubscription : IDisposable
             }
             seen = previous;
         }
+        Volatile.Write(ref stored, 1);
         pending.Writer.TryWrite(true);
     }
 
@@ -162,6 +224,7 @@ public sealed class ChangeSubscription : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
+            Volatile.Write(ref stored, 1);
             return owner.Tick(); // the safety poll is due: a fresh read
         }
     }

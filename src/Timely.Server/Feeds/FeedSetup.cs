@@ -15,6 +15,13 @@ public static class FeedSetup
             .ValidateOnStart();
         services.AddSingleton<ChangeSignals>();
         services.AddSingleton<Storage.IChangeObserver>(sp => sp.GetRequiredService<ChangeSignals>());
+        services.AddOptions<DraftOptions>()
+            .Bind(configuration.GetSection(DraftOptions.Section))
+            .Validate(o => o.IdleTimeout > TimeSpan.Zero, "Drafts:IdleTimeout must be positive")
+            .ValidateOnStart();
+        services.AddSingleton<LiveHub>();
+        services.AddSingleton<Storage.ILiveObserver>(sp => sp.GetRequiredService<LiveHub>());
+        services.AddSingleton<ReplyDrafts>();
         services.AddSingleton<MessageFeed>();
         services.AddSingleton<EventFeed>();
         services.AddHostedService<EventRetention>();

@@ -10,7 +10,8 @@ namespace Timely.Server.Feeds;
 /// live is read exactly once, and a slow reader holds at most one batch in memory. Subscribers of one
 /// conversation share the read that follows a wake-up (<see cref="SharedReads{TGroup, TRead, TResult}"/>).
 /// Counts its open streams, and the lag of each message it delivers live (after the replay).</summary>
-public sealed class MessageFeed(IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock, TimelyMetrics metrics)
+public sealed class MessageFeed(
+    IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock, TimelyMetrics metrics, LiveHub hub)
 {
     private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails =
         new(signals, (key, what) => ReadTailAsync(store, key, what));
@@ -19,17 +20,60 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
     /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled. An unknown
     /// conversation is NOT_FOUND, a position past its last message OUT_OF_RANGE. <paramref name="live"/> runs
     /// once the subscription is in place and the position checked: nothing written after it is missed.</summary>
+    /// <para>Only messages of <paramref name="visibility"/> are written when it is set (the others still move
+    /// the position). With <paramref name="writeLive"/>, the conversation's live items are written too: first a
+    /// snapshot of its drafts and activities, then each as it comes, every one published before a message was
+    /// committed ahead of that message, and one about a message (<see cref="LiveItem.AfterSequence"/>) after it.</para>
     public async Task StreamAsync(
-        string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct)
+        string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct,
+        MessageVisibility? visibility = null, Func<LiveItem, Task>? writeLive = null)
     {
         var o = options.Value;
-        using var subscription = signals.Subscribe(workspace, conversationId);
+        using var subscription = signals.Subscribe(workspace, conversationId, live: writeLive is not null);
+        var deferred = new List<LiveItem>();
         using var tail = tails.Follow((workspace, conversationId));
         using var open = new OpenStream(metrics, StreamKind.Messages);
         var position = afterSequence;
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
+        async Task WriteLiveAsync(bool snapshot)
+        {
+            if (writeLive is null)
+            {
+                return;
+            }
+            var items = subscription.TakeLive(out var overflow);
+            if (snapshot || overflow)
+            {
+                items = [.. hub.Snapshot(workspace, conversationId)]; // a fresh start replaces what queued
+            }
+            foreach (var item in items)
+            {
+                if (item.AfterSequence > position)
+                {
+                    deferred.Add(item);
+                }
+                else
+                {
+                    await writeLive(item);
+                }
+            }
+        }
+        async Task ReleaseDeferredAsync()
+        {
+            foreach (var item in deferred.Where(i => i.AfterSequence <= position).ToList())
+            {
+                deferred.Remove(item);
+                await writeLive!(item);
+            }
+        }
         for (var first = true; ; first = false)
         {
+            if (!subscription.TakeStoreChange() && !first)
+            {
+                await WriteLiveAsync(snapshot: false); // woken by live items only: the store has nothing new
+                readAfter = await subscription.WaitAsync(o.PollInterval, clock, ct);
+                continue;
+            }
             var (read, batch) = await tail.ReadAsync((position, o.BatchSize), readAfter, ct);
             var conversation = read ?? throw NotFoundException.Conversation(conversationId);
             if (first)
@@ -41,11 +85,16 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
                 }
                 await live();
             }
+            // Live items published before a message's commit were queued before this read saw it.
+            await WriteLiveAsync(snapshot: first);
             while (true)
             {
                 foreach (var message in batch)
                 {
-                    await write(message);
+                    if (visibility is null || message.Visibility == visibility)
+                    {
+                        await write(message);
+                    }
                     position = message.Sequence;
                     if (!first)
                     {
@@ -57,6 +106,10 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
                     break;
                 }
                 batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct); // catching up: our own reads
+            }
+            if (deferred.Count > 0)
+            {
+                await ReleaseDeferredAsync();
             }
             if (conversation.Status == ConversationStatus.Closed)
             {

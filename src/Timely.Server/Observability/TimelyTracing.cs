@@ -16,7 +16,7 @@ public static class TimelyTracing
 
     /// <summary>Tags the call's span with its workspace (never the key) and the conversation it is about, read
     /// from the request or, when the request does not name it (a new conversation), from the response.</summary>
-    public static void TagCall(Activity? call, string? workspace, object request, object? response)
+    public static void TagCall(Activity? call, string? workspace, object? request, object? response)
     {
         if (call is not { IsAllDataRequested: true })
         {

@@ -183,15 +183,20 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         return rows.Select(r => r.ToHit()).ToList();
     }
 
-    public async Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<Message>> ListMessagesAsync(
+        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null)
     {
         var rows = await db.ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(
             $"SELECT {StoreSql.MessageColumns} FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
-            "AND sequence > @AfterSequence ORDER BY sequence LIMIT @Limit",
-            new { Workspace = workspace, ConversationId = conversationId.ToString(), AfterSequence = afterSequence, Limit = limit },
+            "AND sequence > @AfterSequence" + (visibility is null ? "" : " AND visibility = @Visibility") + " ORDER BY sequence LIMIT @Limit",
+            new { Workspace = workspace, ConversationId = conversationId.ToString(), AfterSequence = afterSequence, Limit = limit, Visibility = (long?)visibility },
             cancellationToken: ct)), ct);
         return rows.Select(r => r.ToDomain()).ToList();
     }
+
+    public Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct) =>
+        db.ReadAsync(async c => await c.QuerySingleOrDefaultAsync<RequestRow>(new CommandDefinition(
+            FindRequest, new { Workspace = workspace, RequestId = requestId }, cancellationToken: ct)) is not null, ct);
 
     public async Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
         ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct)
@@ -230,7 +235,8 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             Guid.CreateVersion7(now), n.Workspace, n.AgentId, n.ChannelId, n.ContactId, ConversationStatus.Open,
             AssignedTo: null, n.Subject, n.Tags, now, ClosedAt: null, LastMessageAt: null, LastSenderType: null, LastSequence: 0, Version: 1);
         batch.Add($"INSERT INTO conversations ({StoreSql.ConversationColumns}) VALUES (@Id, @Workspace, @AgentId, @ChannelId, @ContactId, " +
-                  "@Status, @AssignedTo, @Subject, @Tags, @CreatedAt, @ClosedAt, @LastMessageAt, @ActivityAt, @LastSenderType, @LastSequence, @Version)",
+                  "@Status, @AssignedTo, @Subject, @Tags, @CreatedAt, @ClosedAt, @LastMessageAt, @ActivityAt, @LastSenderType, @LastSequence, @Version, " +
+                  "@HandoffReason, @HandoffPriority, @HandoffSummary, @HandoffAt)",
             ConversationRow.From(conversation));
         InsertTags(batch, conversation);
         AppendEvents(w, batch, conversation, [new PendingEvent(ConversationEventType.Created)], now);
@@ -243,7 +249,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     {
         var (message, change) = Lifecycle.Append(current, n, now);
         batch.Add($"INSERT INTO messages ({StoreSql.MessageColumns}) VALUES (@Id, @ConversationId, @Workspace, @Sequence, @SenderType, " +
-                  "@SenderId, @Content, @MessageType, @MediaUrl, @MediaType, @Metadata, @CreatedAt)",
+                  "@SenderId, @Content, @MessageType, @MediaUrl, @MediaType, @Metadata, @CreatedAt, @Visibility)",
             MessageRow.From(current.Workspace, message));
         return (message, Save(w, batch, current, change, now));
     }
@@ -255,7 +261,8 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
         batch.Add("UPDATE conversations SET status = @Status, assigned_to = @AssignedTo, subject = @Subject, tags = @Tags, " +
                   "closed_at = @ClosedAt, last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
-                  "last_sequence = @LastSequence, version = @Version WHERE workspace = @Workspace AND id = @Id",
+                  "last_sequence = @LastSequence, version = @Version, handoff_reason = @HandoffReason, handoff_priority = @HandoffPriority, " +
+                  "handoff_summary = @HandoffSummary, handoff_at = @HandoffAt WHERE workspace = @Workspace AND id = @Id",
             ConversationRow.From(after));
         if (!before.Tags.SequenceEqual(after.Tags))
         {

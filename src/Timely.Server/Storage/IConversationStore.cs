@@ -31,7 +31,12 @@ public interface IConversationStore
     Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
         string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct);
 
-    Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct);
+    /// <summary>Messages after <paramref name="afterSequence"/> in sequence order; only those of <paramref name="visibility"/> when it is set.</summary>
+    Task<IReadOnlyList<Message>> ListMessagesAsync(
+        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null);
+
+    /// <summary>True when a write with this request id is recorded in the workspace.</summary>
+    Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct);
 
     /// <summary>Conversations in <paramref name="status"/> whose last activity (last message, else creation)
     /// is at or before <paramref name="idleSince"/> and, when <paramref name="lastSenders"/> is not empty,
@@ -61,7 +66,14 @@ public sealed record ConversationQuery(
     DateTimeOffset? LastMessageAfter,
     DateTimeOffset? LastMessageBefore,
     ConversationOrder Order,
-    SearchQuery? Matching = null);
+    SearchQuery? Matching = null)
+{
+    /// <summary>Only conversations whose latest handoff had this priority.</summary>
+    public HandoffPriority? Priority { get; init; }
+
+    /// <summary>Search only: only messages of this visibility match.</summary>
+    public MessageVisibility? Visibility { get; init; }
+}
 
 /// <summary>The keyset position of a search hit: its score and message id.</summary>
 public sealed record SearchKey(long Score, Guid MessageId)

@@ -19,6 +19,7 @@ public interface ISearchSql
     /// <c>score</c> and <c>id</c>), at most @Limit. Only those candidates are scored.</summary>
     string Messages(string match, string filters, string after);
 
-    /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages, match.</summary>
-    string ConversationMatches(string match);
+    /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages (only a
+    /// public one with <paramref name="publicOnly"/>), match.</summary>
+    string ConversationMatches(string match, bool publicOnly = false);
 }

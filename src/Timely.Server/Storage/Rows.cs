@@ -24,6 +24,10 @@ internal sealed class ConversationRow
     public long? LastSenderType { get; set; }
     public long LastSequence { get; set; }
     public long Version { get; set; }
+    public long? HandoffReason { get; set; }
+    public long? HandoffPriority { get; set; }
+    public string? HandoffSummary { get; set; }
+    public long? HandoffAt { get; set; }
 
     public static ConversationRow From(Conversation c) => new()
     {
@@ -43,6 +47,10 @@ internal sealed class ConversationRow
         LastSenderType = (long?)c.LastSenderType,
         LastSequence = c.LastSequence,
         Version = c.Version,
+        HandoffReason = (long?)c.Handoff?.Reason,
+        HandoffPriority = (long?)c.Handoff?.Priority,
+        HandoffSummary = c.Handoff?.Summary,
+        HandoffAt = Micros.From(c.Handoff?.HandedOffAt),
     };
 
     public Conversation ToDomain() => new(
@@ -60,7 +68,12 @@ internal sealed class ConversationRow
         Micros.ToTime(LastMessageAt),
         (SenderType?)LastSenderType,
         LastSequence,
-        Version);
+        Version)
+    {
+        Handoff = HandoffAt is { } at
+            ? new HandoffContext((Domain.HandoffReason)(HandoffReason ?? 0), (Domain.HandoffPriority)(HandoffPriority ?? (long)Domain.HandoffPriority.Normal), HandoffSummary ?? "", Micros.ToTime(at))
+            : null,
+    };
 }
 
 internal class MessageRow
@@ -77,6 +90,7 @@ internal class MessageRow
     public string MediaType { get; set; } = "";
     public string Metadata { get; set; } = "{}";
     public long CreatedAt { get; set; }
+    public long Visibility { get; set; } = (long)MessageVisibility.Public;
 
     public static MessageRow From(string workspace, Message m) => new()
     {
@@ -92,6 +106,7 @@ internal class MessageRow
         MediaType = m.MediaType,
         Metadata = JsonSerializer.Serialize(m.Metadata),
         CreatedAt = Micros.From(m.CreatedAt),
+        Visibility = (long)m.Visibility,
     };
 
     public Message ToDomain() => new(
@@ -105,7 +120,10 @@ internal class MessageRow
         MediaUrl,
         MediaType,
         JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],
-        Micros.ToTime(CreatedAt));
+        Micros.ToTime(CreatedAt))
+    {
+        Visibility = (MessageVisibility)Visibility,
+    };
 }
 
 /// <summary>A message found by a search, with its score and snippet.</summary>

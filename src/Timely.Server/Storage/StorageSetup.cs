@@ -42,6 +42,9 @@ public static class StorageSetup
         services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeNotifier>());
         services.AddSingleton<IReplicaNotifier>(sp => IsPostgres(sp) ? sp.GetRequiredService<PostgresChangeNotifier>() : new NoOtherReplicas());
         services.AddHostedService<PostgresChangeListener>();
+        services.AddSingleton<PostgresLiveRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresLiveRelay>());
+        services.AddSingleton<ILiveRelay>(sp => IsPostgres(sp) ? sp.GetRequiredService<PostgresLiveRelay>() : new NoLiveRelay());
         services.AddHostedService<StoreInitializer>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return services;

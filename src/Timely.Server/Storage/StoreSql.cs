@@ -11,10 +11,11 @@ internal static class StoreSql
 {
     public const string ConversationColumns =
         "id, workspace, agent_id, channel_id, contact_id, status, assigned_to, subject, tags, created_at, closed_at, " +
-        "last_message_at, activity_at, last_sender_type, last_sequence, version";
+        "last_message_at, activity_at, last_sender_type, last_sequence, version, " +
+        "handoff_reason, handoff_priority, handoff_summary, handoff_at";
 
     public const string MessageColumns =
-        "id, conversation_id, workspace, sequence, sender_type, sender_id, content, message_type, media_url, media_type, metadata, created_at";
+        "id, conversation_id, workspace, sequence, sender_type, sender_id, content, message_type, media_url, media_type, metadata, created_at, visibility";
 
     public const string EventColumns =
         "tx, id, workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation";
@@ -31,7 +32,7 @@ internal static class StoreSql
         Filters(sql, p, q);
         if (q.Matching is not null)
         {
-            sql.Append(search.ConversationMatches(search.Match(q.Matching, p)));
+            sql.Append(search.ConversationMatches(search.Match(q.Matching, p), publicOnly: q.Visibility == MessageVisibility.Public));
         }
 
         var sortColumn = q.Order == ConversationOrder.CreatedAtDesc ? "created_at" : "activity_at";
@@ -55,6 +56,11 @@ internal static class StoreSql
         var match = search.Match(query, p);
         var conditions = new StringBuilder();
         Filters(conditions, p, filters);
+        if (filters.Visibility is { } visibility)
+        {
+            conditions.Append(" AND m.visibility = @Visibility");
+            p.Add("Visibility", (long)visibility);
+        }
         var keyset = "";
         if (after is not null)
         {
@@ -84,6 +90,11 @@ internal static class StoreSql
         }
         Range(sql, p, "created_at", "Created", q.CreatedAfter, q.CreatedBefore);
         Range(sql, p, "last_message_at", "LastMessage", q.LastMessageAfter, q.LastMessageBefore);
+        if (q.Priority is { } priority)
+        {
+            sql.Append(" AND c.handoff_priority = @Priority");
+            p.Add("Priority", (long)priority);
+        }
     }
 
     /// <summary>Final events after a position, matching a watch filter, in log order.</summary>

@@ -28,7 +28,11 @@ public sealed record RequestField(MethodDescriptor Rpc, IReadOnlyList<FieldDescr
     /// <summary>Every field of every request of <paramref name="service"/>, nested messages walked
     /// (timestamps are leaves), in field-number order.</summary>
     public static IEnumerable<RequestField> All(ServiceDescriptor service) =>
-        service.Methods.SelectMany(m => Walk(m, m.InputType, []));
+        Callable(service).SelectMany(m => Walk(m, m.InputType, []));
+
+    /// <summary>The RPCs the corpus calls with one request: all but the client-streaming StreamReplyDraft
+    /// (its items are checked by AiNative/ReplyDraftTests).</summary>
+    public static IEnumerable<MethodDescriptor> Callable(ServiceDescriptor service) => service.Methods.Where(m => !m.IsClientStreaming);
 
     private static IEnumerable<RequestField> Walk(MethodDescriptor rpc, MessageDescriptor message, IReadOnlyList<FieldDescriptor> prefix)
     {

@@ -27,6 +27,7 @@ public sealed class OpenApiTests(TimelyServer server) : IClassFixture<TimelyServ
         { "get", "/v1/conversations:watch" },
         { "get", "/v1/messages:search" },
         { "get", "/v1/conversations:search" },
+        { "post", "/v1/conversations/{conversationId}:setActivity" },
         { "post", "/v1/webhooks" },
         { "get", "/v1/webhooks" },
         { "get", "/v1/webhooks/{id}" },

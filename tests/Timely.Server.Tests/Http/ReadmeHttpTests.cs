@@ -44,21 +44,24 @@ public sealed partial class ReadmeHttpTests(TimelyServer server) : IClassFixture
         Assert.Contains("event: end", lines);
     }
 
-    private static string HttpSection()
+    private static string HttpSection() => Section("HTTP/JSON");
+
+    /// <summary>The text of README's section with this title, up to the next section.</summary>
+    internal static string Section(string title)
     {
         var readme = Repository.ReadFile("README.md");
-        var start = readme.IndexOf("\n## HTTP/JSON\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "README.md has no HTTP/JSON section");
+        var start = readme.IndexOf($"\n## {title}\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README.md has no {title} section");
         var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
         return readme[start..(end < 0 ? readme.Length : end)];
     }
 
-    private static IEnumerable<string> ShellBlocks(string markdown) => ShellBlock().Matches(markdown).Select(m => m.Groups[1].Value);
+    internal static IEnumerable<string> ShellBlocks(string markdown) => ShellBlock().Matches(markdown).Select(m => m.Groups[1].Value);
 
     [GeneratedRegex("```sh\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex ShellBlock();
 
-    private static async Task<(int ExitCode, string Output, string Errors)> RunBashAsync(string script)
+    internal static async Task<(int ExitCode, string Output, string Errors)> RunBashAsync(string script)
     {
         var start = new ProcessStartInfo("bash", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;

@@ -35,11 +35,13 @@ public sealed class ConversationApiTests
         var metrics = new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var database = new Database(new UnreachableDialect(), signals, new NoOtherReplicas(), metrics);
         var events = new EventLog(database);
-        api = new ConversationApi(store, Tokens, new MessageFeed(store, signals, options, TimeProvider.System, metrics),
-            new EventFeed(events, signals, options, TimeProvider.System, metrics),
+        var live = new LiveHub(signals, new NoLiveRelay(), TimeProvider.System);
+        api = new ConversationApi(store, Tokens, new MessageFeed(store, signals, options, TimeProvider.System, metrics, live),
+            new EventFeed(events, signals, options, TimeProvider.System, metrics, live),
             new KeyRevocations(new ApiKeyStore(database, TimeProvider.System), new MemoryCache(new MemoryCacheOptions()),
                 Options.Create(new AuthOptions()), TimeProvider.System),
-            new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
+            new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
+            live, new ReplyDrafts(live, signals, store, Options.Create(new DraftOptions()), TimeProvider.System));
     }
 
     /// <summary>The query fingerprint of a ListConversations without filters.</summary>

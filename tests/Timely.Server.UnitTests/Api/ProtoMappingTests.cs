@@ -64,7 +64,11 @@ public sealed class ProtoMappingTests
     [Fact]
     public void ConversationCarriesEveryField()
     {
-        var conversation = Conversation(ConversationStatus.Human, lastSequence: 3) with { ClosedAt = Now };
+        var conversation = Conversation(ConversationStatus.Human, lastSequence: 3) with
+        {
+            ClosedAt = Now,
+            Handoff = new HandoffContext(HandoffReason.LowConfidence, HandoffPriority.High, "needs a refund decision", Created),
+        };
         var expected = new Proto.Conversation
         {
             Id = conversation.Id.ToString(),
@@ -80,6 +84,13 @@ public sealed class ProtoMappingTests
             LastMessageAt = Timestamp.FromDateTimeOffset(Created),
             Etag = "7",
             LastSequence = 3,
+            Handoff = new Proto.HandoffContext
+            {
+                Reason = Proto.HandoffReason.LowConfidence,
+                Priority = Proto.HandoffPriority.High,
+                Summary = "needs a refund decision",
+                HandedOffAt = Timestamp.FromDateTimeOffset(Created),
+            },
         };
         Assert.Equal(expected, conversation.ToProto());
     }
@@ -98,7 +109,7 @@ public sealed class ProtoMappingTests
     {
         var message = new Message(Guid.Parse("0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a10"), Guid.Parse("0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a00"), 4,
             SenderType.HumanAgent, FirstHuman, "caption", MessageType.Image, "https://cdn.example/a.png", "image/png",
-            new Dictionary<string, string> { ["order"] = "1234" }, Now);
+            new Dictionary<string, string> { ["order"] = "1234" }, Now) { Visibility = MessageVisibility.Internal };
         var expected = new Proto.Message
         {
             Id = "0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a10",
@@ -112,6 +123,7 @@ public sealed class ProtoMappingTests
             MediaType = "image/png",
             Metadata = { ["order"] = "1234" },
             CreatedAt = Timestamp.FromDateTimeOffset(Now),
+            Visibility = Proto.MessageVisibility.Internal,
         };
         Assert.Equal(expected, message.ToProto());
     }

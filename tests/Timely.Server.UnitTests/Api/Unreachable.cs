@@ -25,7 +25,9 @@ public sealed class UnreachableStore : IConversationStore
     public Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
         string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct) =>
         Refuse<IReadOnlyList<MessageHit>>();
-    public Task<IReadOnlyList<Message>> ListMessagesAsync(string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct) =>
+    public Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct) => Refuse<bool>();
+    public Task<IReadOnlyList<Message>> ListMessagesAsync(
+        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null) =>
         Refuse<IReadOnlyList<Message>>();
     public Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
         ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct) =>

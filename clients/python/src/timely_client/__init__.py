@@ -3,10 +3,13 @@
 The message and enum types are the generated ones, re-exported here for convenience.
 """
 
+from timely.conversations.v1.conversation_ai_live_pb2 import *  # noqa: F401,F403 (drafts, activity and their requests)
+from timely.conversations.v1.conversation_ai_pb2 import HandoffContext, HandoffPriority, HandoffReason, MessageVisibility
 from timely.conversations.v1.conversation_event_pb2 import ConversationEvent, ConversationEventType
 from timely.conversations.v1.conversation_pb2 import Conversation, ConversationStatus, Message, MessageType, SenderType
 from timely.conversations.v1.conversation_service_pb2 import *  # noqa: F401,F403 (every request and response type)
 
+from ._calls import apply_draft
 from .aio import AsyncTimelyClient
 from .client import TimelyClient
 from .errors import ErrorInfo, FieldViolation, TimelyError
@@ -20,6 +23,10 @@ __all__ = [
     "ConversationStatus",
     "ErrorInfo",
     "FieldViolation",
+    "HandoffContext",
+    "HandoffPriority",
+    "HandoffReason",
+    "MessageVisibility",
     "Message",
     "MessageType",
     "SenderType",
@@ -28,4 +35,5 @@ __all__ = [
     "TimelyWebhook",
     "WebhookVerificationError",
     "WebhookVerifier",
+    "apply_draft",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 
+from timely.conversations.v1 import conversation_ai_live_pb2 as live
 from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
 
 from .errors import TimelyError
@@ -104,6 +105,35 @@ def after_message(request: Any, response: Any) -> Any | None:
         return None
     request.after_sequence = response.message.sequence
     return response.message
+
+
+def after_live_item(request: Any, response: Any) -> Any | None:
+    """A live stream resumes after the last message delivered; a repeated message is skipped, and reply
+    draft updates and activities pass through."""
+    if response.HasField("message"):
+        return response if after_message(request, response) is not None else None
+    return response
+
+
+def draft_start(conversation_id: str, request_id: str, sender_id: str, metadata: Mapping[str, str] | None) -> Any:
+    """The first item of a reply draft; a request id is made when none is given."""
+    return live.StreamReplyDraftRequest(
+        start=live.ReplyDraftStart(
+            conversation_id=conversation_id, request_id=request_id or str(uuid.uuid4()), sender_id=sender_id, metadata=dict(metadata or {})
+        )
+    )
+
+
+def draft_piece(text: str) -> Any:
+    return live.StreamReplyDraftRequest(text=text)
+
+
+def apply_draft(text: str, update: Any) -> str:
+    """A draft's text after `update` (a ReplyDraft): a delta at offset 0 starts (or, for a late subscriber,
+    restores) it, any other delta is appended; STARTED, COMMITTED and ABANDONED give ""."""
+    if update.state == live.REPLY_DRAFT_STATE_DELTA:
+        return update.text if update.offset == 0 else text + update.text
+    return ""
 
 
 def after_event(request: Any, response: Any) -> Any:

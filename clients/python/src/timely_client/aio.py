@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
 
+from timely.conversations.v1 import conversation_ai_live_pb2 as live
 from timely.conversations.v1 import conversation_event_pb2 as events
 from timely.conversations.v1 import conversation_pb2 as resources
 from timely.conversations.v1 import conversation_service_pb2 as service
@@ -92,6 +93,43 @@ class AsyncTimelyClient(_calls.ClientBase):
         """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
         Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
         return self._resuming(self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event)
+
+    async def set_activity(self, request: live.SetActivityRequest | None = None, /, **fields: Any) -> live.SetActivityResponse:
+        """Sets what an agent is doing (TYPING, THINKING, SEARCHING, NONE); it expires by itself after its ttl."""
+        return await self._unary(self._stub.SetActivity, live.SetActivityRequest, request, fields)
+
+    def stream_live(self, conversation_id: str, after_sequence: int = 0, visibility: int = 0) -> AsyncIterator[service.StreamMessagesResponse]:
+        """`TimelyClient.stream_live`: messages, reply draft updates and activities."""
+        fields = {"conversation_id": conversation_id, "after_sequence": after_sequence, "include_live": True, "visibility": visibility}
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_live_item)
+
+    async def send_reply_draft(
+        self,
+        conversation_id: str,
+        chunks: AsyncIterable[str] | Iterable[str],
+        *,
+        request_id: str = "",
+        sender_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+    ) -> live.StreamReplyDraftResponse:
+        """`TimelyClient.send_reply_draft` from an async iterator (or an iterator) of text chunks."""
+        start = _calls.draft_start(conversation_id, request_id, sender_id, metadata)
+
+        async def items() -> AsyncIterator[live.StreamReplyDraftRequest]:
+            yield start
+            if isinstance(chunks, AsyncIterable):
+                async for text in chunks:
+                    if text:
+                        yield _calls.draft_piece(text)
+            else:
+                for text in chunks:
+                    if text:
+                        yield _calls.draft_piece(text)
+
+        try:
+            return await self._stub.StreamReplyDraft(items(), metadata=self._call_metadata())
+        except grpc.RpcError as error:
+            raise TimelyError.from_rpc_error(error) from None
 
     async def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:

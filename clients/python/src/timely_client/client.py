@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import grpc
 
+from timely.conversations.v1 import conversation_ai_live_pb2 as live
 from timely.conversations.v1 import conversation_event_pb2 as events
 from timely.conversations.v1 import conversation_pb2 as resources
 from timely.conversations.v1 import conversation_service_pb2 as service
@@ -98,6 +99,38 @@ class TimelyClient(_calls.ClientBase):
         """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
         Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
         return self._resuming(self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event)
+
+    def set_activity(self, request: live.SetActivityRequest | None = None, /, **fields: Any) -> live.SetActivityResponse:
+        """Sets what an agent is doing (TYPING, THINKING, SEARCHING, NONE); it expires by itself after its ttl."""
+        return self._unary(self._stub.SetActivity, live.SetActivityRequest, request, fields)
+
+    def stream_live(self, conversation_id: str, after_sequence: int = 0, visibility: int = 0) -> Iterator[service.StreamMessagesResponse]:
+        """Like `stream_messages`, with the live-only items too: each item has a `message`, a `reply_draft` update
+        or an agent's `activity` (`HasField` tells which). Only messages of `visibility` when it is set. Resumes
+        after the last message; a subscriber that (re)joins mid-draft receives the draft's text so far as one delta
+        at offset 0 (`apply_draft` handles both)."""
+        fields = {"conversation_id": conversation_id, "after_sequence": after_sequence, "include_live": True, "visibility": visibility}
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_live_item)
+
+    def send_reply_draft(
+        self, conversation_id: str, chunks: Iterable[str], *, request_id: str = "", sender_id: str = "", metadata: Mapping[str, str] | None = None
+    ) -> live.StreamReplyDraftResponse:
+        """Streams a reply of the AI agent from `chunks` (an iterator of text, e.g. a model's tokens) as a reply
+        draft: live subscribers see each chunk as it is written; when `chunks` ends, the whole text becomes one
+        message, which is returned. Pass a `request_id` to retry safely (one is made otherwise). A draft the
+        server ended (handoff or close mid-draft, idle time) raises its TimelyError."""
+        start = _calls.draft_start(conversation_id, request_id, sender_id, metadata)
+
+        def items() -> Iterator[live.StreamReplyDraftRequest]:
+            yield start
+            for text in chunks:
+                if text:
+                    yield _calls.draft_piece(text)
+
+        try:
+            return self._stub.StreamReplyDraft(items(), metadata=self._call_metadata())
+        except grpc.RpcError as error:
+            raise TimelyError.from_rpc_error(error) from None
 
     def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:

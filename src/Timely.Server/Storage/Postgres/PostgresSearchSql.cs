@@ -37,6 +37,7 @@ public sealed class PostgresSearchSql : ISearchSql
         $"WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
         ") page ORDER BY page.score DESC, page.id";
 
-    public string ConversationMatches(string match) =>
-        $" AND (c.search @@ {match} OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace = @Workspace AND m.search @@ {match}))";
+    public string ConversationMatches(string match, bool publicOnly = false) =>
+        $" AND (c.search @@ {match} OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace = @Workspace AND m.search @@ {match}" +
+        $"{(publicOnly ? " AND m.visibility = 1" : "")}))";
 }

@@ -31,10 +31,10 @@ public sealed class SqliteSearchSql : ISearchSql
         ") page JOIN messages m ON m.rowid = page.search_rowid JOIN messages_fts ON messages_fts.rowid = page.search_rowid " +
         $"WHERE messages_fts MATCH {match} ORDER BY page.score DESC, page.id";
 
-    public string ConversationMatches(string match) =>
+    public string ConversationMatches(string match, bool publicOnly = false) =>
         $" AND (c.rowid IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH {match})" +
         " OR c.id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid " +
-        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace))";
+        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace{(publicOnly ? " AND m.visibility = 1" : "")}))";
 
     /// <summary>A term as an FTS5 string: "text" (quotes doubled), "stem"* for a prefix.</summary>
     private static string Render(SearchTerm term) =>

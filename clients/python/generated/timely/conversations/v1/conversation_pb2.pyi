@@ -1,5 +1,6 @@
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from timely.conversations.v1 import conversation_ai_pb2 as _conversation_ai_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -25,7 +26,7 @@ SENDER_TYPE_SYSTEM: SenderType
 SENDER_TYPE_UNSPECIFIED: SenderType
 
 class Conversation(_message.Message):
-    __slots__ = ["agent_id", "assigned_to", "channel_id", "closed_at", "contact_id", "created_at", "etag", "id", "last_message_at", "last_sequence", "status", "subject", "tags"]
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "closed_at", "contact_id", "created_at", "etag", "handoff", "id", "last_message_at", "last_sequence", "status", "subject", "tags"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +34,7 @@ class Conversation(_message.Message):
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     LAST_MESSAGE_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -46,16 +48,17 @@ class Conversation(_message.Message):
     contact_id: str
     created_at: _timestamp_pb2.Timestamp
     etag: str
+    handoff: _conversation_ai_pb2.HandoffContext
     id: str
     last_message_at: _timestamp_pb2.Timestamp
     last_sequence: int
     status: ConversationStatus
     subject: str
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., status: _Optional[_Union[ConversationStatus, str]] = ..., assigned_to: _Optional[str] = ..., subject: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., last_sequence: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., status: _Optional[_Union[ConversationStatus, str]] = ..., assigned_to: _Optional[str] = ..., subject: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., last_sequence: _Optional[int] = ..., handoff: _Optional[_Union[_conversation_ai_pb2.HandoffContext, _Mapping]] = ...) -> None: ...
 
 class Message(_message.Message):
-    __slots__ = ["content", "conversation_id", "created_at", "id", "media_type", "media_url", "message_type", "metadata", "sender_id", "sender_type", "sequence"]
+    __slots__ = ["content", "conversation_id", "created_at", "id", "media_type", "media_url", "message_type", "metadata", "sender_id", "sender_type", "sequence", "visibility"]
     class MetadataEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +77,7 @@ class Message(_message.Message):
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_TYPE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     content: str
     conversation_id: str
     created_at: _timestamp_pb2.Timestamp
@@ -85,7 +89,8 @@ class Message(_message.Message):
     sender_id: str
     sender_type: SenderType
     sequence: int
-    def __init__(self, id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sender_type: _Optional[_Union[SenderType, str]] = ..., sender_id: _Optional[str] = ..., content: _Optional[str] = ..., message_type: _Optional[_Union[MessageType, str]] = ..., media_url: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    visibility: _conversation_ai_pb2.MessageVisibility
+    def __init__(self, id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sender_type: _Optional[_Union[SenderType, str]] = ..., sender_id: _Optional[str] = ..., content: _Optional[str] = ..., message_type: _Optional[_Union[MessageType, str]] = ..., media_url: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ...) -> None: ...
 
 class ConversationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

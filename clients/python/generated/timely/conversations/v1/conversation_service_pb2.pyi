@@ -3,6 +3,8 @@ from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from timely.conversations.v1 import conversation_pb2 as _conversation_pb2
+from timely.conversations.v1 import conversation_ai_pb2 as _conversation_ai_pb2
+from timely.conversations.v1 import conversation_ai_live_pb2 as _conversation_ai_live_pb2
 from timely.conversations.v1 import conversation_event_pb2 as _conversation_event_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -64,14 +66,20 @@ class GetConversationResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ...) -> None: ...
 
 class HandoffConversationRequest(_message.Message):
-    __slots__ = ["assigned_to", "etag", "id"]
+    __slots__ = ["assigned_to", "etag", "id", "priority", "reason", "summary"]
     ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
     assigned_to: str
     etag: str
     id: str
-    def __init__(self, id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+    priority: _conversation_ai_pb2.HandoffPriority
+    reason: _conversation_ai_pb2.HandoffReason
+    summary: str
+    def __init__(self, id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., etag: _Optional[str] = ..., reason: _Optional[_Union[_conversation_ai_pb2.HandoffReason, str]] = ..., priority: _Optional[_Union[_conversation_ai_pb2.HandoffPriority, str]] = ..., summary: _Optional[str] = ...) -> None: ...
 
 class HandoffConversationResponse(_message.Message):
     __slots__ = ["conversation"]
@@ -123,7 +131,7 @@ class IngestCustomerMessageResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ..., message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., conversation_created: bool = ..., duplicate: bool = ...) -> None: ...
 
 class ListConversationsRequest(_message.Message):
-    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "order_by", "page_size", "page_token", "statuses", "tag"]
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "order_by", "page_size", "page_token", "priority", "statuses", "tag"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +143,7 @@ class ListConversationsRequest(_message.Message):
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
@@ -148,9 +157,10 @@ class ListConversationsRequest(_message.Message):
     order_by: ConversationOrder
     page_size: int
     page_token: str
+    priority: _conversation_ai_pb2.HandoffPriority
     statuses: _containers.RepeatedScalarFieldContainer[_conversation_pb2.ConversationStatus]
     tag: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[_Union[ConversationOrder, str]] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[_Union[ConversationOrder, str]] = ..., priority: _Optional[_Union[_conversation_ai_pb2.HandoffPriority, str]] = ...) -> None: ...
 
 class ListConversationsResponse(_message.Message):
     __slots__ = ["conversations", "next_page_token"]
@@ -161,14 +171,16 @@ class ListConversationsResponse(_message.Message):
     def __init__(self, conversations: _Optional[_Iterable[_Union[_conversation_pb2.Conversation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListMessagesRequest(_message.Message):
-    __slots__ = ["conversation_id", "page_size", "page_token"]
+    __slots__ = ["conversation_id", "page_size", "page_token", "visibility"]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     page_size: int
     page_token: str
-    def __init__(self, conversation_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    visibility: _conversation_ai_pb2.MessageVisibility
+    def __init__(self, conversation_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ...) -> None: ...
 
 class ListMessagesResponse(_message.Message):
     __slots__ = ["messages", "next_page_token"]
@@ -283,7 +295,7 @@ class SearchMessagesResponse(_message.Message):
     def __init__(self, hits: _Optional[_Iterable[_Union[MessageHit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SendMessageRequest(_message.Message):
-    __slots__ = ["content", "conversation_id", "media_type", "media_url", "message_type", "metadata", "request_id", "sender_id", "sender_type"]
+    __slots__ = ["content", "conversation_id", "media_type", "media_url", "message_type", "metadata", "request_id", "sender_id", "sender_type", "visibility"]
     class MetadataEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -300,6 +312,7 @@ class SendMessageRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     content: str
     conversation_id: str
     media_type: str
@@ -309,7 +322,8 @@ class SendMessageRequest(_message.Message):
     request_id: str
     sender_id: str
     sender_type: _conversation_pb2.SenderType
-    def __init__(self, conversation_id: _Optional[str] = ..., sender_type: _Optional[_Union[_conversation_pb2.SenderType, str]] = ..., sender_id: _Optional[str] = ..., content: _Optional[str] = ..., message_type: _Optional[_Union[_conversation_pb2.MessageType, str]] = ..., media_url: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    visibility: _conversation_ai_pb2.MessageVisibility
+    def __init__(self, conversation_id: _Optional[str] = ..., sender_type: _Optional[_Union[_conversation_pb2.SenderType, str]] = ..., sender_id: _Optional[str] = ..., content: _Optional[str] = ..., message_type: _Optional[_Union[_conversation_pb2.MessageType, str]] = ..., media_url: _Optional[str] = ..., media_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ...) -> None: ...
 
 class SendMessageResponse(_message.Message):
     __slots__ = ["conversation", "message"]
@@ -320,18 +334,26 @@ class SendMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ...) -> None: ...
 
 class StreamMessagesRequest(_message.Message):
-    __slots__ = ["after_sequence", "conversation_id"]
+    __slots__ = ["after_sequence", "conversation_id", "include_live", "visibility"]
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_LIVE_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     after_sequence: int
     conversation_id: str
-    def __init__(self, conversation_id: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+    include_live: bool
+    visibility: _conversation_ai_pb2.MessageVisibility
+    def __init__(self, conversation_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., include_live: bool = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ...) -> None: ...
 
 class StreamMessagesResponse(_message.Message):
-    __slots__ = ["message"]
+    __slots__ = ["activity", "message", "reply_draft"]
+    ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REPLY_DRAFT_FIELD_NUMBER: _ClassVar[int]
+    activity: _conversation_ai_live_pb2.AgentActivity
     message: _conversation_pb2.Message
-    def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ...) -> None: ...
+    reply_draft: _conversation_ai_live_pb2.ReplyDraft
+    def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., reply_draft: _Optional[_Union[_conversation_ai_live_pb2.ReplyDraft, _Mapping]] = ..., activity: _Optional[_Union[_conversation_ai_live_pb2.AgentActivity, _Mapping]] = ...) -> None: ...
 
 class UpdateConversationRequest(_message.Message):
     __slots__ = ["conversation", "update_mask"]
@@ -348,18 +370,22 @@ class UpdateConversationResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ...) -> None: ...
 
 class WatchConversationsRequest(_message.Message):
-    __slots__ = ["after_cursor", "agent_id", "channel_id", "conversation_id", "statuses"]
+    __slots__ = ["after_cursor", "agent_id", "channel_id", "conversation_id", "include_live", "statuses", "visibility"]
     AFTER_CURSOR_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_LIVE_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     after_cursor: str
     agent_id: str
     channel_id: str
     conversation_id: str
+    include_live: bool
     statuses: _containers.RepeatedScalarFieldContainer[_conversation_pb2.ConversationStatus]
-    def __init__(self, agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., conversation_id: _Optional[str] = ..., after_cursor: _Optional[str] = ...) -> None: ...
+    visibility: _conversation_ai_pb2.MessageVisibility
+    def __init__(self, agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., conversation_id: _Optional[str] = ..., after_cursor: _Optional[str] = ..., include_live: bool = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ...) -> None: ...
 
 class WatchConversationsResponse(_message.Message):
     __slots__ = ["event"]

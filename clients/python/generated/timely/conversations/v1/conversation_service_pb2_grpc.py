@@ -2,6 +2,7 @@
 """Client and server classes corresponding to protobuf-defined services."""
 import grpc
 
+from timely.conversations.v1 import conversation_ai_live_pb2 as timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2
 from timely.conversations.v1 import conversation_service_pb2 as timely_dot_conversations_dot_v1_dot_conversation__service__pb2
 
 
@@ -108,6 +109,16 @@ class ConversationServiceStub(object):
                 '/timely.conversations.v1.ConversationService/WatchConversations',
                 request_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.WatchConversationsRequest.SerializeToString,
                 response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.WatchConversationsResponse.FromString,
+                )
+        self.StreamReplyDraft = channel.stream_unary(
+                '/timely.conversations.v1.ConversationService/StreamReplyDraft',
+                request_serializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.StreamReplyDraftRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.StreamReplyDraftResponse.FromString,
+                )
+        self.SetActivity = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/SetActivity',
+                request_serializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityResponse.FromString,
                 )
 
 
@@ -265,6 +276,39 @@ class ConversationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StreamReplyDraft(self, request_iterator, context):
+        """Streams a reply of the AI agent as it is generated: the first item names
+        the conversation (`start`), each following one carries a piece of
+        `text`, forwarded at once to live subscribers (StreamMessages and
+        WatchConversations with `include_live`). When the client completes the
+        stream, the whole text is appended as one ordinary AI-agent message with
+        the next sequence, through the same path as SendMessage (same
+        idempotency by `request_id`, same lifecycle refusal). The draft is
+        discarded, and subscribers are told (ABANDONED), when the client cancels
+        or the call breaks (CANCELLED), when the conversation is handed to a
+        human (FAILED_PRECONDITION, reason HUMAN_OWNS_CONVERSATION) or closed
+        (FAILED_PRECONDITION, reason CONVERSATION_CLOSED) mid-draft, or when no
+        text arrives for the server's idle time (DEADLINE_EXCEEDED). One live
+        draft per conversation (a second one is FAILED_PRECONDITION, reason
+        DRAFT_IN_PROGRESS); the text is capped like Message.content. Native
+        gRPC only: grpc-web and HTTP/JSON cannot stream a request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetActivity(self, request, context):
+        """Sets what an agent is doing in a conversation (typing, thinking,
+        searching, or NONE), delivered live to StreamMessages and
+        WatchConversations subscribers that ask for `include_live`. It expires by
+        itself after its `ttl` (subscribers then receive NONE), and a message of
+        the same sender clears it. Not stored in the history. Refused
+        (FAILED_PRECONDITION) on a closed conversation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -337,6 +381,16 @@ def add_ConversationServiceServicer_to_server(servicer, server):
                     servicer.WatchConversations,
                     request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.WatchConversationsRequest.FromString,
                     response_serializer=timely_dot_conversations_dot_v1_dot_conversation__service__pb2.WatchConversationsResponse.SerializeToString,
+            ),
+            'StreamReplyDraft': grpc.stream_unary_rpc_method_handler(
+                    servicer.StreamReplyDraft,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.StreamReplyDraftRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.StreamReplyDraftResponse.SerializeToString,
+            ),
+            'SetActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetActivity,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -608,5 +662,39 @@ class ConversationService(object):
         return grpc.experimental.unary_stream(request, target, '/timely.conversations.v1.ConversationService/WatchConversations',
             timely_dot_conversations_dot_v1_dot_conversation__service__pb2.WatchConversationsRequest.SerializeToString,
             timely_dot_conversations_dot_v1_dot_conversation__service__pb2.WatchConversationsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def StreamReplyDraft(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(request_iterator, target, '/timely.conversations.v1.ConversationService/StreamReplyDraft',
+            timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.StreamReplyDraftRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.StreamReplyDraftResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/SetActivity',
+            timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Conversation, ConversationStatus, Message as Message$1 } from "./conversation_pb.js";
 import { file_timely_conversations_v1_conversation } from "./conversation_pb.js";
+import type { AgentActivity, ReplyDraft } from "./conversation_ai_live_pb.js";
+import { file_timely_conversations_v1_conversation_ai_live } from "./conversation_ai_live_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file timely/conversations/v1/conversation_event.proto.
  */
 export const file_timely_conversations_v1_conversation_event: GenFile = /*@__PURE__*/
-  fileDesc("CjB0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb25fZXZlbnQucHJvdG8SF3RpbWVseS5jb252ZXJzYXRpb25zLnYxIoQDChFDb252ZXJzYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSPAoEdHlwZRgCIAEoDjIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbkV2ZW50VHlwZRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoMY29udmVyc2F0aW9uGAQgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uEj8KCm9sZF9zdGF0dXMYBSABKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSPwoKbmV3X3N0YXR1cxgGIAEoDjIrLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvblN0YXR1cxIxCgdtZXNzYWdlGAcgASgLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZSrhAQoVQ29udmVyc2F0aW9uRXZlbnRUeXBlEicKI0NPTlZFUlNBVElPTl9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASIwofQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfQ1JFQVRFRBABEioKJkNPTlZFUlNBVElPTl9FVkVOVF9UWVBFX1NUQVRVU19DSEFOR0VEEAISIwofQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfVVBEQVRFRBADEikKJUNPTlZFUlNBVElPTl9FVkVOVF9UWVBFX01FU1NBR0VfQURERUQQBEIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_timely_conversations_v1_conversation]);
+  fileDesc("CjB0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb25fZXZlbnQucHJvdG8SF3RpbWVseS5jb252ZXJzYXRpb25zLnYxIvgDChFDb252ZXJzYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSPAoEdHlwZRgCIAEoDjIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbkV2ZW50VHlwZRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoMY29udmVyc2F0aW9uGAQgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uEj8KCm9sZF9zdGF0dXMYBSABKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSPwoKbmV3X3N0YXR1cxgGIAEoDjIrLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvblN0YXR1cxIxCgdtZXNzYWdlGAcgASgLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZRI4CgtyZXBseV9kcmFmdBgIIAEoCzIjLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlJlcGx5RHJhZnQSOAoIYWN0aXZpdHkYCSABKAsyJi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5BZ2VudEFjdGl2aXR5KrYCChVDb252ZXJzYXRpb25FdmVudFR5cGUSJwojQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIjCh9DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9DUkVBVEVEEAESKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfU1RBVFVTX0NIQU5HRUQQAhIjCh9DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9VUERBVEVEEAMSKQolQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfTUVTU0FHRV9BRERFRBAEEicKI0NPTlZFUlNBVElPTl9FVkVOVF9UWVBFX1JFUExZX0RSQUZUEAUSKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfQUdFTlRfQUNUSVZJVFkQBkIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_timely_conversations_v1_conversation, file_timely_conversations_v1_conversation_ai_live]);
 
 /**
  * One change to one conversation, as recorded in the append-only event log in
@@ -47,7 +49,8 @@ export type ConversationEvent = Message<"timely.conversations.v1.ConversationEve
   occurredAt?: Timestamp | undefined;
 
   /**
-   * The conversation as it was right after the event.
+   * The conversation as it was right after the event (for the live-only
+   * types: as it was when the draft began or the activity was set).
    *
    * @generated from field: timely.conversations.v1.Conversation conversation = 4;
    */
@@ -73,6 +76,20 @@ export type ConversationEvent = Message<"timely.conversations.v1.ConversationEve
    * @generated from field: timely.conversations.v1.Message message = 7;
    */
   message?: Message$1 | undefined;
+
+  /**
+   * For REPLY_DRAFT: the draft update.
+   *
+   * @generated from field: timely.conversations.v1.ReplyDraft reply_draft = 8;
+   */
+  replyDraft?: ReplyDraft | undefined;
+
+  /**
+   * For AGENT_ACTIVITY: the activity.
+   *
+   * @generated from field: timely.conversations.v1.AgentActivity activity = 9;
+   */
+  activity?: AgentActivity | undefined;
 };
 
 /**
@@ -122,6 +139,24 @@ export enum ConversationEventType {
    * @generated from enum value: CONVERSATION_EVENT_TYPE_MESSAGE_ADDED = 4;
    */
   MESSAGE_ADDED = 4,
+
+  /**
+   * Live only (with `include_live`): a reply draft changed; `reply_draft`
+   * says how. Not stored and not replayed; `cursor` is the position of the
+   * watch when it was sent (resuming from it skips nothing stored).
+   *
+   * @generated from enum value: CONVERSATION_EVENT_TYPE_REPLY_DRAFT = 5;
+   */
+  REPLY_DRAFT = 5,
+
+  /**
+   * Live only (with `include_live`): an agent's activity changed;
+   * `activity` is the new one. Not stored and not replayed; `cursor` as for
+   * REPLY_DRAFT.
+   *
+   * @generated from enum value: CONVERSATION_EVENT_TYPE_AGENT_ACTIVITY = 6;
+   */
+  AGENT_ACTIVITY = 6,
 }
 
 /**
