@@ -15,7 +15,7 @@ public static class ProtoMapping
             Id = c.Id.ToString(),
             AgentId = c.AgentId.ToString(),
             ChannelId = c.ChannelId.ToString(),
-            ContactId = c.ContactId.ToString(),
+            ContactId = c.ContactId == Guid.Empty ? "" : c.ContactId.ToString(),   // empty in an erased conversation's tombstone
             Status = c.Status.ToProto(),
             AssignedTo = c.AssignedTo?.ToString() ?? "",
             Subject = c.Subject,
@@ -77,6 +77,7 @@ public static class ProtoMapping
         Domain.ConversationEventType.StatusChanged => Proto.ConversationEventType.StatusChanged,
         Domain.ConversationEventType.Updated => Proto.ConversationEventType.Updated,
         Domain.ConversationEventType.MessageAdded => Proto.ConversationEventType.MessageAdded,
+        Domain.ConversationEventType.Erased => Proto.ConversationEventType.Erased,
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 
@@ -86,6 +87,7 @@ public static class ProtoMapping
         Proto.ConversationEventType.StatusChanged => Domain.ConversationEventType.StatusChanged,
         Proto.ConversationEventType.Updated => Domain.ConversationEventType.Updated,
         Proto.ConversationEventType.MessageAdded => Domain.ConversationEventType.MessageAdded,
+        Proto.ConversationEventType.Erased => Domain.ConversationEventType.Erased,
         _ => null,
     };
 

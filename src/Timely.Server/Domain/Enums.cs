@@ -34,4 +34,7 @@ public enum ConversationEventType
     StatusChanged = 2,
     Updated = 3,
     MessageAdded = 4,
+
+    /// <summary>The conversation was erased (DataLifecycle/); its earlier events become tombstones of this type.</summary>
+    Erased = 20,
 }

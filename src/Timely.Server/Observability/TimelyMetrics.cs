@@ -25,6 +25,8 @@ public sealed class TimelyMetrics
     private readonly Counter<long> rateLimitRejections;
     private readonly Histogram<double> storeTransactions;
     private readonly Histogram<int> groupCommitSize;
+    private readonly Counter<long> erasedConversations;
+    private readonly Counter<long> erasedMessages;
     private Measurement<long>[] conversations = [];
     private Measurement<long>[] eventLogSize = [];
     private Measurement<double>[] retentionLag = [];
@@ -51,6 +53,9 @@ public sealed class TimelyMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         groupCommitSize = meter.CreateHistogram("timely.store.group_commit.size", "{write}", "Writes committed together by one SQLite group commit.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        erasedConversations = meter.CreateCounter<long>("timely.erasure.conversations", "{conversation}",
+            "Conversations erased (DataService), by reason: contact (EraseContact) or retention (the retention policy).");
+        erasedMessages = meter.CreateCounter<long>("timely.erasure.messages", "{message}", "Messages erased with their conversations, by reason.");
     }
 
     public void CallEnded(string method, Grpc.Core.StatusCode status, TimeSpan elapsed)
@@ -88,6 +93,20 @@ public sealed class TimelyMetrics
         storeTransactions.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("timely.store.transaction", write ? "write" : "read"));
 
     public void GroupCommitted(int writes) => groupCommitSize.Record(writes);
+
+    /// <summary>Rows an erasure removed; <paramref name="retention"/>: run by the retention policy, else by EraseContact.</summary>
+    public void Erased(bool retention, long conversations, long messages)
+    {
+        var reason = new KeyValuePair<string, object?>("timely.erasure.reason", retention ? "retention" : "contact");
+        if (conversations > 0)
+        {
+            erasedConversations.Add(conversations, reason);
+        }
+        if (messages > 0)
+        {
+            erasedMessages.Add(messages, reason);
+        }
+    }
 
     /// <summary>The latest periodic count: conversations by status, events retained, how late retention is.</summary>
     public void Counted(IReadOnlyDictionary<ConversationStatus, long> byStatus, long events, TimeSpan retentionBehind)

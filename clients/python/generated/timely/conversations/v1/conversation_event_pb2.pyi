@@ -6,6 +6,7 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 CONVERSATION_EVENT_TYPE_CREATED: ConversationEventType
+CONVERSATION_EVENT_TYPE_ERASED: ConversationEventType
 CONVERSATION_EVENT_TYPE_MESSAGE_ADDED: ConversationEventType
 CONVERSATION_EVENT_TYPE_STATUS_CHANGED: ConversationEventType
 CONVERSATION_EVENT_TYPE_UNSPECIFIED: ConversationEventType
