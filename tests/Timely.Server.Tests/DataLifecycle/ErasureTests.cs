@@ -233,6 +233,31 @@ public sealed class ErasureTests(TimelyServer server) : IClassFixture<TimelyServ
     }
 
     [Fact]
+    public async Task AnErasureInterruptedAfterDetachingIsFinishedByTheNextRunWithExactCounts()
+    {
+        var contact = NewId();
+        var conversation = await client.CreateAsync(contactId: contact);
+        await server.SeedMessagesAsync(conversation, 1_234, sequence => $"line {sequence}");
+        var store = server.GetService<Server.DataLifecycle.ErasureStore>();
+        var now = DateTimeOffset.UtcNow;
+        // A run that stopped after its first steps: the conversation detached, one batch of messages erased.
+        var erasure = await store.StartAsync(new Server.DataLifecycle.Erasure("default", Guid.CreateVersion7(), Server.DataLifecycle.ErasureReason.Contact,
+            Guid.Parse(contact), null, "test", now, null, Server.DataLifecycle.ErasureState.Running, 0, 0, 0, 0), CancellationToken.None);
+        Assert.True(await store.DetachAsync(erasure, Guid.Parse(conversation.Id), now, CancellationToken.None));
+        var messages = Server.DataLifecycle.ErasureStore.ConversationScopedTables.Single(t => t.Name == "messages");
+        Assert.Equal(500, await store.EraseRowsAsync(erasure, Guid.Parse(conversation.Id), messages, 500, CancellationToken.None));
+        await FailsWith(StatusCode.NotFound, () => client.GetConversationAsync(new GetConversationRequest { Id = conversation.Id }).ResponseAsync);
+
+        // The next run (here, two at once: two replicas) finishes it; nothing is counted twice.
+        var runner = server.GetService<Server.DataLifecycle.ErasureRunner>();
+        await Task.WhenAll(runner.RunAsync("default", erasure.Id, CancellationToken.None), runner.RunAsync("default", erasure.Id, CancellationToken.None));
+        var done = await server.FinishedAsync(erasure.Id.ToString());
+        Assert.Equal((1L, 1_234L), (done.ConversationsErased, done.MessagesErased));
+        Assert.Equal(1_235, done.EventsScrubbed);   // the created event and one per message (the ERASED event is written as a tombstone)
+        Assert.Equal(0, await server.OccurrencesInDatabaseAsync("line 1233"));
+    }
+
+    [Fact]
     public async Task OnlyAdminKeysMayEraseOrExport()
     {
         var (write, _) = await server.CreateKeyAsync(Workspaces.Default, ApiKeyScope.Write);

@@ -97,7 +97,7 @@ public sealed class ExportTests(TimelyServer server) : IClassFixture<TimelyServe
         _ = server.Channel;
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.WebPort}") };
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/conversations:export?agent_id={agent}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/conversations:export?agent_id={agent}&statuses=CONVERSATION_STATUS_OPEN");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminKey);
         using var response = await http.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
