@@ -20,16 +20,17 @@ public sealed class ErasureStore(Database db)
 
     public const string MessagesCounter = "messages_erased";
 
-    /// <summary>THE list of the tables an erasure deletes a conversation's rows from, in this order (a table
-    /// whose rows refer to another table's rows comes before it). A table added to the schema that holds
-    /// a conversation's data belongs here.</summary>
+    /// <summary>THE list of the tables an erasure deletes a conversation's rows from, in this order: a table
+    /// whose rows refer to another table's rows comes before it (the records that replay a write's result
+    /// before the messages they name; the messages, which search finds without their conversation, next).
+    /// A table added to the schema that holds a conversation's data belongs here.</summary>
     public static readonly IReadOnlyList<ConversationScopedTable> ConversationScopedTables =
     [
         new("request_ids", "workspace, request_id"),
         new("inbound_messages", "workspace, channel_id, external_id"),
-        new("webhook_deliveries", "workspace, endpoint_id, event_tx, event_id"),
-        new("conversation_tags", "conversation_id, tag"),
         new("messages", "id", MessagesCounter),
+        new("conversation_tags", "conversation_id, tag"),
+        new("webhook_deliveries", "workspace, endpoint_id, event_tx, event_id"),
     ];
 
     private const string Columns =
