@@ -30,13 +30,13 @@ public sealed partial class ErasureRunner(
                     await RunAsync(workspace, id, stoppingToken);
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(e);
-            }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                LogFailed(e);
             }
             using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             await Task.WhenAny(Task.Delay(options.Value.PollInterval, clock, poll.Token), wake.Reader.WaitToReadAsync(poll.Token).AsTask());
