@@ -159,8 +159,11 @@ public sealed class ErasureStore(Database db)
         db.WriteAsync(async w =>
         {
             var scrubbed = await w.Connection.ExecuteAsync(new CommandDefinition(
+                // The condition also outside the subquery: a concurrent run that scrubbed the same rows first
+                // makes PostgreSQL re-check them here (not in the subquery), so no row is counted twice.
                 "UPDATE events SET type = @Erased, old_status = NULL, message_id = NULL, conversation = @Tombstone " +
-                "WHERE (tx, id) IN (SELECT tx, id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+                "WHERE workspace = @Workspace AND conversation_id = @ConversationId AND (type <> @Erased OR message_id IS NOT NULL) " +
+                "AND (tx, id) IN (SELECT tx, id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
                 "AND (type <> @Erased OR message_id IS NOT NULL) LIMIT @Batch)",
                 new { e.Workspace, ConversationId = conversationId.ToString(), Erased = (long)ConversationEventType.Erased, Tombstone = tombstone, Batch = batchSize },
                 w.Transaction, cancellationToken: ct));
