@@ -1,5 +1,6 @@
 using Timely.Server.Api;
 using Timely.Server.Auth;
+using Timely.Server.DataLifecycle;
 using Timely.Server.Feeds;
 using Timely.Server.Hosting;
 using Timely.Server.Http;
@@ -28,6 +29,7 @@ builder.Services.AddInactivityRules(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddConversationApi(builder.Configuration);
 builder.Services.AddWebhooks(builder.Configuration);
+builder.Services.AddDataLifecycle(builder.Configuration);
 builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.Services.AddHttpApi(builder.Configuration);
 
@@ -40,6 +42,7 @@ app.UseMetricsEndpoint();
 app.MapConversationApi();
 app.MapHttpApi();
 app.MapWebhooks();
+app.MapDataLifecycle();
 app.Run();
 return 0;
 

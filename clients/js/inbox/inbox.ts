@@ -2,7 +2,7 @@
 // conversation's messages kept current by StreamMessages.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
-  AgentActivityKind, Code, ConnectError, ConversationOrder, ConversationStatus, ReplyDraftState, SenderType, applyDraft,
+  AgentActivityKind, Code, ConnectError, ConversationEventType, ConversationOrder, ConversationStatus, ReplyDraftState, SenderType, applyDraft,
   type AgentActivity, type Conversation, type ConversationEvent, type ReplyDraft, type TimelyClient,
 } from "../src/web.js";
 import { conversationRow, draftItem, el, handoffText, messageItem, statusBadge } from "./render.js";
@@ -118,9 +118,11 @@ export class Inbox {
     }
   }
 
-  /** Takes the conversation as the event left it; the caller renders. */
+  /** Takes the conversation as the event left it (an erased one leaves the list); the caller renders. */
   private apply(event: ConversationEvent): void {
-    if (event.conversation) {
+    if (event.type === ConversationEventType.ERASED && event.conversation) {
+      this.conversations.delete(event.conversation.id);
+    } else if (event.conversation) {
       this.conversations.set(event.conversation.id, event.conversation);
     }
   }

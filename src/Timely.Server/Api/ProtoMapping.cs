@@ -15,7 +15,7 @@ public static class ProtoMapping
             Id = c.Id.ToString(),
             AgentId = c.AgentId.ToString(),
             ChannelId = c.ChannelId.ToString(),
-            ContactId = c.ContactId.ToString(),
+            ContactId = c.ContactId == Guid.Empty ? "" : c.ContactId.ToString(),   // empty in an erased conversation's tombstone
             Status = c.Status.ToProto(),
             AssignedTo = c.AssignedTo?.ToString() ?? "",
             Subject = c.Subject,
@@ -81,6 +81,7 @@ public static class ProtoMapping
         Domain.ConversationEventType.MessageAdded => Proto.ConversationEventType.MessageAdded,
         Domain.ConversationEventType.ReplyDraft => Proto.ConversationEventType.ReplyDraft,
         Domain.ConversationEventType.AgentActivity => Proto.ConversationEventType.AgentActivity,
+        Domain.ConversationEventType.Erased => Proto.ConversationEventType.Erased,
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 
@@ -90,6 +91,7 @@ public static class ProtoMapping
         Proto.ConversationEventType.StatusChanged => Domain.ConversationEventType.StatusChanged,
         Proto.ConversationEventType.Updated => Domain.ConversationEventType.Updated,
         Proto.ConversationEventType.MessageAdded => Domain.ConversationEventType.MessageAdded,
+        Proto.ConversationEventType.Erased => Domain.ConversationEventType.Erased,
         _ => null,
     };
 

@@ -70,6 +70,14 @@ public sealed class TokenCodec : IHostedService
     public long ReadSequenceToken(string workspace, string scope, string token) =>
         token.Length == 0 ? 0 : BinaryPrimitives.ReadInt64BigEndian(Open(workspace, scope, token, "page_token", 8));
 
+    /// <summary>A token carrying a feature's own position (<paramref name="payload"/>), signed and bound to
+    /// the workspace and <paramref name="scope"/> (e.g. a query's fingerprint).</summary>
+    public string Token(string workspace, string scope, byte[] payload) => Seal(workspace, scope, payload);
+
+    /// <summary>The payload of a <see cref="Token"/>; INVALID_ARGUMENT naming <paramref name="field"/> when it is not one.</summary>
+    public byte[] ReadToken(string workspace, string scope, string token, string field, int payloadLength) =>
+        Open(workspace, scope, token, field, payloadLength);
+
     /// <summary>A watch cursor: the event's position encrypted (one AES block: the position of an event
     /// says how many events all workspaces wrote, which is none of a tenant's business), then signed
     /// for the workspace. Equal positions give equal cursors; cursors do not sort.</summary>

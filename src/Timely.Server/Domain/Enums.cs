@@ -36,4 +36,7 @@ public enum ConversationEventType
     MessageAdded = 4,
     ReplyDraft = 5,     // live only, never stored
     AgentActivity = 6,  // live only, never stored
+
+    /// <summary>The conversation was erased (DataLifecycle/); its earlier events become tombstones of this type.</summary>
+    Erased = 20,
 }

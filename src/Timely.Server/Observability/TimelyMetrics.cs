@@ -27,6 +27,8 @@ public sealed class TimelyMetrics
     private readonly Histogram<int> groupCommitSize;
     private readonly Histogram<double> webhookRequests;
     private readonly Counter<long> webhookEndpointsDisabled;
+    private readonly Counter<long> erasedConversations;
+    private readonly Counter<long> erasedMessages;
     private Measurement<long>[] conversations = [];
     private Measurement<long>[] eventLogSize = [];
     private Measurement<double>[] retentionLag = [];
@@ -58,6 +60,9 @@ public sealed class TimelyMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         webhookEndpointsDisabled = meter.CreateCounter<long>("timely.webhook.endpoints.disabled", "{endpoint}",
             "Webhook endpoints the service disabled: answered 410, or failed without a success for Webhooks:DisableAfter.");
+        erasedConversations = meter.CreateCounter<long>("timely.erasure.conversations", "{conversation}",
+            "Conversations erased (DataService), by reason: contact (EraseContact) or retention (the retention policy).");
+        erasedMessages = meter.CreateCounter<long>("timely.erasure.messages", "{message}", "Messages erased with their conversations, by reason.");
     }
 
     public void CallEnded(string method, Grpc.Core.StatusCode status, TimeSpan elapsed)
@@ -105,6 +110,20 @@ public sealed class TimelyMetrics
         }));
 
     public void WebhookEndpointDisabled() => webhookEndpointsDisabled.Add(1);
+
+    /// <summary>Rows an erasure removed; <paramref name="retention"/>: run by the retention policy, else by EraseContact.</summary>
+    public void Erased(bool retention, long conversations, long messages)
+    {
+        var reason = new KeyValuePair<string, object?>("timely.erasure.reason", retention ? "retention" : "contact");
+        if (conversations > 0)
+        {
+            erasedConversations.Add(conversations, reason);
+        }
+        if (messages > 0)
+        {
+            erasedMessages.Add(messages, reason);
+        }
+    }
 
     /// <summary>The latest periodic count: conversations by status, events retained, how late retention is.</summary>
     public void Counted(IReadOnlyDictionary<ConversationStatus, long> byStatus, long events, TimeSpan retentionBehind)

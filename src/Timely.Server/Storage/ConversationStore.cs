@@ -317,7 +317,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     }
 
     /// <summary>The name of the lock every writer of a conversation takes before reading it.</summary>
-    private static string ConversationLock(string workspace, Guid id) => $"conversation/{workspace}/{id}";
+    internal static string ConversationLock(string workspace, Guid id) => $"conversation/{workspace}/{id}";
 
     /// <summary>What an earlier request with the same id wrote, or null.</summary>
     private static async Task<RequestRow?> FindRequestAsync(WriteTransaction w, string workspace, IdempotencyKey key, CancellationToken ct) =>

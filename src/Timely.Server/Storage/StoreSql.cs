@@ -76,7 +76,7 @@ internal static class StoreSql
         string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
 
     /// <summary>The conditions of the filters that are set, on conversations (alias c).</summary>
-    private static void Filters(StringBuilder sql, DynamicParameters p, ConversationQuery q)
+    public static void Filters(StringBuilder sql, DynamicParameters p, ConversationQuery q)
     {
         Statuses(sql, p, q.Statuses, "c.status IN {0}");
         Equal(sql, p, "agent_id", "AgentId", q.AgentId?.ToString());

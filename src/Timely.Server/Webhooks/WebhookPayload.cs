@@ -23,13 +23,14 @@ public sealed class WebhookPayload(TokenCodec tokens)
     /// <summary>The body of SendTestWebhookEvent's request: no event, only its type.</summary>
     public static string TestBody(DateTimeOffset now) => Envelope(TestType, now, "{}");
 
-    /// <summary>"conversation.created", "conversation.status_changed", "conversation.updated", "conversation.message_added".</summary>
+    /// <summary>"conversation.created", "conversation.status_changed", "conversation.updated", "conversation.message_added", "conversation.erased".</summary>
     public static string TypeName(ConversationEventType type) => type switch
     {
         ConversationEventType.Created => "conversation.created",
         ConversationEventType.StatusChanged => "conversation.status_changed",
         ConversationEventType.Updated => "conversation.updated",
         ConversationEventType.MessageAdded => "conversation.message_added",
+        ConversationEventType.Erased => "conversation.erased",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an event type"),
     };
 

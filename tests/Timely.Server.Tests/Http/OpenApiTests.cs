@@ -37,6 +37,12 @@ public sealed class OpenApiTests(TimelyServer server) : IClassFixture<TimelyServ
         { "get", "/v1/webhooks/{endpointId}/deliveries" },
         { "post", "/v1/webhooks/{endpointId}:redeliver" },
         { "post", "/v1/webhooks/{endpointId}:sendTestEvent" },
+        { "post", "/v1/contacts/{contactId}:erase" },
+        { "get", "/v1/erasures/{id}" },
+        { "get", "/v1/erasures" },
+        { "get", "/v1/retentionPolicy" },
+        { "patch", "/v1/retentionPolicy" },
+        { "get", "/v1/conversations:export" },
         { "get", "/v1/sse/conversations/{conversation_id}/messages:stream" },
         { "get", "/v1/sse/conversations:watch" },
     };

@@ -147,10 +147,14 @@ public class TimelyServer : WebApplicationFactory<Program>
 
 }
 
-/// <summary>A server whose clock the test moves (inactivity rules, retention). Tests run the sweeper
-/// themselves; its timer ticks daily, since a fake clock fires every tick it advances over.</summary>
+/// <summary>A server whose clock the test moves (inactivity rules, retention). Tests run the sweepers
+/// themselves; their timers tick daily, since a fake clock fires every tick it advances over.</summary>
 public sealed class ClockedServer() : TimelyServer(new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T09:00:00Z")),
     new Dictionary<string, string?>
     {
         ["Lifecycle:SweepInterval"] = "1.00:00:00",
+        ["DataLifecycle:PollInterval"] = "1.00:00:00",
+        ["DataLifecycle:RetentionInterval"] = "1.00:00:00",
+        // A timer of seconds on the fake clock fires for every second a test advances over (days: millions).
+        ["Webhooks:PollInterval"] = "1.00:00:00",
     });

@@ -21,7 +21,11 @@ namespace Timely.Server.Tests.Postgres;
 /// from Npgsql's own command log while every RPC, the sweeper and retention run.</summary>
 public sealed partial class WorkspaceScopeTests
 {
-    private static readonly string[] TenantTables = ["conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages", "webhook_endpoints", "webhook_deliveries"];
+    private static readonly string[] TenantTables =
+    [
+        "conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages", "webhook_endpoints", "webhook_deliveries",
+        "erasures", "erasure_items", "retention_policies",
+    ];
 
     // Maintenance that scans every workspace on purpose (on Citus it fans out to every shard).
     private static readonly string[] CrossWorkspaceMaintenance =
@@ -35,6 +39,8 @@ public sealed partial class WorkspaceScopeTests
         "SELECT (SELECT COUNT(*) FROM events), ",                          // the same, of the event log
         "SELECT workspace, id FROM webhook_endpoints WHERE enabled = 1",   // the webhook dispatcher's round
         "DELETE FROM webhook_deliveries WHERE created_at < ",              // webhook delivery retention
+        "SELECT workspace, id FROM erasures WHERE state = 1",              // erasures whose replica stopped
+        "SELECT workspace, closed_conversation_days, updated_at FROM retention_policies WHERE closed_conversation_days > 0",   // the retention sweeper's round
     ];
 
     [SkippableFact]
@@ -48,6 +54,7 @@ public sealed partial class WorkspaceScopeTests
 
         await RunEveryRpcAsync(server, client);
         await RunEveryWebhookRpcAsync(server);
+        await RunEveryDataRpcAsync(server, client);
 
         var tenantStatements = server.Statements.SelectMany(Split).Distinct()
             .Where(sql => TenantTables.Any(t => Regex.IsMatch(sql, $@"\b{t}\b")))
@@ -130,6 +137,28 @@ public sealed partial class WorkspaceScopeTests
         await server.GetService<InactivitySweeper>().SweepOnceAsync(CancellationToken.None);
         await server.GetService<EventLog>().PruneAsync(server.Clock.GetUtcNow(), CancellationToken.None);
         await client.CloseConversationAsync(new CloseConversationRequest { Id = (await client.CreateAsync(agentId: agent)).Id });
+    }
+
+    private static async Task RunEveryDataRpcAsync(RecordingServer server, ConversationService.ConversationServiceClient client)
+    {
+        var data = new DataService.DataServiceClient(server.Channel.CreateCallInvoker().Intercept(m =>
+        {
+            m.Add("authorization", "Bearer " + server.AdminKey);
+            return m;
+        }));
+        var contact = NewId();
+        var conversation = await client.CreateAsync(contactId: contact, tags: "vip");
+        await client.SendAsync(conversation.Id, SenderType.Customer, "to erase");
+        var erasure = (await data.EraseContactAsync(new EraseContactRequest { ContactId = contact })).Erasure;
+        await Eventually(async () => (await data.GetErasureAsync(new GetErasureRequest { Id = erasure.Id })).Erasure.State == ErasureState.Succeeded, "the erasure");
+        await data.ListErasuresAsync(new ListErasuresRequest());
+        await data.UpdateRetentionPolicyAsync(new UpdateRetentionPolicyRequest { Policy = new RetentionPolicy { ClosedConversationDays = 1 } });
+        await data.GetRetentionPolicyAsync(new GetRetentionPolicyRequest());
+        await server.GetService<Server.DataLifecycle.RetentionSweeper>().SweepOnceAsync(CancellationToken.None);
+        using var export = data.ExportConversations(new ExportConversationsRequest { AfterCursor = "" });
+        while (await export.ResponseStream.MoveNext(CancellationToken.None))
+        {
+        }
     }
 
     private static async Task RunEveryWebhookRpcAsync(RecordingServer server)

@@ -8,6 +8,7 @@ from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Opti
 
 CONVERSATION_EVENT_TYPE_AGENT_ACTIVITY: ConversationEventType
 CONVERSATION_EVENT_TYPE_CREATED: ConversationEventType
+CONVERSATION_EVENT_TYPE_ERASED: ConversationEventType
 CONVERSATION_EVENT_TYPE_MESSAGE_ADDED: ConversationEventType
 CONVERSATION_EVENT_TYPE_REPLY_DRAFT: ConversationEventType
 CONVERSATION_EVENT_TYPE_STATUS_CHANGED: ConversationEventType
