@@ -14,9 +14,9 @@ namespace Timely.Server.Api;
 /// Lifecycle rules live in Domain/Lifecycle.cs, SQL in Storage/, error statuses in ErrorMapping.
 /// Every call needs a key (read scope); mutations need a write key.</summary>
 [Authorize(Policy = AuthPolicies.Read)]
-public sealed class ConversationApi(
+public sealed partial class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
-    KeyRevocations revocations, IHostApplicationLifetime lifetime)
+    KeyRevocations revocations, IHostApplicationLifetime lifetime, ReceiptStore receipts, EventLog eventLog)
     : ConversationService.ConversationServiceBase
 {
     [Authorize(Policy = AuthPolicies.Write)]
@@ -63,6 +63,8 @@ public sealed class ConversationApi(
                 Conversations.V1.ConversationOrder.CreatedAtDesc => Storage.ConversationOrder.CreatedAtDesc,
                 _ => Invalid(check, "order_by", $"{(int)request.OrderBy} is not an order", Storage.ConversationOrder.LastMessageAtDesc),
             },
+            UnreadFor = check.OptionalId("unread_for", request.UnreadFor),
+            OnlyUnread = request.OnlyUnread && (request.UnreadFor.Length > 0 || Invalid(check, "only_unread", "needs unread_for: whose unread messages?", false)),
         };
         check.ThrowIfInvalid();
         var response = new ListConversationsResponse();
@@ -121,6 +123,7 @@ public sealed class ConversationApi(
         var etag = check.Etag(input.Etag);
         var subject = check.Subject("conversation.subject", input.Subject);
         var tags = check.Tags("conversation.tags", input.Tags);
+        check.WithinCap("conversation.read_horizons", input.ReadHorizons.Count, Receipts.MaxListedHorizons, "entries (output only: ignored)");
         var paths = UpdatePaths(check, request, input);
         check.ThrowIfInvalid();
 
@@ -231,10 +234,17 @@ public sealed class ConversationApi(
         {
             check.Fail("after_sequence", "must not be negative");
         }
+        if (request.AfterUpdateCursor.Length > 0 && !request.IncludeUpdates)
+        {
+            check.Fail("after_update_cursor", "needs include_updates");
+        }
         check.ThrowIfInvalid();
+        var afterUpdate = tokens.ReadCursor(workspace, request.AfterUpdateCursor, "after_update_cursor");
 
         await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence, Live(context),
-            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct));
+            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct,
+            !request.IncludeUpdates ? null : new MessageUpdates(eventLog, workspace, conversationId, afterUpdate,
+                e => responseStream.WriteAsync(new StreamMessagesResponse { Update = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct))));
     }
 
     [EnableRateLimiting(AuthPolicies.Streams)]

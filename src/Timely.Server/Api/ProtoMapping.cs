@@ -26,6 +26,7 @@ public static class ProtoMapping
             LastSequence = c.LastSequence,
         };
         proto.Tags.AddRange(c.Tags);
+        proto.AddReceipts(c);
         return proto;
     }
 
@@ -48,6 +49,7 @@ public static class ProtoMapping
         {
             proto.Metadata[key] = value;
         }
+        proto.AddReceipts(m);
         return proto;
     }
 
@@ -60,16 +62,21 @@ public static class ProtoMapping
         Message = h.Message.ToProto(),
     };
 
-    public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor) => new()
+    public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor)
     {
-        Cursor = cursor,
-        Type = e.Type.ToProto(),
-        OccurredAt = Timestamp.FromDateTimeOffset(e.OccurredAt),
-        Conversation = e.Conversation.ToProto(),
-        OldStatus = e.OldStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
-        NewStatus = e.NewStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
-        Message = e.Message?.ToProto(),
-    };
+        var proto = new Proto.ConversationEvent
+        {
+            Cursor = cursor,
+            Type = e.Type.ToProto(),
+            OccurredAt = Timestamp.FromDateTimeOffset(e.OccurredAt),
+            Conversation = e.Conversation.ToProto(),
+            OldStatus = e.OldStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
+            NewStatus = e.NewStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
+            Message = e.Message?.ToProto(),
+        };
+        proto.AddReceipts(e);
+        return proto;
+    }
 
     public static Proto.ConversationEventType ToProto(this Domain.ConversationEventType t) => t switch
     {
@@ -77,6 +84,10 @@ public static class ProtoMapping
         Domain.ConversationEventType.StatusChanged => Proto.ConversationEventType.StatusChanged,
         Domain.ConversationEventType.Updated => Proto.ConversationEventType.Updated,
         Domain.ConversationEventType.MessageAdded => Proto.ConversationEventType.MessageAdded,
+        Domain.ConversationEventType.MessageStatusChanged => Proto.ConversationEventType.MessageStatusChanged,
+        Domain.ConversationEventType.MessageEdited => Proto.ConversationEventType.MessageEdited,
+        Domain.ConversationEventType.MessageRedacted => Proto.ConversationEventType.MessageRedacted,
+        Domain.ConversationEventType.ReadHorizonChanged => Proto.ConversationEventType.ReadHorizonChanged,
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 
@@ -86,6 +97,10 @@ public static class ProtoMapping
         Proto.ConversationEventType.StatusChanged => Domain.ConversationEventType.StatusChanged,
         Proto.ConversationEventType.Updated => Domain.ConversationEventType.Updated,
         Proto.ConversationEventType.MessageAdded => Domain.ConversationEventType.MessageAdded,
+        Proto.ConversationEventType.MessageStatusChanged => Domain.ConversationEventType.MessageStatusChanged,
+        Proto.ConversationEventType.MessageEdited => Domain.ConversationEventType.MessageEdited,
+        Proto.ConversationEventType.MessageRedacted => Domain.ConversationEventType.MessageRedacted,
+        Proto.ConversationEventType.ReadHorizonChanged => Domain.ConversationEventType.ReadHorizonChanged,
         _ => null,
     };
 

@@ -34,4 +34,8 @@ public enum ConversationEventType
     StatusChanged = 2,
     Updated = 3,
     MessageAdded = 4,
+    MessageStatusChanged = 10,
+    MessageEdited = 11,
+    MessageRedacted = 12,
+    ReadHorizonChanged = 13,
 }

@@ -18,9 +18,11 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
     /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled. An unknown
     /// conversation is NOT_FOUND, a position past its last message OUT_OF_RANGE. <paramref name="live"/> runs
-    /// once the subscription is in place and the position checked: nothing written after it is missed.</summary>
+    /// once the subscription is in place and the position checked: nothing written after it is missed.
+    /// With <paramref name="updates"/>, each wake-up also delivers the conversation's updates after its messages.</summary>
     public async Task StreamAsync(
-        string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct)
+        string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct,
+        MessageUpdates? updates = null)
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId);
@@ -38,6 +40,10 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
                 {
                     throw new PositionOutOfRangeException("after_sequence",
                         $"after_sequence {afterSequence} is past the conversation's last sequence {conversation.LastSequence}");
+                }
+                if (updates is not null)
+                {
+                    await updates.StartAsync(ct);
                 }
                 await live();
             }
@@ -58,11 +64,15 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
                 }
                 batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct); // catching up: our own reads
             }
+            if (updates is not null)
+            {
+                await updates.DeliverAsync(o.BatchSize, ct);
+            }
             if (conversation.Status == ConversationStatus.Closed)
             {
                 return;
             }
-            readAfter = await subscription.WaitAsync(o.PollInterval, clock, ct);
+            readAfter = await subscription.WaitAsync(updates?.Pending == true ? o.PendingRecheck : o.PollInterval, clock, ct);
         }
     }
 

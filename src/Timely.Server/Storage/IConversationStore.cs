@@ -61,7 +61,9 @@ public sealed record ConversationQuery(
     DateTimeOffset? LastMessageAfter,
     DateTimeOffset? LastMessageBefore,
     ConversationOrder Order,
-    SearchQuery? Matching = null);
+    SearchQuery? Matching = null,
+    Guid? UnreadFor = null,
+    bool OnlyUnread = false);
 
 /// <summary>The keyset position of a search hit: its score and message id.</summary>
 public sealed record SearchKey(long Score, Guid MessageId)

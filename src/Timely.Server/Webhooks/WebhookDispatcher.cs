@@ -106,7 +106,8 @@ public sealed partial class WebhookDispatcher(
     {
         var o = options.Value;
         var endpoint = target.Endpoint;
-        var outcome = await sender.SendAsync(endpoint.Url, payload.Id(endpoint.Workspace, delivery.Event), delivery.Body, target.Secrets, ct);
+        var body = delivery.Body.Length > 0 ? delivery.Body : await BodyAgainAsync(endpoint.Workspace, delivery, ct);
+        var outcome = await sender.SendAsync(endpoint.Url, payload.Id(endpoint.Workspace, delivery.Event), body, target.Secrets, ct);
         var now = clock.GetUtcNow();
         if (outcome.Acknowledged)
         {
@@ -121,6 +122,17 @@ public sealed partial class WebhookDispatcher(
         {
             LogDisabled(endpoint.Workspace, endpoint.Id, outcome.Error);
         }
+    }
+
+    /// <summary>The body of a delivery a redaction emptied (EventLog.ScrubMessage): the event as the log has it
+    /// now (so with the message's tombstone), or, if retention deleted it meanwhile, its type and cursor only.</summary>
+    private async Task<string> BodyAgainAsync(string workspace, WebhookDelivery delivery, CancellationToken ct)
+    {
+        var page = await log.ListAsync(workspace, new EventFilter(null, null, delivery.ConversationId, []),
+            delivery.Event with { Id = delivery.Event.Id - 1 }, 1, ct);
+        return page.Events is [var e] && e.Position == delivery.Event
+            ? payload.Body(workspace, e)
+            : payload.Deleted(workspace, delivery.EventType, delivery.Event, clock.GetUtcNow());
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook round failed; retrying at the next interval")]

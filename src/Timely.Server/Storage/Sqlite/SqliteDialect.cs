@@ -105,7 +105,9 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         await using var pragma = connection.CreateCommand();
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
         // (one sync per group of writes, see SqliteGroupCommit).
-        pragma.CommandText = $"PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys = ON;";
+        // secure_delete: deleted and overwritten content is zeroed in the file, so a redacted message leaves no trace (issue 21).
+        pragma.CommandText = $"PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys = ON; " +
+            "PRAGMA secure_delete = ON;";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }

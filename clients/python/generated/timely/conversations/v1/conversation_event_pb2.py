@@ -13,9 +13,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from timely.conversations.v1 import conversation_pb2 as timely_dot_conversations_dot_v1_dot_conversation__pb2
+from timely.conversations.v1 import receipt_types_pb2 as timely_dot_conversations_dot_v1_dot_receipt__types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0timely/conversations/v1/conversation_event.proto\x12\x17timely.conversations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*timely/conversations/v1/conversation.proto\"\xcb\x03\n\x11\x43onversationEvent\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12\x42\n\x04type\x18\x02 \x01(\x0e\x32..timely.conversations.v1.ConversationEventTypeR\x04type\x12;\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\noccurredAt\x12I\n\x0c\x63onversation\x18\x04 \x01(\x0b\x32%.timely.conversations.v1.ConversationR\x0c\x63onversation\x12J\n\nold_status\x18\x05 \x01(\x0e\x32+.timely.conversations.v1.ConversationStatusR\toldStatus\x12J\n\nnew_status\x18\x06 \x01(\x0e\x32+.timely.conversations.v1.ConversationStatusR\tnewStatus\x12:\n\x07message\x18\x07 \x01(\x0b\x32 .timely.conversations.v1.MessageR\x07message*\xe1\x01\n\x15\x43onversationEventType\x12\'\n#CONVERSATION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n\x1f\x43ONVERSATION_EVENT_TYPE_CREATED\x10\x01\x12*\n&CONVERSATION_EVENT_TYPE_STATUS_CHANGED\x10\x02\x12#\n\x1f\x43ONVERSATION_EVENT_TYPE_UPDATED\x10\x03\x12)\n%CONVERSATION_EVENT_TYPE_MESSAGE_ADDED\x10\x04\x42\x1a\xaa\x02\x17Timely.Conversations.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0timely/conversations/v1/conversation_event.proto\x12\x17timely.conversations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*timely/conversations/v1/conversation.proto\x1a+timely/conversations/v1/receipt_types.proto\"\x82\x05\n\x11\x43onversationEvent\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12\x42\n\x04type\x18\x02 \x01(\x0e\x32..timely.conversations.v1.ConversationEventTypeR\x04type\x12;\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\noccurredAt\x12I\n\x0c\x63onversation\x18\x04 \x01(\x0b\x32%.timely.conversations.v1.ConversationR\x0c\x63onversation\x12J\n\nold_status\x18\x05 \x01(\x0e\x32+.timely.conversations.v1.ConversationStatusR\toldStatus\x12J\n\nnew_status\x18\x06 \x01(\x0e\x32+.timely.conversations.v1.ConversationStatusR\tnewStatus\x12:\n\x07message\x18\x07 \x01(\x0b\x32 .timely.conversations.v1.MessageR\x07message\x12P\n\x0f\x64\x65livery_status\x18\x0c \x01(\x0e\x32\'.timely.conversations.v1.DeliveryStatusR\x0e\x64\x65liveryStatus\x12\x1a\n\x08revision\x18\r \x01(\x03R\x08revision\x12G\n\x0cread_horizon\x18\x0e \x01(\x0b\x32$.timely.conversations.v1.ReadHorizonR\x0breadHorizon*\xa1\x03\n\x15\x43onversationEventType\x12\'\n#CONVERSATION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n\x1f\x43ONVERSATION_EVENT_TYPE_CREATED\x10\x01\x12*\n&CONVERSATION_EVENT_TYPE_STATUS_CHANGED\x10\x02\x12#\n\x1f\x43ONVERSATION_EVENT_TYPE_UPDATED\x10\x03\x12)\n%CONVERSATION_EVENT_TYPE_MESSAGE_ADDED\x10\x04\x12\x32\n.CONVERSATION_EVENT_TYPE_MESSAGE_STATUS_CHANGED\x10\n\x12*\n&CONVERSATION_EVENT_TYPE_MESSAGE_EDITED\x10\x0b\x12,\n(CONVERSATION_EVENT_TYPE_MESSAGE_REDACTED\x10\x0c\x12\x30\n,CONVERSATION_EVENT_TYPE_READ_HORIZON_CHANGED\x10\rB\x1a\xaa\x02\x17Timely.Conversations.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'timely.conversations.v1.conversation_event_pb2', globals())
@@ -23,8 +24,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\252\002\027Timely.Conversations.V1'
-  _CONVERSATIONEVENTTYPE._serialized_start=617
-  _CONVERSATIONEVENTTYPE._serialized_end=842
-  _CONVERSATIONEVENT._serialized_start=155
-  _CONVERSATIONEVENT._serialized_end=614
+  _CONVERSATIONEVENTTYPE._serialized_start=845
+  _CONVERSATIONEVENTTYPE._serialized_end=1262
+  _CONVERSATIONEVENT._serialized_start=200
+  _CONVERSATIONEVENT._serialized_end=842
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from timely.conversations.v1 import conversation_pb2 as _conversation_pb2
 from timely.conversations.v1 import conversation_event_pb2 as _conversation_event_pb2
+from timely.conversations.v1 import receipts_pb2 as _receipts_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -123,7 +124,7 @@ class IngestCustomerMessageResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ..., message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., conversation_created: bool = ..., duplicate: bool = ...) -> None: ...
 
 class ListConversationsRequest(_message.Message):
-    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "order_by", "page_size", "page_token", "statuses", "tag"]
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "only_unread", "order_by", "page_size", "page_token", "statuses", "tag", "unread_for"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -132,11 +133,13 @@ class ListConversationsRequest(_message.Message):
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     LAST_MESSAGE_AFTER_FIELD_NUMBER: _ClassVar[int]
     LAST_MESSAGE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    ONLY_UNREAD_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
+    UNREAD_FOR_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     assigned_to: str
     channel_id: str
@@ -145,12 +148,14 @@ class ListConversationsRequest(_message.Message):
     created_before: _timestamp_pb2.Timestamp
     last_message_after: _timestamp_pb2.Timestamp
     last_message_before: _timestamp_pb2.Timestamp
+    only_unread: bool
     order_by: ConversationOrder
     page_size: int
     page_token: str
     statuses: _containers.RepeatedScalarFieldContainer[_conversation_pb2.ConversationStatus]
     tag: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[_Union[ConversationOrder, str]] = ...) -> None: ...
+    unread_for: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[_Union[ConversationOrder, str]] = ..., unread_for: _Optional[str] = ..., only_unread: bool = ...) -> None: ...
 
 class ListConversationsResponse(_message.Message):
     __slots__ = ["conversations", "next_page_token"]
@@ -320,18 +325,24 @@ class SendMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ...) -> None: ...
 
 class StreamMessagesRequest(_message.Message):
-    __slots__ = ["after_sequence", "conversation_id"]
+    __slots__ = ["after_sequence", "after_update_cursor", "conversation_id", "include_updates"]
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_UPDATE_CURSOR_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_UPDATES_FIELD_NUMBER: _ClassVar[int]
     after_sequence: int
+    after_update_cursor: str
     conversation_id: str
-    def __init__(self, conversation_id: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+    include_updates: bool
+    def __init__(self, conversation_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., include_updates: bool = ..., after_update_cursor: _Optional[str] = ...) -> None: ...
 
 class StreamMessagesResponse(_message.Message):
-    __slots__ = ["message"]
+    __slots__ = ["message", "update"]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_FIELD_NUMBER: _ClassVar[int]
     message: _conversation_pb2.Message
-    def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ...) -> None: ...
+    update: _conversation_event_pb2.ConversationEvent
+    def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., update: _Optional[_Union[_conversation_event_pb2.ConversationEvent, _Mapping]] = ...) -> None: ...
 
 class UpdateConversationRequest(_message.Message):
     __slots__ = ["conversation", "update_mask"]
