@@ -81,8 +81,9 @@ public sealed class ReceiptStore(Database db, TimeProvider clock)
             var participantId = Receipts.ParticipantId(conversation, participant, humanAgent);
             var key = new { ConversationId = conversationId.ToString(), Type = (long)participant, ParticipantId = participantId.ToString() };
             var read = await w.Connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-                "SELECT read_sequence FROM read_horizons WHERE conversation_id = @ConversationId AND participant_type = @Type AND participant_id = @ParticipantId",
-                key, w.Transaction, cancellationToken: ct)) ?? 0;
+                "SELECT read_sequence FROM read_horizons WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+                "AND participant_type = @Type AND participant_id = @ParticipantId",
+                new { key.ConversationId, key.Type, key.ParticipantId, Workspace = workspace }, w.Transaction, cancellationToken: ct)) ?? 0;
             if (upTo <= read)
             {
                 return (conversation, false);
@@ -171,7 +172,8 @@ public sealed class ReceiptStore(Database db, TimeProvider clock)
             batch.Add("UPDATE messages SET content = @Content, media_url = @MediaUrl, media_type = @MediaType, metadata = @Metadata, " +
                       "redacted_at = @RedactedAt, redacted_by = @RedactedBy WHERE workspace = @Workspace AND id = @Id",
                 MessageRow.From(workspace, after));
-            batch.Add("UPDATE message_revisions SET content = '' WHERE message_id = @MessageId", new { MessageId = messageId.ToString() });
+            batch.Add("UPDATE message_revisions SET content = '' WHERE workspace = @Workspace AND message_id = @MessageId",
+                new { Workspace = workspace, MessageId = messageId.ToString() });
             var redacted = new PendingEvent(ConversationEventType.MessageRedacted, MessageId: message.Id);
             var subject = Receipts.SubjectCameFrom(conversation, message);
             if (subject)

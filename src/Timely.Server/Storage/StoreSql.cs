@@ -76,7 +76,7 @@ internal static class StoreSql
 
     /// <summary>The human agent @UnreadFor's read horizon in conversation c (0 before they read anything).</summary>
     private const string ReadSequence =
-        "COALESCE((SELECT h.read_sequence FROM read_horizons h WHERE h.conversation_id = c.id AND h.participant_type = @HumanAgent " +
+        "COALESCE((SELECT h.read_sequence FROM read_horizons h WHERE h.workspace = @Workspace AND h.conversation_id = c.id AND h.participant_type = @HumanAgent " +
         "AND h.participant_id = @UnreadFor), 0)";
 
     /// <summary>The unread_count column of a list for one human agent (from their horizon: no per-message rows).</summary>
