@@ -11,6 +11,9 @@ namespace Timely.Server.Api;
 // revisions. The rules are in Domain/Receipts.cs, the SQL in Storage/ReceiptStore.cs.
 public sealed partial class ConversationApi
 {
+    /// <summary>The response header of StreamMessages with include_updates: the cursor its updates start after.</summary>
+    public const string UpdateCursorHeader = "timely-update-cursor";
+
     [Authorize(Policy = AuthPolicies.Write)]
     public override async Task<UpdateDeliveryStatusResponse> UpdateDeliveryStatus(UpdateDeliveryStatusRequest request, ServerCallContext context)
     {

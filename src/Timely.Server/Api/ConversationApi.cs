@@ -241,10 +241,14 @@ public sealed partial class ConversationApi(
         check.ThrowIfInvalid();
         var afterUpdate = tokens.ReadCursor(workspace, request.AfterUpdateCursor, "after_update_cursor");
 
-        await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence, Live(context),
-            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct,
-            !request.IncludeUpdates ? null : new MessageUpdates(eventLog, workspace, conversationId, afterUpdate,
-                e => responseStream.WriteAsync(new StreamMessagesResponse { Update = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct))));
+        await UntilShutdown(context, ct =>
+        {
+            var updates = !request.IncludeUpdates ? null : new MessageUpdates(eventLog, workspace, conversationId, afterUpdate,
+                e => responseStream.WriteAsync(new StreamMessagesResponse { Update = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct));
+            return messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence,
+                updates is null ? Live(context) : () => context.WriteResponseHeadersAsync(new Metadata { { UpdateCursorHeader, tokens.Cursor(workspace, updates.Position) } }),
+                m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct, updates);
+        });
     }
 
     [EnableRateLimiting(AuthPolicies.Streams)]

@@ -13,6 +13,9 @@ public sealed class MessageUpdates(EventLog log, string workspace, Guid conversa
     private readonly EventFilter filter = new(null, null, conversationId, []);
     private EventPosition position;
 
+    /// <summary>Where the updates start (after <see cref="StartAsync"/>) and, later, how far they were read.</summary>
+    public EventPosition Position => position;
+
     /// <summary>True when the last read found events that are not final yet (read again soon).</summary>
     public bool Pending { get; private set; }
 

@@ -338,9 +338,10 @@ public sealed class ReceiptTests(TimelyServer server) : IClassFixture<TimelyServ
         var conversation = await client.CreateAsync();
         var answer = (await client.SendAsync(conversation.Id, SenderType.AiAgent, "v1")).Message;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        string cursor;
+        string cursor, start;
         using (var first = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id, IncludeUpdates = true }, cancellationToken: timeout.Token))
         {
+            start = (await first.ResponseHeadersAsync).GetValue("timely-update-cursor") ?? "";
             Assert.True(await first.ResponseStream.MoveNext(timeout.Token));   // message 1
             await client.EditMessageAsync(new EditMessageRequest
             {
@@ -364,6 +365,18 @@ public sealed class ReceiptTests(TimelyServer server) : IClassFixture<TimelyServ
         }
         Assert.Equal([ConversationEventType.MessageEdited, ConversationEventType.MessageStatusChanged], rest.Select(e => e.Type));
         Assert.Equal(3, rest[0].Revision);
+
+        // The cursor of the response headers resumes a stream that got no update before it dropped.
+        using var fromStart = client.StreamMessages(new StreamMessagesRequest
+        {
+            ConversationId = conversation.Id, AfterSequence = 1, IncludeUpdates = true, AfterUpdateCursor = start,
+        }, cancellationToken: timeout.Token);
+        var all = new List<ConversationEvent>();
+        while (await fromStart.ResponseStream.MoveNext(timeout.Token))
+        {
+            all.Add(fromStart.ResponseStream.Current.Update);
+        }
+        Assert.Equal([2L, 3L, 0L], all.Select(e => e.Revision));
         await FailsOnField("after_update_cursor", async () =>
         {
             using var call = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id, AfterUpdateCursor = cursor });

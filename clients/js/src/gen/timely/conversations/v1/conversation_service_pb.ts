@@ -842,7 +842,9 @@ export type StreamMessagesRequest = Message<"timely.conversations.v1.StreamMessa
   /**
    * With `include_updates`: resume the updates after this cursor (the
    * `cursor` of the last update received); empty starts at the present. A
-   * cursor older than the retained log is OUT_OF_RANGE.
+   * cursor older than the retained log is OUT_OF_RANGE. The response
+   * headers carry `timely-update-cursor`, the cursor the updates start
+   * after: resume from it when no update arrived before a disconnect.
    *
    * @generated from field: string after_update_cursor = 7;
    */
