@@ -2,7 +2,7 @@
 // stream helpers that reconnect and resume. node.ts and web.ts pick the transport.
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { ConversationService, type WatchConversationsRequestSchema } from "./gen/timely/conversations/v1/conversation_service_pb.js";
+import { ConversationService, type StreamMessagesResponse, type WatchConversationsRequestSchema } from "./gen/timely/conversations/v1/conversation_service_pb.js";
 import type { Message } from "./gen/timely/conversations/v1/conversation_pb.js";
 import type { ConversationEvent } from "./gen/timely/conversations/v1/conversation_event_pb.js";
 
@@ -33,6 +33,9 @@ export interface TraceContext {
 
 const defaultMaxAttempts = 5;
 
+/** The response header of StreamMessages with updates: the cursor its updates start after. */
+const updateCursorHeader = "timely-update-cursor";
+
 /** What every transport of the client is built with: the address, the interceptors and the default deadline. */
 export function transportOptions(options: TimelyClientOptions) {
   return {
@@ -60,6 +63,10 @@ export interface StreamOptions {
 export type TimelyClient = Omit<Client<typeof ConversationService>, "streamMessages" | "watchConversations"> & {
   /** Every message after `afterSequence`, then each new one, exactly once, across reconnects; ends when the conversation closes. */
   streamMessages(conversationId: string, afterSequence?: bigint, options?: StreamOptions): AsyncGenerator<Message>;
+  /** Like `streamMessages`, with the conversation's updates too (delivery status changes, edits, redactions, read
+   * horizon moves): each item has either `message` or `update`, each exactly once, across reconnects (the updates
+   * resume after the last update's cursor, or after the cursor the first subscription started at). */
+  streamMessagesWithUpdates(conversationId: string, from?: { afterSequence?: bigint; afterUpdateCursor?: string }, options?: StreamOptions): AsyncGenerator<StreamMessagesResponse>;
   /** Every change to the matching conversations from `filter.afterCursor` (or from now), exactly once, across reconnects. */
   watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options?: StreamOptions): AsyncGenerator<ConversationEvent>;
 };
@@ -136,6 +143,29 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
     }
   }
 
+  async function* streamMessagesWithUpdates(
+    conversationId: string, from: { afterSequence?: bigint; afterUpdateCursor?: string } = {}, options: StreamOptions = {},
+  ): AsyncGenerator<StreamMessagesResponse> {
+    const { signal, onSubscribed } = options;
+    let position = from.afterSequence ?? 0n;
+    let cursor = from.afterUpdateCursor ?? "";
+    const onHeader = (headers: Headers) => {
+      cursor ||= headers.get(updateCursorHeader) ?? "";   // where the first subscription's updates start
+      onSubscribed?.();
+    };
+    const open = () => client.streamMessages(
+      { conversationId, afterSequence: position, includeUpdates: true, afterUpdateCursor: cursor }, { signal, onHeader, timeoutMs: 0 });
+    for await (const item of resuming(open, maxDelay, signal)) {
+      if (item.update) {
+        cursor = item.update.cursor;
+        yield item;
+      } else if (item.message && item.message.sequence > position) {
+        position = item.message.sequence;
+        yield item;
+      }
+    }
+  }
+
   async function* watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options: StreamOptions = {}): AsyncGenerator<ConversationEvent> {
     const { signal, onSubscribed: onHeader } = options;
     let cursor = filter.afterCursor ?? "";
@@ -148,7 +178,7 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
     }
   }
 
-  return { ...client, streamMessages, watchConversations };
+  return { ...client, streamMessages, streamMessagesWithUpdates, watchConversations };
 }
 
 /** The items of the stream `open()` starts, across reconnects: after a dropped connection it waits (backoff)

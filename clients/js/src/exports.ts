@@ -7,5 +7,7 @@ export {
 export * from "./gen/timely/conversations/v1/conversation_pb.js";
 export * from "./gen/timely/conversations/v1/conversation_event_pb.js";
 export * from "./gen/timely/conversations/v1/conversation_service_pb.js";
+export * from "./gen/timely/conversations/v1/receipt_types_pb.js";
+export * from "./gen/timely/conversations/v1/receipts_pb.js";
 export { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "./gen/google/rpc/error_details_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";

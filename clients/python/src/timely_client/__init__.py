@@ -6,6 +6,8 @@ The message and enum types are the generated ones, re-exported here for convenie
 from timely.conversations.v1.conversation_event_pb2 import ConversationEvent, ConversationEventType
 from timely.conversations.v1.conversation_pb2 import Conversation, ConversationStatus, Message, MessageType, SenderType
 from timely.conversations.v1.conversation_service_pb2 import *  # noqa: F401,F403 (every request and response type)
+from timely.conversations.v1.receipt_types_pb2 import DeliveryStatus, ReadHorizon, ReadParticipantType
+from timely.conversations.v1.receipts_pb2 import *  # noqa: F401,F403 (the receipt RPCs' requests and responses)
 
 from .aio import AsyncTimelyClient
 from .client import TimelyClient
@@ -17,10 +19,13 @@ __all__ = [
     "ConversationEvent",
     "ConversationEventType",
     "ConversationStatus",
+    "DeliveryStatus",
     "ErrorInfo",
     "FieldViolation",
     "Message",
     "MessageType",
+    "ReadHorizon",
+    "ReadParticipantType",
     "SenderType",
     "TimelyClient",
     "TimelyError",
