@@ -166,10 +166,11 @@ public static class Receipts
         }
     }
 
-    /// <summary>True when the conversation's subject was taken from <paramref name="m"/> (the automatic
-    /// subject of the first customer message): redacting the message erases the subject too.</summary>
-    public static bool SubjectCameFrom(Conversation c, Message m) =>
-        m.SenderType == SenderType.Customer && c.Subject.Length > 0 && c.Subject == Limits.AutoSubject(m.Content);
+    /// <summary>The automatic subject <paramref name="m"/> would have given its conversation (a customer message
+    /// that opened it: its first line), or null. Redacting the message erases that subject wherever it is kept,
+    /// also where a later UpdateConversation replaced it (the event log's snapshots from before).</summary>
+    public static string? SubjectFrom(Message m) =>
+        m.SenderType == SenderType.Customer && Limits.AutoSubject(m.Content) is { Length: > 0 } subject ? subject : null;
 
     private static string Name(SenderType s) => s switch
     {

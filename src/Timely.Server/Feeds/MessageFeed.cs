@@ -70,6 +70,13 @@ public sealed class MessageFeed(IConversationStore store, ChangeSignals signals,
             }
             if (conversation.Status == ConversationStatus.Closed)
             {
+                // Every update before the close is committed, but on PostgreSQL may not be final yet: read
+                // until it is, so the stream ends with all of them.
+                while (updates is { Pending: true })
+                {
+                    await subscription.WaitAsync(o.PendingRecheck, clock, ct);
+                    await updates.DeliverAsync(o.BatchSize, ct);
+                }
                 return;
             }
             readAfter = await subscription.WaitAsync(updates?.Pending == true ? o.PendingRecheck : o.PollInterval, clock, ct);

@@ -87,10 +87,10 @@ public sealed class EventLog(Database db)
     /// the batch of the write that redacts it (issue 21; erasing a whole conversation, issue 22, scrubs
     /// the same places). Event rows never hold message text (readers join the message as it is now), but
     /// webhook deliveries keep the body they were read with: each one that carries the message is emptied,
-    /// and the dispatcher renders an empty body again from the log when it sends it. When the redaction
-    /// also erased the automatic subject the message gave the conversation (<paramref name="erasedSubject"/>),
-    /// that subject is cut out of the conversation snapshots of the conversation's events, and every
-    /// webhook body of the conversation is emptied. (A webhook round that read the log before this write
+    /// and the dispatcher renders an empty body again from the log when it sends it. For a customer message
+    /// that could have given the conversation its automatic subject (<paramref name="erasedSubject"/>, see
+    /// Receipts.SubjectFrom), that subject is cut out of the conversation snapshots of the conversation's
+    /// events (even if the subject was changed since), and every webhook body of the conversation is emptied. (A webhook round that read the log before this write
     /// commits stores its bodies after it: WebhookStore.EnqueueAsync empties those.)</summary>
     public static void ScrubMessage(StatementBatch batch, string workspace, Guid conversationId, Guid messageId, string? erasedSubject)
     {

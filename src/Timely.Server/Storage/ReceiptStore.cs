@@ -175,8 +175,8 @@ public sealed class ReceiptStore(Database db, TimeProvider clock)
             batch.Add("UPDATE message_revisions SET content = '' WHERE workspace = @Workspace AND message_id = @MessageId",
                 new { Workspace = workspace, MessageId = messageId.ToString() });
             var redacted = new PendingEvent(ConversationEventType.MessageRedacted, MessageId: message.Id);
-            var subject = Receipts.SubjectCameFrom(conversation, message);
-            if (subject)
+            var subject = Receipts.SubjectFrom(message);
+            if (subject is not null && conversation.Subject == subject)
             {
                 // The automatic subject is the message's first line: it goes too (a change of the conversation, so a new etag).
                 ConversationStore.Save(w, batch, conversation, new ConversationChange(conversation with { Subject = "" }, [redacted]), now);
@@ -185,7 +185,7 @@ public sealed class ReceiptStore(Database db, TimeProvider clock)
             {
                 ConversationStore.AppendEvents(w, batch, conversation, [redacted], now);
             }
-            EventLog.ScrubMessage(batch, workspace, conversationId, messageId, subject ? conversation.Subject : null);
+            EventLog.ScrubMessage(batch, workspace, conversationId, messageId, subject);
             await batch.ExecuteAsync(w, db, ct);
             return after;
         }, ct);

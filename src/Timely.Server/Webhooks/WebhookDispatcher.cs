@@ -106,7 +106,9 @@ public sealed partial class WebhookDispatcher(
     {
         var o = options.Value;
         var endpoint = target.Endpoint;
-        var body = delivery.Body.Length > 0 ? delivery.Body : await BodyAgainAsync(endpoint.Workspace, delivery, ct);
+        // The body as stored now, not as read with the due deliveries: a redaction meanwhile has emptied it.
+        var stored = await store.BodyAsync(endpoint.Workspace, endpoint.Id, delivery.Event, ct) ?? "";
+        var body = stored.Length > 0 ? stored : await BodyAgainAsync(endpoint.Workspace, delivery, ct);
         var outcome = await sender.SendAsync(endpoint.Url, payload.Id(endpoint.Workspace, delivery.Event), body, target.Secrets, ct);
         var now = clock.GetUtcNow();
         if (outcome.Acknowledged)

@@ -216,6 +216,13 @@ public sealed class WebhookStore(Database db)
             new { Workspace = workspace, Id = id.ToString(), Now = Micros.From(now), Limit = limit }, cancellationToken: ct)))
             .Select(r => r.ToDomain()).ToList(), ct);
 
+    /// <summary>The stored body of a delivery right before it is sent (empty after a redaction; null once a
+    /// redelivery deleted the record).</summary>
+    public Task<string?> BodyAsync(string workspace, Guid id, EventPosition e, CancellationToken ct) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "SELECT body FROM webhook_deliveries WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId",
+            new { Workspace = workspace, Id = id.ToString(), e.Tx, EventId = e.Id }, cancellationToken: ct)), ct);
+
     /// <summary>Records an acknowledged delivery; the endpoint is no longer failing.</summary>
     public Task AcknowledgedAsync(string workspace, Guid id, WebhookDelivery d, int status, DateTimeOffset now, CancellationToken ct) =>
         db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(

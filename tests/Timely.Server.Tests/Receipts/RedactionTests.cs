@@ -60,12 +60,17 @@ public sealed class RedactionTests : IAsyncLifetime
         await client.SendAsync(conversation.Id, SenderType.AiAgent, $"one more {secret}");
         await Eventually(() => Task.FromResult(receiver.Received.Any(r => r.Body.Contains(secret))), "a failed delivery carrying the text");
 
+        // Paused while redacting, so that no request is in flight across the redaction (one that left before it
+        // may carry the text it read; every one that leaves after it must not).
+        await EnabledAsync(endpoint.Id, false);
+        await Task.Delay(1500);   // longer than Webhooks:Timeout
         foreach (var m in (await client.AllMessagesAsync(conversation.Id)))
         {
             await client.RedactMessageAsync(new RedactMessageRequest { ConversationId = conversation.Id, MessageId = m.Id });
         }
         var received = receiver.Received.Count;
         failing = false;
+        await EnabledAsync(endpoint.Id, true);
         // The retries (the scrubbed body of the message added, the redactions), then a redelivery from before the edit.
         await Eventually(() => Task.FromResult(receiver.Acknowledged.Count == 4), "the retries to be delivered");
         await server.Webhooks.RedeliverWebhookEventsAsync(new RedeliverWebhookEventsRequest { EndpointId = endpoint.Id, AfterCursor = oldCursor });
@@ -109,6 +114,25 @@ public sealed class RedactionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAutomaticSubjectChangedSinceIsErasedFromTheLogToo()
+    {
+        const string secret = "quokkapassport88";
+        var client = server.Client;
+        var ingested = await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+        {
+            ChannelId = NewId(), ContactId = NewId(), AgentId = NewId(), Content = $"passport {secret}",
+        });
+        var id = ingested.Conversation.Id;
+        await client.UpdateConversationAsync(new UpdateConversationRequest { Conversation = new Conversation { Id = id, Subject = "Travel documents" } });
+
+        await client.RedactMessageAsync(new RedactMessageRequest { ConversationId = id, MessageId = ingested.Message.Id });
+
+        Assert.Equal("Travel documents", (await client.GetAsync(id)).Subject);   // not the message's: it stays
+        // The events written before the update hold the automatic subject in their snapshots: scrubbed too.
+        await AssertDatabaseDoesNotHoldAsync(secret);
+    }
+
+    [Fact]
     public async Task OnlyAdminKeysAndTheWritersKeyMayRedact()
     {
         var client = server.Client;
@@ -142,6 +166,13 @@ public sealed class RedactionTests : IAsyncLifetime
             ConversationId = conversation.Id, MessageId = NewId(),
         }).ResponseAsync);
     }
+
+    private Task EnabledAsync(string endpointId, bool enabled) =>
+        server.Webhooks.UpdateWebhookEndpointAsync(new UpdateWebhookEndpointRequest
+        {
+            Endpoint = new WebhookEndpoint { Id = endpointId, Enabled = enabled },
+            UpdateMask = new() { Paths = { "enabled" } },
+        }).ResponseAsync;
 
     private async Task AssertDatabaseDoesNotHoldAsync(string secret)
     {
