@@ -10,6 +10,40 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     private static string NewId() => Guid.NewGuid().ToString();
 
     [Fact]
+    public async Task ReceiptsAndTheUpdatesOfAMessageStreamWorkThroughTheSdk()
+    {
+        using var timely = server.NewClient();
+        var api = timely.Conversations;
+        var human = NewId();
+        var conversation = (await api.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
+        var sent = (await api.SendMessageAsync(new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = "We open at 8." })).Message;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var items = timely.StreamMessagesWithUpdatesAsync(conversation.Id, ct: timeout.Token).GetAsyncEnumerator(timeout.Token);
+        Assert.True(await items.MoveNextAsync());
+        Assert.Equal(1, items.Current.Message.Sequence);
+
+        Assert.True((await api.UpdateDeliveryStatusAsync(new UpdateDeliveryStatusRequest { ConversationId = conversation.Id, MessageId = sent.Id, Status = DeliveryStatus.Delivered })).Changed);
+        var edited = (await api.EditMessageAsync(new EditMessageRequest
+        {
+            ConversationId = conversation.Id, MessageId = sent.Id, Content = "We open at 9.", Revision = sent.Revision, EditorType = SenderType.HumanAgent, EditorId = human,
+        })).Message;
+        await api.MarkReadAsync(new MarkReadRequest { ConversationId = conversation.Id, ParticipantType = ReadParticipantType.HumanAgent, ParticipantId = human, UpToSequence = 1 });
+        var redacted = (await api.RedactMessageAsync(new RedactMessageRequest { ConversationId = conversation.Id, MessageId = sent.Id })).Message;
+        await api.CloseConversationAsync(new CloseConversationRequest { Id = conversation.Id });
+
+        var updates = new List<ConversationEventType>();
+        while (await items.MoveNextAsync())
+        {
+            updates.Add(items.Current.Update.Type);
+        }
+        await items.DisposeAsync();
+        Assert.Equal(2, edited.Revision);
+        Assert.True(redacted.Redacted);
+        Assert.Equal([ConversationEventType.MessageStatusChanged, ConversationEventType.MessageEdited, ConversationEventType.ReadHorizonChanged,
+            ConversationEventType.MessageRedacted], updates);
+    }
+
+    [Fact]
     public async Task EveryRpcWorksThroughTheSdk()
     {
         using var timely = server.NewClient();

@@ -10,13 +10,15 @@ internal static class ResumingStream
     /// <summary>The items of the server stream that <paramref name="open"/> starts with (a copy of) <paramref name="request"/>,
     /// across reconnects. <paramref name="advance"/> gives the item of each response (null to skip a repeat) and moves
     /// the request past it, so that after a dropped connection or a server restart the stream is opened again (with
-    /// backoff) from the last item delivered. Completes when a call ends OK.</summary>
+    /// backoff) from the last item delivered. Completes when a call ends OK. <paramref name="started"/>, when given,
+    /// reads each call's response headers into the request before its first item (a position the server names there).</summary>
     public static async IAsyncEnumerable<TItem> Read<TRequest, TResponse, TItem>(
         Func<TRequest, CallOptions, AsyncServerStreamingCall<TResponse>> open,
         TRequest request,
         Func<TRequest, TResponse, TItem?> advance,
         TimeSpan maxDelay,
-        [EnumeratorCancellation] CancellationToken ct)
+        [EnumeratorCancellation] CancellationToken ct,
+        Action<TRequest, Metadata>? started = null)
         where TRequest : IDeepCloneable<TRequest>
         where TItem : class
     {
@@ -25,6 +27,11 @@ internal static class ResumingStream
         while (true)
         {
             using var call = open(resumeFrom, new CallOptions(cancellationToken: ct));
+            if (started is not null && !await TryStart(call, resumeFrom, started, ct))
+            {
+                await Task.Delay(Delay(attempt++, maxDelay), ct);
+                continue;
+            }
             while (true)
             {
                 var next = await TryMoveNext(call.ResponseStream, ct);
@@ -43,6 +50,21 @@ internal static class ResumingStream
                 }
             }
             await Task.Delay(Delay(attempt++, maxDelay), ct);
+        }
+    }
+
+    /// <summary>Reads the response headers into the request; false when the connection dropped first.</summary>
+    private static async Task<bool> TryStart<TRequest, TResponse>(
+        AsyncServerStreamingCall<TResponse> call, TRequest request, Action<TRequest, Metadata> started, CancellationToken ct)
+    {
+        try
+        {
+            started(request, await call.ResponseHeadersAsync);
+            return true;
+        }
+        catch (RpcException e) when (IsTransient(e) && !ct.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

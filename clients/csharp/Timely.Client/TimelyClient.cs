@@ -41,6 +41,17 @@ public sealed class TimelyClient : IDisposable
             Conversations.StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
             AfterMessage, options.MaxReconnectDelay, ct);
 
+    /// <summary>Like <see cref="StreamMessagesAsync"/>, with the conversation's updates too (delivery status changes,
+    /// edits, redactions, read horizon moves, as <see cref="StreamMessagesResponse.Update"/>): each response has
+    /// <c>Message</c> or <c>Update</c>, each delivered once across reconnects. Updates start after
+    /// <paramref name="afterUpdateCursor"/> (the <c>Cursor</c> of the last update received), or at the present.</summary>
+    public IAsyncEnumerable<StreamMessagesResponse> StreamMessagesWithUpdatesAsync(
+        string conversationId, long afterSequence = 0, string afterUpdateCursor = "", CancellationToken ct = default) =>
+        ResumingStream.Read(
+            Conversations.StreamMessages,
+            new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence, IncludeUpdates = true, AfterUpdateCursor = afterUpdateCursor },
+            AfterMessageOrUpdate, options.MaxReconnectDelay, ct, StartedUpdates);
+
     /// <summary>Every change to the conversations that match <paramref name="filter"/>, in log order, from its
     /// <c>after_cursor</c> (or the present). Reconnects after a dropped connection or a server restart and resumes
     /// after the last event delivered. A cursor past retention surfaces as OUT_OF_RANGE.</summary>
@@ -115,6 +126,26 @@ public sealed class TimelyClient : IDisposable
         }
         request.AfterSequence = response.Message.Sequence;
         return response.Message;
+    }
+
+    /// <summary>A message stream with updates resumes after the last message and after the last update.</summary>
+    private static StreamMessagesResponse? AfterMessageOrUpdate(StreamMessagesRequest request, StreamMessagesResponse response)
+    {
+        if (response.Update is { } update)
+        {
+            request.AfterUpdateCursor = update.Cursor;
+            return response;
+        }
+        return AfterMessage(request, response) is null ? null : response;
+    }
+
+    /// <summary>Until an update arrives, a reconnect resumes the updates where the first call's headers say they started.</summary>
+    private static void StartedUpdates(StreamMessagesRequest request, Grpc.Core.Metadata headers)
+    {
+        if (request.AfterUpdateCursor.Length == 0 && headers.GetValue("timely-update-cursor") is { Length: > 0 } cursor)
+        {
+            request.AfterUpdateCursor = cursor;
+        }
     }
 
     /// <summary>A watch resumes after the last event delivered.</summary>

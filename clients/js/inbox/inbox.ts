@@ -2,10 +2,10 @@
 // conversation's messages kept current by StreamMessages.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
-  AgentActivityKind, Code, ConnectError, ConversationEventType, ConversationOrder, ConversationStatus, ReplyDraftState, SenderType, applyDraft,
-  type AgentActivity, type Conversation, type ConversationEvent, type ReplyDraft, type TimelyClient,
+  AgentActivityKind, Code, ConnectError, ConversationEventType, ConversationOrder, ConversationStatus, ReadParticipantType, ReplyDraftState, SenderType,
+  applyDraft, type AgentActivity, type Conversation, type ConversationEvent, type Message, type ReplyDraft, type TimelyClient,
 } from "../src/web.js";
-import { conversationRow, draftItem, el, handoffText, messageItem, statusBadge } from "./render.js";
+import { conversationRow, draftItem, el, handoffText, messageItem, statusBadge, unreadBy } from "./render.js";
 import { activityLabel, describeError, formatTime, statusLabels } from "./words.js";
 
 const pageSize = 50;
@@ -22,6 +22,8 @@ export class Inbox {
   private held: ConversationEvent[] | undefined;
   private listings = 0;
   private selected: { id: string; stop: AbortController } | undefined;
+  /** The read horizon to send for the open conversation, gathered over the messages shown meanwhile. */
+  private reading: { conversationId: string; upToSequence: bigint } | undefined;
 
   constructor(
     private readonly client: TimelyClient,
@@ -85,7 +87,8 @@ export class Inbox {
     const generation = ++this.listings;
     this.held ??= [];
     try {
-      const page = await this.client.listConversations({ statuses: this.statuses, pageSize, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC }, { signal: this.stopped.signal });
+      const page = await this.client.listConversations(
+        { statuses: this.statuses, pageSize, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC, unreadFor: this.me }, { signal: this.stopped.signal });
       if (generation !== this.listings) {
         return;
       }
@@ -109,7 +112,8 @@ export class Inbox {
 
   private async loadMore(): Promise<void> {
     try {
-      const page = await this.client.listConversations({ statuses: this.statuses, pageSize, pageToken: this.nextPageToken, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC });
+      const page = await this.client.listConversations(
+        { statuses: this.statuses, pageSize, pageToken: this.nextPageToken, orderBy: ConversationOrder.LAST_MESSAGE_AT_DESC, unreadFor: this.me });
       page.conversations.forEach((c) => this.conversations.has(c.id) || this.conversations.set(c.id, c));
       this.nextPageToken = page.nextPageToken;
       this.render();
@@ -147,7 +151,7 @@ export class Inbox {
   private render(): void {
     const visible = [...this.conversations.values()].filter((c) => this.matches(c)).sort(byActivity);
     $("conversations").replaceChildren(...visible.map((c) => {
-      const row = conversationRow(c, c.id === this.selected?.id);
+      const row = conversationRow(c, c.id === this.selected?.id, this.me);
       row.onclick = () => void this.open(c.id);
       row.onkeydown = (e) => e.key === "Enter" && void this.open(c.id);
       return row;
@@ -178,7 +182,8 @@ export class Inbox {
     $<HTMLTextAreaElement>("reply-text").disabled = status === ConversationStatus.CLOSED;
   }
 
-  /** Shows one conversation and follows its messages until another is opened. */
+  /** Shows one conversation and follows its messages, and their edits, redactions and delivery ticks, until
+   * another is opened; what it shows counts as read by this human agent. */
   private async open(id: string): Promise<void> {
     if (this.selected?.id === id) {
       return;
@@ -191,8 +196,9 @@ export class Inbox {
     this.render();
     const draft = { text: "", node: undefined as HTMLElement | undefined };
     try {
-      // Everything, internal notes included (the human agent sees all), and the live drafts and activity.
-      for await (const item of this.client.streamLive(id, 0n, { signal: selected.stop.signal })) {
+      // Everything, internal notes included (the human agent sees all), the live drafts and activity, and the
+      // updates (delivery ticks, edits, redactions) that replace a message in place.
+      for await (const item of this.client.streamLive(id, 0n, { signal: selected.stop.signal, includeUpdates: true })) {
         const list = $("messages");
         if (item.message) {
           if (item.message.senderType === SenderType.AI_AGENT) {
@@ -200,6 +206,9 @@ export class Inbox {
             draft.node = undefined;
           }
           list.insertBefore(messageItem(item.message, this.me), draft.node ?? null);
+          this.markRead(id, item.message);
+        } else if (item.update?.message) {
+          list.querySelector(`[data-sequence="${item.update.message.sequence}"]`)?.replaceWith(messageItem(item.update.message, this.me));
         } else if (item.replyDraft) {
           this.showDraft(draft, item.replyDraft);
         } else if (item.activity) {
@@ -248,6 +257,30 @@ export class Inbox {
       const left = Number(activity.expiresAt.seconds) * 1000 + activity.expiresAt.nanos / 1e6 - Date.now();
       this.activityTimer = setTimeout(() => (line.hidden = true), Math.max(0, left) + 1000);
     }
+  }
+
+  /** Moves this human agent's read horizon to the newest message shown, once the messages that arrive together
+   * are shown (one call for a whole replay); the watch then brings the new unread count. A read-only key cannot
+   * mark: its count stays. */
+  private markRead(conversationId: string, message: Message): void {
+    const pending = this.reading;
+    this.reading = { conversationId, upToSequence: message.sequence };
+    if (pending) {
+      return;
+    }
+    setTimeout(() => {
+      const read = this.reading!;
+      this.reading = undefined;
+      const conversation = this.conversations.get(read.conversationId);
+      if (conversation && unreadBy(conversation, this.me) === 0n && conversation.lastSequence <= read.upToSequence) {
+        return;
+      }
+      this.client.markRead({ ...read, participantType: ReadParticipantType.HUMAN_AGENT, participantId: this.me }).catch((error: unknown) => {
+        if (ConnectError.from(error).code !== Code.PermissionDenied && !this.refusedKey(error)) {
+          this.showError(describeError(error));
+        }
+      });
+    }, 200);
   }
 
   /** Runs one change on the open conversation and shows its result at once (the watch confirms it). */

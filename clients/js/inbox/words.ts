@@ -1,7 +1,7 @@
 // What the page says: labels of statuses and senders, times, and errors in words.
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
-  AgentActivityKind, Code, ConnectError, ConversationStatus, ErrorInfoSchema, HandoffPriority, HandoffReason, SenderType,
+  AgentActivityKind, Code, ConnectError, ConversationStatus, DeliveryStatus, ErrorInfoSchema, HandoffPriority, HandoffReason, SenderType,
 } from "../src/web.js";
 
 export const statusLabels: ReadonlyMap<ConversationStatus, string> = new Map([
@@ -47,6 +47,14 @@ export function senderLabel(sender: SenderType, senderId: string, me: string): s
     default: return "Unknown sender";
   }
 }
+
+/** The ticks of an outbound message's delivery status, and what they mean (the tooltip). */
+export const deliveryTicks: ReadonlyMap<DeliveryStatus, [string, string]> = new Map([
+  [DeliveryStatus.SENT, ["✓", "Sent"]],
+  [DeliveryStatus.DELIVERED, ["✓✓", "Delivered"]],
+  [DeliveryStatus.READ, ["✓✓", "Read"]],
+  [DeliveryStatus.FAILED, ["!", "Not delivered"]],
+]);
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayAndTime = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });

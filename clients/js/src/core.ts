@@ -39,6 +39,9 @@ export interface TraceContext {
 
 const defaultMaxAttempts = 5;
 
+/** The response header of StreamMessages with updates: the cursor its updates start after. */
+const updateCursorHeader = "timely-update-cursor";
+
 /** What every transport of the client is built with: the address, the interceptors and the default deadline. */
 export function transportOptions(options: TimelyClientOptions) {
   return {
@@ -66,6 +69,10 @@ export interface StreamOptions {
 export interface LiveStreamOptions extends StreamOptions {
   /** Only messages of this visibility (PUBLIC for a customer-facing view); every message the key may read when unset. */
   visibility?: MessageVisibility;
+  /** Also the conversation's updates (delivery status, edits, redactions, read horizons), as `streamMessagesWithUpdates` gives them. */
+  includeUpdates?: boolean;
+  /** With `includeUpdates`: resume the updates after this cursor. */
+  afterUpdateCursor?: string;
 }
 
 /** The first item of a reply draft, without the conversation: an idempotency key, the AI agent, metadata. */
@@ -93,6 +100,10 @@ export type TimelyClient = Omit<Client<typeof ConversationService>, "streamMessa
   ): Promise<StreamReplyDraftResponse>;
   /** Every message after `afterSequence`, then each new one, exactly once, across reconnects; ends when the conversation closes. */
   streamMessages(conversationId: string, afterSequence?: bigint, options?: StreamOptions): AsyncGenerator<Message>;
+  /** Like `streamMessages`, with the conversation's updates too (delivery status changes, edits, redactions, read
+   * horizon moves): each item has either `message` or `update`, each exactly once, across reconnects (the updates
+   * resume after the last update's cursor, or after the cursor the first subscription started at). */
+  streamMessagesWithUpdates(conversationId: string, from?: { afterSequence?: bigint; afterUpdateCursor?: string }, options?: StreamOptions): AsyncGenerator<StreamMessagesResponse>;
   /** Every change to the matching conversations from `filter.afterCursor` (or from now), exactly once, across reconnects. */
   watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options?: StreamOptions): AsyncGenerator<ConversationEvent>;
 };
@@ -169,6 +180,29 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
     }
   }
 
+  async function* streamMessagesWithUpdates(
+    conversationId: string, from: { afterSequence?: bigint; afterUpdateCursor?: string } = {}, options: StreamOptions = {},
+  ): AsyncGenerator<StreamMessagesResponse> {
+    const { signal, onSubscribed } = options;
+    let position = from.afterSequence ?? 0n;
+    let cursor = from.afterUpdateCursor ?? "";
+    const onHeader = (headers: Headers) => {
+      cursor ||= headers.get(updateCursorHeader) ?? "";   // where the first subscription's updates start
+      onSubscribed?.();
+    };
+    const open = () => client.streamMessages(
+      { conversationId, afterSequence: position, includeUpdates: true, afterUpdateCursor: cursor }, { signal, onHeader, timeoutMs: 0 });
+    for await (const item of resuming(open, maxDelay, signal)) {
+      if (item.update) {
+        cursor = item.update.cursor;
+        yield item;
+      } else if (item.message && item.message.sequence > position) {
+        position = item.message.sequence;
+        yield item;
+      }
+    }
+  }
+
   async function* watchConversations(filter: MessageInitShape<typeof WatchConversationsRequestSchema>, options: StreamOptions = {}): AsyncGenerator<ConversationEvent> {
     const { signal, onSubscribed: onHeader } = options;
     let cursor = filter.afterCursor ?? "";
@@ -182,16 +216,24 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
   }
 
   async function* streamLive(conversationId: string, afterSequence = 0n, options: LiveStreamOptions = {}): AsyncGenerator<StreamMessagesResponse> {
-    const { signal, onSubscribed: onHeader, visibility } = options;
+    const { signal, onSubscribed, visibility, includeUpdates = false } = options;
     let position = afterSequence;
+    let cursor = options.afterUpdateCursor ?? "";
+    const onHeader = (headers: Headers) => {
+      cursor ||= headers.get(updateCursorHeader) ?? "";   // where the first subscription's updates start
+      onSubscribed?.();
+    };
     const open = () => client.streamMessages(
-      { conversationId, afterSequence: position, includeLive: true, visibility }, { signal, onHeader, timeoutMs: 0 });
+      { conversationId, afterSequence: position, includeLive: true, visibility, includeUpdates, afterUpdateCursor: includeUpdates ? cursor : "" },
+      { signal, onHeader, timeoutMs: 0 });
     for await (const item of resuming(open, maxDelay, signal)) {
       if (item.message) {
         if (item.message.sequence <= position) {
           continue;
         }
         position = item.message.sequence;
+      } else if (item.update) {
+        cursor = item.update.cursor;
       }
       yield item;
     }
@@ -215,7 +257,7 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
     return client.streamReplyDraft(items(), { signal: options.signal, timeoutMs: 0 });
   }
 
-  return { ...client, streamMessages, watchConversations, streamLive, sendReplyDraft };
+  return { ...client, streamMessages, streamMessagesWithUpdates, watchConversations, streamLive, sendReplyDraft };
 }
 
 /** The SDKs' rule for request ids: a write that takes one and is called without one gets a fresh id written

@@ -17,5 +17,7 @@ export {
   type AgentActivity, type ReplyDraft, type SetActivityRequest, type SetActivityResponse, type StreamReplyDraftRequest,
   type StreamReplyDraftResponse,
 } from "./gen/timely/conversations/v1/conversation_ai_live_pb.js";
+export * from "./gen/timely/conversations/v1/receipt_types_pb.js";
+export * from "./gen/timely/conversations/v1/receipts_pb.js";
 export { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "./gen/google/rpc/error_details_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";

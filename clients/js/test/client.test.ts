@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
-  BadRequestSchema, Code, ConnectError, type ConversationEvent, ConversationEventType, ConversationStatus, ErrorInfoSchema, SenderType, createTimelyClient,
+  BadRequestSchema, Code, ConnectError, type ConversationEvent, ConversationEventType, ConversationStatus, DeliveryStatus, ErrorInfoSchema,
+  ReadParticipantType, SenderType, createTimelyClient,
 } from "../src/node.js";
 import { TestServer, newId } from "./server.js";
 
@@ -53,6 +54,46 @@ for (const transport of ["grpc", "grpc-web"] as const) {
       assert.equal(event.type, ConversationEventType.CREATED);
       assert.equal(event.conversation?.id, created.conversation?.id);
       abort.abort();
+    });
+
+    test("receipts: delivery status, read horizons, edits and redactions, and the stream's update items", async () => {
+      const timely = client();
+      const human = newId();
+      const { conversation } = await timely.createConversation({ agentId: newId(), channelId: newId(), contactId: newId() });
+      assert.ok(conversation);
+      const { message } = await timely.sendMessage({ conversationId: conversation.id, senderType: SenderType.AI_AGENT, content: "We open at 8." });
+      assert.ok(message);
+      let onSubscribed = () => {};
+      const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+      const items = timely.streamMessagesWithUpdates(conversation.id, {}, { onSubscribed });
+      const first = items.next();
+      await subscribed;
+
+      const report = await timely.updateDeliveryStatus({ conversationId: conversation.id, messageId: message.id, externalId: "wamid.1", status: DeliveryStatus.DELIVERED });
+      assert.equal(report.changed, true);
+      const late = await timely.updateDeliveryStatus({ conversationId: conversation.id, externalId: "wamid.1", status: DeliveryStatus.SENT });
+      assert.equal(late.changed, false);
+      const edited = await timely.editMessage({
+        conversationId: conversation.id, messageId: message.id, content: "We open at 9.", revision: 1n, editorType: SenderType.HUMAN_AGENT, editorId: human,
+      });
+      assert.equal(edited.message?.revision, 2n);
+      const read = await timely.markRead({ conversationId: conversation.id, participantType: ReadParticipantType.HUMAN_AGENT, participantId: human, upToSequence: 1n });
+      assert.equal(read.conversation?.readHorizons[0]?.readSequence, 1n);
+      const { conversations } = await timely.listConversations({ agentId: conversation.agentId, unreadFor: newId() });
+      assert.equal(conversations[0]?.unreadCount, 1n);
+      const redacted = await timely.redactMessage({ conversationId: conversation.id, messageId: message.id });
+      assert.equal(redacted.message?.redacted, true);
+      assert.equal((await timely.getMessage({ conversationId: conversation.id, messageId: message.id })).message?.content, "");
+      assert.deepEqual((await timely.listMessageRevisions({ conversationId: conversation.id, messageId: message.id })).revisions.map((r) => r.content), ["", ""]);
+      await timely.closeConversation({ id: conversation.id });
+
+      const seen = [(await first).value];
+      for await (const item of items) {
+        seen.push(item);
+      }
+      assert.deepEqual(seen.map((i) => i?.message ? `message ${i.message.sequence}` : `update ${ConversationEventType[i!.update!.type]}`), [
+        "message 1", "update MESSAGE_STATUS_CHANGED", "update MESSAGE_EDITED", "update READ_HORIZON_CHANGED", "update MESSAGE_REDACTED",
+      ]);
     });
 
     test("a retried write with the same request id is stored once", async () => {

@@ -1,6 +1,7 @@
 // The inbox page in a real headless Chromium (Debian's), against the real server: sign in, see a
 // conversation appear live, see a message arrive live, hand off, reply, resume, close; then a live
-// reply draft growing into a message, the agent's activity, internal notes and the handoff context.
+// reply draft growing into a message, the agent's activity, internal notes and the handoff context; then
+// unread counts, delivery ticks, edited and deleted messages.
 // Screenshots go to test-output/.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
@@ -9,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
 import {
-  AgentActivityKind, ConversationStatus, HandoffPriority, HandoffReason, MessageVisibility, SenderType, createTimelyClient,
+  AgentActivityKind, ConversationStatus, DeliveryStatus, HandoffPriority, HandoffReason, MessageVisibility, SenderType, createTimelyClient,
 } from "../src/node.js";
 import { TestServer, newId } from "./server.js";
 
@@ -158,5 +159,49 @@ test("the inbox shows a live draft growing into a message, the agent's activity,
   await page.getByTestId("thread-handoff").getByText("order not shipped yet").waitFor();
   mkdirSync(output, { recursive: true });
   await page.screenshot({ path: join(output, "inbox-draft.png"), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the inbox shows unread counts, delivery ticks, and edited and deleted messages", async () => {
+  const api = createTimelyClient({ baseUrl: server.grpcUrl, apiKey: server.apiKey });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${server.webUrl}/inbox`);
+  await page.getByTestId("api-key").fill(server.apiKey);
+  await page.getByTestId("connect").click();
+  await page.getByTestId("connection").getByText("Live").waitFor();
+
+  // Unread for the human at this browser: counted from their read horizon, live.
+  const { conversation, message: question } = await api.ingestCustomerMessage({
+    channelId: newId(), contactId: newId(), agentId: newId(), content: "Do you ship to Norway?",
+  });
+  const row = page.locator(`[data-testid=conversation-row][data-id="${conversation!.id}"]`);
+  await row.getByTestId("unread").getByText("1").waitFor();
+  const { message: answer } = await api.sendMessage({ conversationId: conversation!.id, senderType: SenderType.AI_AGENT, content: "No, sorry." });
+  await row.getByTestId("unread").getByText("2").waitFor();
+
+  // Opening it reads it.
+  await row.click();
+  await page.getByTestId("messages").getByText("No, sorry.").waitFor();
+  await row.getByTestId("unread").waitFor({ state: "detached" });
+
+  // Ticks follow the channel's reports; an edit and a deletion show in place, with their markers.
+  const reply = page.locator(`[data-testid=message][data-sequence="${answer!.sequence}"]`);
+  await api.updateDeliveryStatus({ conversationId: conversation!.id, messageId: answer!.id, status: DeliveryStatus.DELIVERED });
+  await reply.locator("[data-testid=ticks][title=Delivered]").waitFor();
+  await api.updateDeliveryStatus({ conversationId: conversation!.id, messageId: answer!.id, status: DeliveryStatus.READ });
+  await reply.locator("[data-testid=ticks][title=Read]").waitFor();
+  await api.editMessage({ conversationId: conversation!.id, messageId: answer!.id, content: "Yes, in 3 days.", editorType: SenderType.AI_AGENT });
+  await reply.getByText("Yes, in 3 days.").waitFor();
+  await reply.getByTestId("edited").waitFor();
+  await api.redactMessage({ conversationId: conversation!.id, messageId: question!.id });
+  const first = page.locator(`[data-testid=message][data-sequence="${question!.sequence}"]`);
+  await first.getByTestId("redacted").waitFor();
+  assert.equal(await first.getByText("Norway").count(), 0);
+
+  mkdirSync(output, { recursive: true });
+  await page.screenshot({ path: join(output, "inbox-receipts.png"), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });

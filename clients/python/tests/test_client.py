@@ -165,3 +165,47 @@ def test_errors_expose_the_code_and_the_details(server):
         with pytest.raises(TimelyError) as unauthenticated:
             list(anonymous.stream_messages(new_id()))
         assert unauthenticated.value.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_receipts_through_the_sync_client(server):
+    from timely_client import DeliveryStatus, ReadParticipantType
+    with TimelyClient(server.target, server.api_key) as timely:
+        human = new_id()
+        conversation = timely.create_conversation(agent_id=new_id(), channel_id=new_id(), contact_id=new_id()).conversation
+        message = timely.send_message(conversation_id=conversation.id, sender_type=SenderType.SENDER_TYPE_AI_AGENT, content="We open at 8.").message
+        items = timely.stream_messages_with_updates(conversation.id)
+        assert next(items).message.sequence == 1
+        assert timely.update_delivery_status(conversation_id=conversation.id, message_id=message.id, status=DeliveryStatus.DELIVERY_STATUS_READ).changed
+        assert not timely.update_delivery_status(conversation_id=conversation.id, message_id=message.id, status=DeliveryStatus.DELIVERY_STATUS_SENT).changed
+        edited = timely.edit_message(conversation_id=conversation.id, message_id=message.id, content="We open at 9.", revision=1,
+                                     editor_type=SenderType.SENDER_TYPE_HUMAN_AGENT, editor_id=human).message
+        assert (edited.revision, edited.sequence) == (2, 1)
+        read = timely.mark_read(conversation_id=conversation.id, participant_type=ReadParticipantType.READ_PARTICIPANT_TYPE_HUMAN_AGENT,
+                                participant_id=human, up_to_sequence=1).conversation
+        assert [h.read_sequence for h in read.read_horizons] == [1]
+        assert timely.redact_message(conversation_id=conversation.id, message_id=message.id).message.redacted
+        assert timely.get_message(conversation_id=conversation.id, message_id=message.id).message.content == ""
+        assert [r.content for r in timely.list_message_revisions(conversation_id=conversation.id, message_id=message.id).revisions] == ["", ""]
+        timely.close_conversation(id=conversation.id)
+        assert [ConversationEventType.Name(i.update.type) for i in items] == [
+            "CONVERSATION_EVENT_TYPE_MESSAGE_STATUS_CHANGED", "CONVERSATION_EVENT_TYPE_MESSAGE_EDITED",
+            "CONVERSATION_EVENT_TYPE_READ_HORIZON_CHANGED", "CONVERSATION_EVENT_TYPE_MESSAGE_REDACTED",
+        ]
+
+
+def test_receipts_through_the_asyncio_client(server):
+    from timely_client import DeliveryStatus
+
+    async def run() -> None:
+        async with AsyncTimelyClient(server.target, server.api_key) as timely:
+            conversation = (await timely.create_conversation(agent_id=new_id(), channel_id=new_id(), contact_id=new_id())).conversation
+            message = (await timely.send_message(conversation_id=conversation.id, sender_type=SenderType.SENDER_TYPE_AI_AGENT, content="Hi")).message
+            items = timely.stream_messages_with_updates(conversation.id)
+            assert (await items.__anext__()).message.sequence == 1
+            await timely.update_delivery_status(conversation_id=conversation.id, message_id=message.id, status=DeliveryStatus.DELIVERY_STATUS_SENT)
+            await timely.redact_message(conversation_id=conversation.id, message_id=message.id)
+            await timely.close_conversation(id=conversation.id)
+            updates = [i.update.type async for i in items]
+            assert updates == [ConversationEventType.CONVERSATION_EVENT_TYPE_MESSAGE_STATUS_CHANGED, ConversationEventType.CONVERSATION_EVENT_TYPE_MESSAGE_REDACTED]
+
+    asyncio.run(run())

@@ -16,7 +16,7 @@ namespace Timely.Server.Api;
 [Authorize(Policy = AuthPolicies.Read)]
 public sealed partial class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
-    KeyRevocations revocations, IHostApplicationLifetime lifetime, LiveHub liveHub, ReplyDrafts drafts)
+    KeyRevocations revocations, IHostApplicationLifetime lifetime, LiveHub liveHub, ReplyDrafts drafts, ReceiptStore receipts, EventLog eventLog)
     : ConversationService.ConversationServiceBase
 {
     [Authorize(Policy = AuthPolicies.Write)]
@@ -64,6 +64,8 @@ public sealed partial class ConversationApi(
                 Conversations.V1.ConversationOrder.CreatedAtDesc => Storage.ConversationOrder.CreatedAtDesc,
                 _ => Invalid(check, "order_by", $"{(int)request.OrderBy} is not an order", Storage.ConversationOrder.LastMessageAtDesc),
             },
+            UnreadFor = check.OptionalId("unread_for", request.UnreadFor),
+            OnlyUnread = request.OnlyUnread && (request.UnreadFor.Length > 0 || Invalid(check, "only_unread", "needs unread_for: whose unread messages?", false)),
         };
         check.ThrowIfInvalid();
         var response = new ListConversationsResponse();
@@ -124,6 +126,7 @@ public sealed partial class ConversationApi(
         var etag = check.Etag(input.Etag);
         var subject = check.Subject("conversation.subject", input.Subject);
         var tags = check.Tags("conversation.tags", input.Tags);
+        check.WithinCap("conversation.read_horizons", input.ReadHorizons.Count, Receipts.MaxListedHorizons, "entries (output only: ignored)");
         var paths = UpdatePaths(check, request, input);
         check.ThrowIfInvalid();
 
@@ -238,11 +241,22 @@ public sealed partial class ConversationApi(
             check.Fail("after_sequence", "must not be negative");
         }
         var visibility = ReadVisibility(check, context, "visibility", request.Visibility);
+        if (request.AfterUpdateCursor.Length > 0 && !request.IncludeUpdates)
+        {
+            check.Fail("after_update_cursor", "needs include_updates");
+        }
         check.ThrowIfInvalid();
+        var afterUpdate = tokens.ReadCursor(workspace, request.AfterUpdateCursor, "after_update_cursor");
 
-        await UntilShutdown(context, ct => messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence, Live(context),
-            m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct,
-            visibility, request.IncludeLive ? item => responseStream.WriteAsync(item.ToStreamResponse(), ct) : null));
+        await UntilShutdown(context, ct =>
+        {
+            var updates = !request.IncludeUpdates ? null : new MessageUpdates(eventLog, workspace, conversationId, afterUpdate,
+                e => responseStream.WriteAsync(new StreamMessagesResponse { Update = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct), visibility);
+            return messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence,
+                updates is null ? Live(context) : () => context.WriteResponseHeadersAsync(new Metadata { { UpdateCursorHeader, tokens.Cursor(workspace, updates.Position) } }),
+                m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct,
+                visibility, request.IncludeLive ? item => responseStream.WriteAsync(item.ToStreamResponse(), ct) : null, updates);
+        });
     }
 
     [EnableRateLimiting(AuthPolicies.Streams)]

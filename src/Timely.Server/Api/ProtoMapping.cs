@@ -27,6 +27,7 @@ public static class ProtoMapping
             Handoff = c.Handoff?.ToProto(),
         };
         proto.Tags.AddRange(c.Tags);
+        proto.AddReceipts(c);
         return proto;
     }
 
@@ -50,6 +51,7 @@ public static class ProtoMapping
         {
             proto.Metadata[key] = value;
         }
+        proto.AddReceipts(m);
         return proto;
     }
 
@@ -62,16 +64,21 @@ public static class ProtoMapping
         Message = h.Message.ToProto(),
     };
 
-    public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor) => new Proto.ConversationEvent
+    public static Proto.ConversationEvent ToProto(this Domain.ConversationEvent e, string cursor)
     {
-        Cursor = cursor,
-        Type = e.Type.ToProto(),
-        OccurredAt = Timestamp.FromDateTimeOffset(e.OccurredAt),
-        Conversation = e.Conversation.ToProto(),
-        OldStatus = e.OldStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
-        NewStatus = e.NewStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
-        Message = e.Message?.ToProto(),
-    }.WithLive(e.Live);
+        var proto = new Proto.ConversationEvent
+        {
+            Cursor = cursor,
+            Type = e.Type.ToProto(),
+            OccurredAt = Timestamp.FromDateTimeOffset(e.OccurredAt),
+            Conversation = e.Conversation.ToProto(),
+            OldStatus = e.OldStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
+            NewStatus = e.NewStatus?.ToProto() ?? Proto.ConversationStatus.Unspecified,
+            Message = e.Message?.ToProto(),
+        };
+        proto.AddReceipts(e);
+        return proto.WithLive(e.Live);
+    }
 
     public static Proto.ConversationEventType ToProto(this Domain.ConversationEventType t) => t switch
     {
@@ -82,6 +89,10 @@ public static class ProtoMapping
         Domain.ConversationEventType.ReplyDraft => Proto.ConversationEventType.ReplyDraft,
         Domain.ConversationEventType.AgentActivity => Proto.ConversationEventType.AgentActivity,
         Domain.ConversationEventType.Erased => Proto.ConversationEventType.Erased,
+        Domain.ConversationEventType.MessageStatusChanged => Proto.ConversationEventType.MessageStatusChanged,
+        Domain.ConversationEventType.MessageEdited => Proto.ConversationEventType.MessageEdited,
+        Domain.ConversationEventType.MessageRedacted => Proto.ConversationEventType.MessageRedacted,
+        Domain.ConversationEventType.ReadHorizonChanged => Proto.ConversationEventType.ReadHorizonChanged,
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 
@@ -92,6 +103,10 @@ public static class ProtoMapping
         Proto.ConversationEventType.Updated => Domain.ConversationEventType.Updated,
         Proto.ConversationEventType.MessageAdded => Domain.ConversationEventType.MessageAdded,
         Proto.ConversationEventType.Erased => Domain.ConversationEventType.Erased,
+        Proto.ConversationEventType.MessageStatusChanged => Domain.ConversationEventType.MessageStatusChanged,
+        Proto.ConversationEventType.MessageEdited => Domain.ConversationEventType.MessageEdited,
+        Proto.ConversationEventType.MessageRedacted => Domain.ConversationEventType.MessageRedacted,
+        Proto.ConversationEventType.ReadHorizonChanged => Domain.ConversationEventType.ReadHorizonChanged,
         _ => null,
     };
 

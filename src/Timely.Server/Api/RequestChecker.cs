@@ -282,7 +282,7 @@ public sealed class RequestChecker
         return false;
     }
 
-    private DateTimeOffset? Time(string field, Timestamp? value)
+    public DateTimeOffset? Time(string field, Timestamp? value)
     {
         if (value is null)
         {

@@ -90,7 +90,7 @@ public sealed class TokenCodec : IHostedService
         return Seal(workspace, "cursor", cipher.EncryptEcb(plain, PaddingMode.None));
     }
 
-    public EventPosition? ReadCursor(string workspace, string cursor)
+    public EventPosition? ReadCursor(string workspace, string cursor, string fieldName = "after_cursor")
     {
         if (cursor.Length == 0)
         {
@@ -98,15 +98,15 @@ public sealed class TokenCodec : IHostedService
         }
         if (IsLegacyCursor(workspace, cursor))
         {
-            throw new PositionOutOfRangeException("after_cursor",
+            throw new PositionOutOfRangeException(fieldName,
                 "this cursor predates the current event log; list the conversations again and watch from the present");
         }
         using var cipher = CursorCipher();
-        var plain = cipher.DecryptEcb(Open(workspace, "cursor", cursor, "after_cursor", 16), PaddingMode.None);
+        var plain = cipher.DecryptEcb(Open(workspace, "cursor", cursor, fieldName, 16), PaddingMode.None);
         var position = new EventPosition(BinaryPrimitives.ReadInt64BigEndian(plain), BinaryPrimitives.ReadInt64BigEndian(plain.AsSpan(8)));
         return position.Tx >= 0 && position.Id >= 0
             ? position
-            : throw new InvalidArgumentException("after_cursor", "is not a token this service issued for this request; start again from the first page");
+            : throw new InvalidArgumentException(fieldName, "is not a token this service issued for this request; start again from the first page");
     }
 
     /// <summary>A cursor of the first event log, "event id in hex.signature", issued before events were

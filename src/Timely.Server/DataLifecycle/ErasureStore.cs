@@ -28,6 +28,8 @@ public sealed class ErasureStore(Database db)
     [
         new("request_ids", "workspace, request_id"),
         new("inbound_messages", "workspace, channel_id, external_id"),
+        new("message_revisions", "message_id, revision"),
+        new("read_horizons", "conversation_id, participant_type, participant_id"),
         new("messages", "id", MessagesCounter),
         new("conversation_tags", "conversation_id, tag"),
         new("webhook_deliveries", "workspace, endpoint_id, event_tx, event_id"),

@@ -30,7 +30,7 @@ public sealed record ConversationChange(Conversation After, IReadOnlyList<Pendin
 }
 
 /// <summary>An event to append, with the conversation as it is after the change.</summary>
-public sealed record PendingEvent(ConversationEventType Type, ConversationStatus? OldStatus = null, Guid? MessageId = null);
+public sealed record PendingEvent(ConversationEventType Type, ConversationStatus? OldStatus = null, Guid? MessageId = null, EventDetails? Details = null);
 
 public sealed record AppendResult(Message Message, Conversation Conversation, bool Duplicate);
 

@@ -16,8 +16,14 @@ public sealed record Conversation(
     DateTimeOffset? LastMessageAt,
     SenderType? LastSenderType,
     long LastSequence,
-    long Version)
+    long Version,
+    IReadOnlyList<ReadHorizon>? ReadHorizons = null,
+    long? UnreadCount = null)
 {
+    /// <summary>How far each participant has read (issue 21); <see cref="UnreadCount"/> is set only by a
+    /// list that asked for one human agent's unread messages.</summary>
+    public IReadOnlyList<ReadHorizon> Horizons => ReadHorizons ?? [];
+
     /// <summary>The etag clients send back for conditional writes (AIP-154).</summary>
     public string Etag => Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -25,7 +31,8 @@ public sealed record Conversation(
     public HandoffContext? Handoff { get; init; }
 }
 
-/// <summary>One message of a conversation. Messages are immutable once written.</summary>
+/// <summary>One message of a conversation. Its sequence never changes; its content only by an edit (a new
+/// <see cref="Revision"/>) or a redaction (a tombstone: <see cref="RedactedAt"/> set, content erased).</summary>
 public sealed record Message(
     Guid Id,
     Guid ConversationId,
@@ -37,10 +44,16 @@ public sealed record Message(
     string MediaUrl,
     string MediaType,
     IReadOnlyDictionary<string, string> Metadata,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    MessageDelivery? Delivery = null,
+    long Revision = 1,
+    DateTimeOffset? EditedAt = null,
+    DateTimeOffset? RedactedAt = null,
+    Guid? RedactedBy = null)
 {
     public MessageVisibility Visibility { get; init; } = MessageVisibility.Public;
 }
+
 
 /// <summary>One row of the append-only event log.</summary>
 public sealed record ConversationEvent(
@@ -50,11 +63,13 @@ public sealed record ConversationEvent(
     Conversation Conversation,
     ConversationStatus? OldStatus,
     ConversationStatus? NewStatus,
-    Message? Message)
+    Message? Message,
+    EventDetails? Details = null)
 {
     /// <summary>For the live-only <see cref="ConversationEventType.ReplyDraft"/> and <see cref="ConversationEventType.AgentActivity"/>.</summary>
     public LiveItem? Live { get; init; }
 }
+
 
 /// <summary>The place of an event in its workspace's log, ordered by (<see cref="Tx"/>, <see cref="Id"/>):
 /// on PostgreSQL the id of the transaction that wrote it, then the event's own id (see

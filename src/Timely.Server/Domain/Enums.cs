@@ -39,4 +39,8 @@ public enum ConversationEventType
 
     /// <summary>The conversation was erased (DataLifecycle/); its earlier events become tombstones of this type.</summary>
     Erased = 20,
+    MessageStatusChanged = 10,
+    MessageEdited = 11,
+    MessageRedacted = 12,
+    ReadHorizonChanged = 13,
 }

@@ -23,10 +23,11 @@ public sealed class MessageFeed(
     /// <para>Only messages of <paramref name="visibility"/> are written when it is set (the others still move
     /// the position). With <paramref name="writeLive"/>, the conversation's live items are written too: first a
     /// snapshot of its drafts and activities, then each as it comes, every one published before a message was
-    /// committed ahead of that message, and one about a message (<see cref="LiveItem.AfterSequence"/>) after it.</para>
+    /// committed ahead of that message, and one about a message (<see cref="LiveItem.AfterSequence"/>) after it.
+    /// With <paramref name="updates"/>, each wake-up also delivers the conversation's updates after its messages.</para>
     public async Task StreamAsync(
         string workspace, Guid conversationId, long afterSequence, Func<Task> live, Func<Message, Task> write, CancellationToken ct,
-        MessageVisibility? visibility = null, Func<LiveItem, Task>? writeLive = null)
+        MessageVisibility? visibility = null, Func<LiveItem, Task>? writeLive = null, MessageUpdates? updates = null)
     {
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId, live: writeLive is not null);
@@ -83,6 +84,10 @@ public sealed class MessageFeed(
                     throw new PositionOutOfRangeException("after_sequence",
                         $"after_sequence {afterSequence} is past the conversation's last sequence {conversation.LastSequence}");
                 }
+                if (updates is not null)
+                {
+                    await updates.StartAsync(ct);
+                }
                 await live();
             }
             // Live items published before a message's commit were queued before this read saw it.
@@ -111,11 +116,22 @@ public sealed class MessageFeed(
             {
                 await ReleaseDeferredAsync();
             }
+            if (updates is not null)
+            {
+                await updates.DeliverAsync(o.BatchSize, ct);
+            }
             if (conversation.Status == ConversationStatus.Closed)
             {
+                // Every update before the close is committed, but on PostgreSQL may not be final yet: read
+                // until it is, so the stream ends with all of them.
+                while (updates is { Pending: true })
+                {
+                    await subscription.WaitAsync(o.PendingRecheck, clock, ct);
+                    await updates.DeliverAsync(o.BatchSize, ct);
+                }
                 return;
             }
-            readAfter = await subscription.WaitAsync(o.PollInterval, clock, ct);
+            readAfter = await subscription.WaitAsync(updates?.Pending == true ? o.PendingRecheck : o.PollInterval, clock, ct);
         }
     }
 

@@ -236,7 +236,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             AssignedTo: null, n.Subject, n.Tags, now, ClosedAt: null, LastMessageAt: null, LastSenderType: null, LastSequence: 0, Version: 1);
         batch.Add($"INSERT INTO conversations ({StoreSql.ConversationColumns}) VALUES (@Id, @Workspace, @AgentId, @ChannelId, @ContactId, " +
                   "@Status, @AssignedTo, @Subject, @Tags, @CreatedAt, @ClosedAt, @LastMessageAt, @ActivityAt, @LastSenderType, @LastSequence, @Version, " +
-                  "@HandoffReason, @HandoffPriority, @HandoffSummary, @HandoffAt)",
+                  "@HandoffReason, @HandoffPriority, @HandoffSummary, @HandoffAt, @ReadHorizons)",
             ConversationRow.From(conversation));
         InsertTags(batch, conversation);
         AppendEvents(w, batch, conversation, [new PendingEvent(ConversationEventType.Created)], now);
@@ -249,13 +249,14 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     {
         var (message, change) = Lifecycle.Append(current, n, now);
         batch.Add($"INSERT INTO messages ({StoreSql.MessageColumns}) VALUES (@Id, @ConversationId, @Workspace, @Sequence, @SenderType, " +
-                  "@SenderId, @Content, @MessageType, @MediaUrl, @MediaType, @Metadata, @CreatedAt, @Visibility)",
+                  "@SenderId, @Content, @MessageType, @MediaUrl, @MediaType, @Metadata, @CreatedAt, @Visibility, @DeliveryStatus, @SentAt, @DeliveredAt, @ReadAt, " +
+                  "@FailedAt, @DeliveryError, @ExternalId, @Revision, @EditedAt, @RedactedAt, @RedactedBy)",
             MessageRow.From(current.Workspace, message));
         return (message, Save(w, batch, current, change, now));
     }
 
     /// <summary>The conversation after a change (its version one higher), its tags if they changed, and the change's events.</summary>
-    private static Conversation Save(WriteTransaction w, StatementBatch batch, Conversation before, ConversationChange change, DateTimeOffset now)
+    internal static Conversation Save(WriteTransaction w, StatementBatch batch, Conversation before, ConversationChange change, DateTimeOffset now)
     {
         var after = change.After with { Version = before.Version + 1 };
         // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
@@ -284,12 +285,12 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     }
 
     /// <summary>The events of a change, in the same transaction; the conversation's subscribers wake after the commit.</summary>
-    private static void AppendEvents(WriteTransaction w, StatementBatch batch, Conversation after, IReadOnlyList<PendingEvent> events, DateTimeOffset now)
+    internal static void AppendEvents(WriteTransaction w, StatementBatch batch, Conversation after, IReadOnlyList<PendingEvent> events, DateTimeOffset now)
     {
         foreach (var e in events)
         {
-            batch.Add("INSERT INTO events (workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation) " +
-                      "VALUES (@Workspace, @ConversationId, @AgentId, @ChannelId, @Type, @OccurredAt, @Status, @OldStatus, @MessageId, @Conversation)",
+            batch.Add("INSERT INTO events (workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation, details) " +
+                      "VALUES (@Workspace, @ConversationId, @AgentId, @ChannelId, @Type, @OccurredAt, @Status, @OldStatus, @MessageId, @Conversation, @Details)",
                 EventRow.From(after, e, now));
         }
         w.Changed(after.Workspace, after.Id);

@@ -83,6 +83,36 @@ public sealed class EventLog(Database db)
         }
     }
 
+    /// <summary>The one place that scrubs a message's text out of what the log's readers stored from it, in
+    /// the batch of the write that redacts it (issue 21; erasing a whole conversation, issue 22, scrubs
+    /// the same places). Event rows never hold message text (readers join the message as it is now), but
+    /// webhook deliveries keep the body they were read with: each one that carries the message is emptied,
+    /// and the dispatcher renders an empty body again from the log when it sends it. For a customer message
+    /// that could have given the conversation its automatic subject (<paramref name="erasedSubject"/>, see
+    /// Receipts.SubjectFrom), that subject is cut out of the conversation snapshots of the conversation's
+    /// events (even if the subject was changed since), and every webhook body of the conversation is emptied. (A webhook round that read the log before this write
+    /// commits stores its bodies after it: WebhookStore.EnqueueAsync empties those.)</summary>
+    public static void ScrubMessage(StatementBatch batch, string workspace, Guid conversationId, Guid messageId, string? erasedSubject)
+    {
+        var p = new { Workspace = workspace, ConversationId = conversationId.ToString(), Pattern = $"%{messageId}%" };
+        if (erasedSubject is null)
+        {
+            batch.Add("UPDATE webhook_deliveries SET body = '' WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+                      "AND body LIKE @Pattern", p);
+            return;
+        }
+        batch.Add("UPDATE webhook_deliveries SET body = '' WHERE workspace = @Workspace AND conversation_id = @ConversationId", p);
+        // The snapshots are ConversationRow as JSON (Rows.cs), so the subject is the property "Subject".
+        batch.Add("UPDATE events SET conversation = REPLACE(conversation, @Subject, @Empty) WHERE workspace = @Workspace AND conversation_id = @ConversationId",
+            new
+            {
+                Workspace = workspace,
+                ConversationId = conversationId.ToString(),
+                Subject = "\"Subject\":" + System.Text.Json.JsonSerializer.Serialize(erasedSubject),
+                Empty = "\"Subject\":\"\"",
+            });
+    }
+
     /// <summary>Prunes one batch of events; true when there may be more to prune.</summary>
     private Task<bool> PruneEventsAsync(long before, CancellationToken ct) =>
         db.WriteAsync(async w =>

@@ -66,7 +66,9 @@ public sealed record ConversationQuery(
     DateTimeOffset? LastMessageAfter,
     DateTimeOffset? LastMessageBefore,
     ConversationOrder Order,
-    SearchQuery? Matching = null)
+    SearchQuery? Matching = null,
+    Guid? UnreadFor = null,
+    bool OnlyUnread = false)
 {
     /// <summary>Only conversations whose latest handoff had this priority.</summary>
     public HandoffPriority? Priority { get; init; }
@@ -74,6 +76,7 @@ public sealed record ConversationQuery(
     /// <summary>Search only: only messages of this visibility match.</summary>
     public MessageVisibility? Visibility { get; init; }
 }
+
 
 /// <summary>The keyset position of a search hit: its score and message id.</summary>
 public sealed record SearchKey(long Score, Guid MessageId)

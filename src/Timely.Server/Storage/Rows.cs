@@ -28,6 +28,8 @@ internal sealed class ConversationRow
     public long? HandoffPriority { get; set; }
     public string? HandoffSummary { get; set; }
     public long? HandoffAt { get; set; }
+    public string ReadHorizons { get; set; } = "[]";
+    public long? UnreadCount { get; set; }
 
     public static ConversationRow From(Conversation c) => new()
     {
@@ -51,6 +53,7 @@ internal sealed class ConversationRow
         HandoffPriority = (long?)c.Handoff?.Priority,
         HandoffSummary = c.Handoff?.Summary,
         HandoffAt = Micros.From(c.Handoff?.HandedOffAt),
+        ReadHorizons = HorizonRow.Serialize(c.Horizons),
     };
 
     public Conversation ToDomain() => new(
@@ -68,12 +71,34 @@ internal sealed class ConversationRow
         Micros.ToTime(LastMessageAt),
         (SenderType?)LastSenderType,
         LastSequence,
-        Version)
+        Version,
+        HorizonRow.Parse(ReadHorizons),
+        UnreadCount)
     {
         Handoff = HandoffAt is { } at
             ? new HandoffContext((Domain.HandoffReason)(HandoffReason ?? 0), (Domain.HandoffPriority)(HandoffPriority ?? (long)Domain.HandoffPriority.Normal), HandoffSummary ?? "", Micros.ToTime(at))
             : null,
     };
+}
+
+/// <summary>A read horizon in a conversation's read_horizons JSON column.</summary>
+internal sealed class HorizonRow
+{
+    public long Type { get; set; }
+    public string Id { get; set; } = "";
+    public long Sequence { get; set; }
+    public long At { get; set; }
+
+    public static string Serialize(IReadOnlyList<ReadHorizon> horizons) =>
+        horizons.Count == 0 ? "[]" : JsonSerializer.Serialize(horizons.Select(From));
+
+    public static IReadOnlyList<ReadHorizon> Parse(string json) =>
+        json is "[]" or "" ? [] : (JsonSerializer.Deserialize<HorizonRow[]>(json) ?? []).Select(h => h.ToDomain()).ToList();
+
+    public static HorizonRow From(ReadHorizon h) =>
+        new() { Type = (long)h.Participant, Id = h.ParticipantId.ToString(), Sequence = h.ReadSequence, At = Micros.From(h.ReadAt) };
+
+    public ReadHorizon ToDomain() => new((ReadParticipant)Type, Guid.Parse(Id), Sequence, Micros.ToTime(At));
 }
 
 internal class MessageRow
@@ -91,6 +116,17 @@ internal class MessageRow
     public string Metadata { get; set; } = "{}";
     public long CreatedAt { get; set; }
     public long Visibility { get; set; } = (long)MessageVisibility.Public;
+    public long DeliveryStatus { get; set; }
+    public long? SentAt { get; set; }
+    public long? DeliveredAt { get; set; }
+    public long? ReadAt { get; set; }
+    public long? FailedAt { get; set; }
+    public string DeliveryError { get; set; } = "";
+    public string? ExternalId { get; set; }
+    public long Revision { get; set; } = 1;
+    public long? EditedAt { get; set; }
+    public long? RedactedAt { get; set; }
+    public string? RedactedBy { get; set; }
 
     public static MessageRow From(string workspace, Message m) => new()
     {
@@ -107,6 +143,17 @@ internal class MessageRow
         Metadata = JsonSerializer.Serialize(m.Metadata),
         CreatedAt = Micros.From(m.CreatedAt),
         Visibility = (long)m.Visibility,
+        DeliveryStatus = (long)(m.Delivery ?? MessageDelivery.Nothing).Status,
+        SentAt = Micros.From(m.Delivery?.SentAt),
+        DeliveredAt = Micros.From(m.Delivery?.DeliveredAt),
+        ReadAt = Micros.From(m.Delivery?.ReadAt),
+        FailedAt = Micros.From(m.Delivery?.FailedAt),
+        DeliveryError = m.Delivery?.Error ?? "",
+        ExternalId = m.Delivery?.ExternalId,
+        Revision = m.Revision,
+        EditedAt = Micros.From(m.EditedAt),
+        RedactedAt = Micros.From(m.RedactedAt),
+        RedactedBy = m.RedactedBy?.ToString(),
     };
 
     public Message ToDomain() => new(
@@ -120,7 +167,13 @@ internal class MessageRow
         MediaUrl,
         MediaType,
         JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],
-        Micros.ToTime(CreatedAt))
+        Micros.ToTime(CreatedAt),
+        DeliveryStatus == 0 && ExternalId is null ? null : new MessageDelivery((Domain.DeliveryStatus)DeliveryStatus, Micros.ToTime(SentAt),
+            Micros.ToTime(DeliveredAt), Micros.ToTime(ReadAt), Micros.ToTime(FailedAt), DeliveryError, ExternalId),
+        Revision,
+        Micros.ToTime(EditedAt),
+        Micros.ToTime(RedactedAt),
+        RedactedBy is null ? null : Guid.Parse(RedactedBy))
     {
         Visibility = (MessageVisibility)Visibility,
     };
@@ -149,6 +202,7 @@ internal sealed class EventRow
     public long? OldStatus { get; set; }
     public string? MessageId { get; set; }
     public string Conversation { get; set; } = "";
+    public string? Details { get; set; }
 
     public static EventRow From(Conversation after, PendingEvent e, DateTimeOffset now) => new()
     {
@@ -162,6 +216,7 @@ internal sealed class EventRow
         OldStatus = (long?)e.OldStatus,
         MessageId = e.MessageId?.ToString(),
         Conversation = JsonSerializer.Serialize(ConversationRow.From(after)),
+        Details = DetailsRow.Serialize(e.Details),
     };
 
     public ConversationEvent ToDomain(Message? message)
@@ -174,7 +229,33 @@ internal sealed class EventRow
             conversation,
             (ConversationStatus?)OldStatus,
             OldStatus is null ? null : conversation.Status,
-            message);
+            message,
+            DetailsRow.Parse(Details));
+    }
+}
+
+/// <summary>An event's details column (JSON): the reported status, the revision, the horizon.</summary>
+internal sealed class DetailsRow
+{
+    public long? Status { get; set; }
+    public long? Revision { get; set; }
+    public HorizonRow? Horizon { get; set; }
+
+    public static string? Serialize(EventDetails? d) => d is null ? null : JsonSerializer.Serialize(new DetailsRow
+    {
+        Status = (long?)d.Status,
+        Revision = d.Revision,
+        Horizon = d.Horizon is null ? null : HorizonRow.From(d.Horizon),
+    });
+
+    public static EventDetails? Parse(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        var d = JsonSerializer.Deserialize<DetailsRow>(json)!;
+        return new EventDetails((DeliveryStatus?)d.Status, d.Revision, d.Horizon?.ToDomain());
     }
 }
 

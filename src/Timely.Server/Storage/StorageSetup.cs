@@ -36,6 +36,7 @@ public static class StorageSetup
         services.AddSingleton<Database>();
         services.AddSingleton<IConversationStore, ConversationStore>();
         services.AddSingleton<EventLog>();
+        services.AddSingleton<ReceiptStore>();
         services.AddSingleton<SecretStore>();
         services.TryAddSingleton<IChangeObserver, NoSubscribers>();   // Feeds registers the live subscribers
         services.AddSingleton<PostgresChangeNotifier>();

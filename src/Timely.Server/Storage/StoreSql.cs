@@ -12,13 +12,14 @@ internal static class StoreSql
     public const string ConversationColumns =
         "id, workspace, agent_id, channel_id, contact_id, status, assigned_to, subject, tags, created_at, closed_at, " +
         "last_message_at, activity_at, last_sender_type, last_sequence, version, " +
-        "handoff_reason, handoff_priority, handoff_summary, handoff_at";
+        "handoff_reason, handoff_priority, handoff_summary, handoff_at, read_horizons";
 
     public const string MessageColumns =
-        "id, conversation_id, workspace, sequence, sender_type, sender_id, content, message_type, media_url, media_type, metadata, created_at, visibility";
+        "id, conversation_id, workspace, sequence, sender_type, sender_id, content, message_type, media_url, media_type, metadata, created_at, " +
+        "visibility, delivery_status, sent_at, delivered_at, read_at, failed_at, delivery_error, external_id, revision, edited_at, redacted_at, redacted_by";
 
     public const string EventColumns =
-        "tx, id, workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation";
+        "tx, id, workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation, details";
 
     public const string GetConversation =
         $"SELECT {ConversationColumns} FROM conversations WHERE workspace = @Workspace AND id = @Id";
@@ -27,9 +28,18 @@ internal static class StoreSql
     public static (string Sql, DynamicParameters Parameters) ListConversations(
         ISearchSql search, string workspace, ConversationQuery q, ConversationKey? after, int limit)
     {
-        var sql = new StringBuilder($"SELECT {ConversationColumns} FROM conversations c WHERE c.workspace = @Workspace");
+        var sql = new StringBuilder($"SELECT {ConversationColumns}{Unread(q)} FROM conversations c WHERE c.workspace = @Workspace");
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
         Filters(sql, p, q);
+        if (q.UnreadFor is { } reader)
+        {
+            p.Add("UnreadFor", reader.ToString());
+            p.Add("HumanAgent", (long)ReadParticipant.HumanAgent);
+            if (q.OnlyUnread)
+            {
+                sql.Append($" AND c.last_sequence > {ReadSequence}");
+            }
+        }
         if (q.Matching is not null)
         {
             sql.Append(search.ConversationMatches(search.Match(q.Matching, p), publicOnly: q.Visibility == MessageVisibility.Public));
@@ -70,6 +80,14 @@ internal static class StoreSql
         }
         return (search.Messages(match, conditions.ToString(), keyset), p);
     }
+
+    /// <summary>The human agent @UnreadFor's read horizon in conversation c (0 before they read anything).</summary>
+    private const string ReadSequence =
+        "COALESCE((SELECT h.read_sequence FROM read_horizons h WHERE h.workspace = @Workspace AND h.conversation_id = c.id AND h.participant_type = @HumanAgent " +
+        "AND h.participant_id = @UnreadFor), 0)";
+
+    /// <summary>The unread_count column of a list for one human agent (from their horizon: no per-message rows).</summary>
+    private static string Unread(ConversationQuery q) => q.UnreadFor is null ? "" : $", c.last_sequence - {ReadSequence} AS unread_count";
 
     /// <summary>"alias.column, ..." for a column list.</summary>
     public static string Qualified(string alias, string columns) =>

@@ -167,6 +167,9 @@ public sealed partial class WebhookDispatcher(
         var o = options.Value;
         var endpoint = target.Endpoint;
         var id = payload.Id(endpoint.Workspace, delivery.Event);
+        // The body as stored now, not as read with the due deliveries: a redaction meanwhile has emptied it.
+        var stored = await store.BodyAsync(endpoint.Workspace, endpoint.Id, delivery.Event, ct) ?? "";
+        var body = stored.Length > 0 ? stored : await BodyAgainAsync(endpoint.Workspace, delivery, ct);
         // The request's span; HttpClient sends its trace context to the receiver.
         using var span = TimelyTracing.Source.StartActivity("webhook send");
         span?.SetTag(TimelyTracing.WorkspaceAttribute, endpoint.Workspace);
@@ -175,7 +178,7 @@ public sealed partial class WebhookDispatcher(
         span?.SetTag("timely.webhook.id", id);
         span?.SetTag("timely.webhook.attempt", delivery.Attempts + 1);
         var started = clock.GetTimestamp();
-        var outcome = await sender.SendAsync(endpoint.Url, id, delivery.Body, target.Secrets, ct);
+        var outcome = await sender.SendAsync(endpoint.Url, id, body, target.Secrets, ct);
         metrics.WebhookSent(outcome.Acknowledged ? WebhookOutcome.Acknowledged : outcome.Gone ? WebhookOutcome.Gone : WebhookOutcome.Failed,
             clock.GetElapsedTime(started));
         span?.SetTag("http.response.status_code", outcome.StatusCode);
@@ -195,6 +198,17 @@ public sealed partial class WebhookDispatcher(
             metrics.WebhookEndpointDisabled();
             LogDisabled(endpoint.Workspace, endpoint.Id, outcome.Error);
         }
+    }
+
+    /// <summary>The body of a delivery a redaction emptied (EventLog.ScrubMessage): the event as the log has it
+    /// now (so with the message's tombstone), or, if retention deleted it meanwhile, its type and cursor only.</summary>
+    private async Task<string> BodyAgainAsync(string workspace, WebhookDelivery delivery, CancellationToken ct)
+    {
+        var page = await log.ListAsync(workspace, new EventFilter(null, null, delivery.ConversationId, []),
+            delivery.Event with { Id = delivery.Event.Id - 1 }, 1, ct);
+        return page.Events is [var e] && e.Position == delivery.Event
+            ? payload.Body(workspace, e)
+            : payload.Deleted(workspace, delivery.EventType, delivery.Event, clock.GetUtcNow());
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook round failed; retrying at the next interval")]

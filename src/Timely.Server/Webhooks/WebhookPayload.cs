@@ -23,7 +23,14 @@ public sealed class WebhookPayload(TokenCodec tokens)
     /// <summary>The body of SendTestWebhookEvent's request: no event, only its type.</summary>
     public static string TestBody(DateTimeOffset now) => Envelope(TestType, now, "{}");
 
-    /// <summary>"conversation.created", "conversation.status_changed", "conversation.updated", "conversation.message_added", "conversation.erased".</summary>
+    /// <summary>The body of a delivery whose event retention deleted after a redaction emptied its stored
+    /// body (see EventLog.ScrubMessage): the type and the event's cursor, nothing of what it said.</summary>
+    public string Deleted(string workspace, ConversationEventType type, EventPosition position, DateTimeOffset now) =>
+        Envelope(TypeName(type), now, Json.Format(new Conversations.V1.ConversationEvent { Cursor = Id(workspace, position), Type = type.ToProto() }));
+
+    /// <summary>"conversation.created", "conversation.status_changed", "conversation.updated", "conversation.message_added",
+    /// "conversation.message_status_changed", "conversation.message_edited", "conversation.message_redacted",
+    /// "conversation.read_horizon_changed", "conversation.erased".</summary>
     public static string TypeName(ConversationEventType type) => type switch
     {
         ConversationEventType.Created => "conversation.created",
@@ -31,6 +38,10 @@ public sealed class WebhookPayload(TokenCodec tokens)
         ConversationEventType.Updated => "conversation.updated",
         ConversationEventType.MessageAdded => "conversation.message_added",
         ConversationEventType.Erased => "conversation.erased",
+        ConversationEventType.MessageStatusChanged => "conversation.message_status_changed",
+        ConversationEventType.MessageEdited => "conversation.message_edited",
+        ConversationEventType.MessageRedacted => "conversation.message_redacted",
+        ConversationEventType.ReadHorizonChanged => "conversation.read_horizon_changed",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an event type"),
     };
 

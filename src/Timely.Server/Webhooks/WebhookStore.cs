@@ -16,6 +16,10 @@ public sealed class WebhookStore(Database db)
     private const string DeliveryColumns =
         "event_tx, event_id, event_type, conversation_id, attempts, last_status, last_error, next_attempt_at, delivered_at, body";
 
+    /// <summary>How much earlier than a round's start a redaction may be stamped and still race with its read
+    /// of the log (replicas' clocks agree to well within it: they all take the database's time).</summary>
+    private const long RedactionMargin = 5_000_000;
+
     public Task CreateAsync(WebhookEndpoint e, string secret, EventPosition position, CancellationToken ct) =>
         db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO webhook_endpoints (workspace, id, url, event_types, agent_id, channel_id, conversation_id, statuses, enabled, " +
@@ -185,6 +189,18 @@ public sealed class WebhookStore(Database db)
                         ConversationId = e.Conversation.Id.ToString(), Now = at, Body = body,
                     }, w.Transaction, cancellationToken: ct));
             }
+            if (events.Count > 0)
+            {
+                // A redaction that committed after the log was read scrubbed the deliveries stored then
+                // (EventLog.ScrubMessage), not these: empty their bodies too, to be rendered again from the
+                // log when sent. Conservative: any redaction in the conversation since shortly before the read.
+                await w.Connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE webhook_deliveries SET body = '' WHERE workspace = @Workspace AND endpoint_id = @Id " +
+                    "AND (event_tx, event_id) > (@FromTx, @FromId) AND EXISTS (SELECT 1 FROM messages m WHERE m.workspace = @Workspace " +
+                    "AND m.conversation_id = webhook_deliveries.conversation_id AND m.redacted_at >= @Since)",
+                    new { Workspace = workspace, Id = id.ToString(), FromTx = from.Tx, FromId = from.Id, Since = at - RedactionMargin },
+                    w.Transaction, cancellationToken: ct));
+            }
             return events.Count;
         }, ct);
 
@@ -199,6 +215,13 @@ public sealed class WebhookStore(Database db)
             "ORDER BY d.event_tx, d.event_id LIMIT @Limit",
             new { Workspace = workspace, Id = id.ToString(), Now = Micros.From(now), Limit = limit }, cancellationToken: ct)))
             .Select(r => r.ToDomain()).ToList(), ct);
+
+    /// <summary>The stored body of a delivery right before it is sent (empty after a redaction; null once a
+    /// redelivery deleted the record).</summary>
+    public Task<string?> BodyAsync(string workspace, Guid id, EventPosition e, CancellationToken ct) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "SELECT body FROM webhook_deliveries WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId",
+            new { Workspace = workspace, Id = id.ToString(), e.Tx, EventId = e.Id }, cancellationToken: ct)), ct);
 
     /// <summary>Records an acknowledged delivery; the endpoint is no longer failing.</summary>
     public Task AcknowledgedAsync(string workspace, Guid id, WebhookDelivery d, int status, DateTimeOffset now, CancellationToken ct) =>

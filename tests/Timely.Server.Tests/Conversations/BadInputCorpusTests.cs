@@ -42,6 +42,7 @@ public sealed class BadInputCorpusTests(TimelyServer server, ITestOutputHelper o
         ["statuses"] = (Limits.MaxStatusFilterEntries, i => (ConversationStatus)(i % 4 + 1)),
         ["paths"] = (Limits.MaxUpdateMaskPaths, i => i % 2 == 0 ? "subject" : "tags"),
         ["metadata"] = (Limits.MaxMetadataEntries, i => $"k{i}"),
+        ["read_horizons"] = (Timely.Server.Domain.Receipts.MaxListedHorizons, i => new ReadHorizon { ReadSequence = i }),
     };
 
     private readonly CorpusInvoker invoker = new(server);
@@ -247,6 +248,9 @@ public sealed class BadInputCorpusTests(TimelyServer server, ITestOutputHelper o
 
     /// <summary>One valid request per RPC, on a conversation made for it (so a lifecycle call that
     /// succeeds does not change what the next case starts from).</summary>
+    private async Task<string> AiMessageAsync(Conversation conversation) =>
+        (await client.SendAsync(conversation.Id, SenderType.AiAgent, "hi")).Message.Id;
+
     private async Task<IMessage> BaselineAsync(MethodDescriptor rpc)
     {
         var conversation = await client.CreateAsync(subject: "corpus", tags: "a");
@@ -306,6 +310,24 @@ public sealed class BadInputCorpusTests(TimelyServer server, ITestOutputHelper o
                 ConversationId = conversation.Id, Kind = AgentActivityKind.Typing, SenderType = SenderType.AiAgent, SenderId = conversation.AgentId,
                 Ttl = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(1)),
             },
+            "UpdateDeliveryStatus" => new UpdateDeliveryStatusRequest
+            {
+                ConversationId = conversation.Id, MessageId = await AiMessageAsync(conversation), ExternalId = NewId(), Status = DeliveryStatus.Delivered,
+                OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            },
+            "MarkRead" => new MarkReadRequest
+            {
+                ConversationId = conversation.Id, ParticipantType = ReadParticipantType.HumanAgent, ParticipantId = NewId(),
+                UpToSequence = (await client.SendAsync(conversation.Id, SenderType.Customer, "hi")).Message.Sequence,
+            },
+            "EditMessage" => new EditMessageRequest
+            {
+                ConversationId = conversation.Id, MessageId = await AiMessageAsync(conversation), Content = "fixed", Revision = 1,
+                EditorType = SenderType.HumanAgent, EditorId = NewId(),
+            },
+            "RedactMessage" => new RedactMessageRequest { ConversationId = conversation.Id, MessageId = await AiMessageAsync(conversation) },
+            "GetMessage" => new GetMessageRequest { ConversationId = conversation.Id, MessageId = await AiMessageAsync(conversation) },
+            "ListMessageRevisions" => new ListMessageRevisionsRequest { ConversationId = conversation.Id, MessageId = await AiMessageAsync(conversation) },
             _ => throw new InvalidOperationException($"{rpc.Name} has no baseline request in the corpus: add one"),
         };
     }

@@ -24,7 +24,7 @@ public sealed partial class WorkspaceScopeTests
     private static readonly string[] TenantTables =
     [
         "conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages", "webhook_endpoints", "webhook_deliveries",
-        "erasures", "erasure_items", "retention_policies",
+        "erasures", "erasure_items", "retention_policies", "message_revisions", "read_horizons",
     ];
 
     // Maintenance that scans every workspace on purpose (on Citus it fans out to every shard).
@@ -107,7 +107,7 @@ public sealed partial class WorkspaceScopeTests
         };
         await client.IngestCustomerMessageAsync(ingest);
         await client.IngestCustomerMessageAsync(ingest);   // a retry: the earlier result
-        await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+        var newContact = await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
         {
             ChannelId = NewId(), ContactId = NewId(), AgentId = agent, Content = "a new contact",
         });
@@ -132,7 +132,28 @@ public sealed partial class WorkspaceScopeTests
             }
             Assert.True(await next);
         }
-        await client.SendAsync(conversation.Id, SenderType.AiAgent, "anything else?");
+        var answer = (await client.SendAsync(conversation.Id, SenderType.AiAgent, "anything else?")).Message;
+        await client.UpdateDeliveryStatusAsync(new UpdateDeliveryStatusRequest
+        {
+            ConversationId = conversation.Id, MessageId = answer.Id, ExternalId = "out-1", Status = DeliveryStatus.Sent,
+        });
+        await client.UpdateDeliveryStatusAsync(new UpdateDeliveryStatusRequest { ConversationId = conversation.Id, ExternalId = "out-1", Status = DeliveryStatus.Read });
+        await client.MarkReadAsync(new MarkReadRequest
+        {
+            ConversationId = conversation.Id, ParticipantType = ReadParticipantType.HumanAgent, ParticipantId = human, UpToSequence = 1,
+        });
+        await client.ListConversationsAsync(new ListConversationsRequest { AgentId = agent, UnreadFor = human, OnlyUnread = true });
+        await client.EditMessageAsync(new EditMessageRequest { ConversationId = conversation.Id, MessageId = answer.Id, Content = "more?", EditorType = SenderType.AiAgent });
+        await client.GetMessageAsync(new GetMessageRequest { ConversationId = conversation.Id, MessageId = answer.Id });
+        await client.ListMessageRevisionsAsync(new ListMessageRevisionsRequest { ConversationId = conversation.Id, MessageId = answer.Id });
+        await client.RedactMessageAsync(new RedactMessageRequest { ConversationId = conversation.Id, MessageId = answer.Id });
+        // A redaction that also erases the automatic subject the message gave its conversation.
+        await client.RedactMessageAsync(new RedactMessageRequest { ConversationId = newContact.Conversation.Id, MessageId = newContact.Message.Id });
+        using (var updates = client.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id, AfterSequence = 1, IncludeUpdates = true },
+            cancellationToken: timeout.Token))
+        {
+            Assert.True(await updates.ResponseStream.MoveNext(timeout.Token));
+        }
         server.Clock!.Advance(TimeSpan.FromDays(3));
         await server.GetService<InactivitySweeper>().SweepOnceAsync(CancellationToken.None);
         await server.GetService<EventLog>().PruneAsync(server.Clock.GetUtcNow(), CancellationToken.None);

@@ -41,7 +41,8 @@ public sealed class ConversationApiTests
             new KeyRevocations(new ApiKeyStore(database, TimeProvider.System), new MemoryCache(new MemoryCacheOptions()),
                 Options.Create(new AuthOptions()), TimeProvider.System),
             new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
-            live, new ReplyDrafts(live, signals, store, Options.Create(new DraftOptions()), TimeProvider.System));
+            live, new ReplyDrafts(live, signals, store, Options.Create(new DraftOptions()), TimeProvider.System),
+            new ReceiptStore(database, TimeProvider.System), events);
     }
 
     /// <summary>The query fingerprint of a ListConversations without filters.</summary>
@@ -51,6 +52,12 @@ public sealed class ConversationApiTests
     private static readonly Dictionary<string, (Func<ConversationApi, ServerCallContext, Task> Call, string[] Fields)> Calls = new()
     {
         ["GetConversation"] = ((api, call) => api.GetConversation(new() { Id = "not-a-uuid" }, call), ["id"]),
+        ["UpdateDeliveryStatus"] = ((api, call) => api.UpdateDeliveryStatus(new() { Error = "e" }, call), ["conversation_id", "message_id", "status"]),
+        ["MarkRead"] = ((api, call) => api.MarkRead(new() { ConversationId = Uuid, ParticipantType = Proto.ReadParticipantType.Contact, ParticipantId = Uuid },
+            call), ["participant_id", "up_to_sequence"]),
+        ["EditMessage"] = ((api, call) => api.EditMessage(new() { ConversationId = Uuid, MessageId = Uuid, Revision = -1, EditorType = Proto.SenderType.Customer },
+            call), ["revision", "editor_type"]),
+        ["RedactMessage"] = ((api, call) => api.RedactMessage(new() { ConversationId = Uuid }, call), ["message_id"]),
         ["SendMessage"] = ((api, call) => api.SendMessage(new(), call), ["conversation_id", "sender_type", "content"]),
         ["SendMessage as a human without id"] = ((api, call) => api.SendMessage(
             new() { ConversationId = Uuid, SenderType = Proto.SenderType.HumanAgent, Content = "I'm here" }, call), ["sender_id"]),

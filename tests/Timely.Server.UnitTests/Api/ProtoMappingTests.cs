@@ -109,7 +109,9 @@ public sealed class ProtoMappingTests
     {
         var message = new Message(Guid.Parse("0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a10"), Guid.Parse("0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a00"), 4,
             SenderType.HumanAgent, FirstHuman, "caption", MessageType.Image, "https://cdn.example/a.png", "image/png",
-            new Dictionary<string, string> { ["order"] = "1234" }, Now) { Visibility = MessageVisibility.Internal };
+            new Dictionary<string, string> { ["order"] = "1234" }, Now,
+            new MessageDelivery(DeliveryStatus.Failed, Now.AddSeconds(1), null, null, Now.AddSeconds(2), "undeliverable", "wamid.1"),
+            Revision: 3, EditedAt: Now.AddSeconds(3), RedactedAt: Now.AddSeconds(4), RedactedBy: SecondHuman) { Visibility = MessageVisibility.Internal };
         var expected = new Proto.Message
         {
             Id = "0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a10",
@@ -124,6 +126,16 @@ public sealed class ProtoMappingTests
             Metadata = { ["order"] = "1234" },
             CreatedAt = Timestamp.FromDateTimeOffset(Now),
             Visibility = Proto.MessageVisibility.Internal,
+            DeliveryStatus = Proto.DeliveryStatus.Failed,
+            SentAt = Timestamp.FromDateTimeOffset(Now.AddSeconds(1)),
+            FailedAt = Timestamp.FromDateTimeOffset(Now.AddSeconds(2)),
+            DeliveryError = "undeliverable",
+            ExternalId = "wamid.1",
+            Revision = 3,
+            EditedAt = Timestamp.FromDateTimeOffset(Now.AddSeconds(3)),
+            Redacted = true,
+            RedactedAt = Timestamp.FromDateTimeOffset(Now.AddSeconds(4)),
+            RedactedBy = SecondHuman.ToString(),
         };
         Assert.Equal(expected, message.ToProto());
     }

@@ -8,6 +8,8 @@ from timely.conversations.v1.conversation_ai_pb2 import HandoffContext, HandoffP
 from timely.conversations.v1.conversation_event_pb2 import ConversationEvent, ConversationEventType
 from timely.conversations.v1.conversation_pb2 import Conversation, ConversationStatus, Message, MessageType, SenderType
 from timely.conversations.v1.conversation_service_pb2 import *  # noqa: F401,F403 (every request and response type)
+from timely.conversations.v1.receipt_types_pb2 import DeliveryStatus, ReadHorizon, ReadParticipantType
+from timely.conversations.v1.receipts_pb2 import *  # noqa: F401,F403 (the receipt RPCs' requests and responses)
 
 from ._calls import apply_draft
 from .aio import AsyncTimelyClient
@@ -21,6 +23,7 @@ __all__ = [
     "ConversationEvent",
     "ConversationEventType",
     "ConversationStatus",
+    "DeliveryStatus",
     "ErrorInfo",
     "FieldViolation",
     "HandoffContext",
@@ -29,6 +32,8 @@ __all__ = [
     "MessageVisibility",
     "Message",
     "MessageType",
+    "ReadHorizon",
+    "ReadParticipantType",
     "SenderType",
     "TimelyClient",
     "TimelyError",

@@ -136,6 +136,22 @@ def apply_draft(text: str, update: Any) -> str:
     return ""
 
 
+def after_message_or_update(request: Any, response: Any) -> Any | None:
+    """A message stream with updates resumes after the last message and after the last update's cursor; a
+    repeated message is skipped. Items are the responses: each has `message` or `update`."""
+    if response.HasField("update"):
+        request.after_update_cursor = response.update.cursor
+        return response
+    if response.message.sequence <= request.after_sequence:
+        return None
+    request.after_sequence = response.message.sequence
+    return response
+
+
+# The response header of StreamMessages with updates: the cursor its updates start after.
+UPDATE_CURSOR_HEADER = "timely-update-cursor"
+
+
 def after_event(request: Any, response: Any) -> Any:
     """A watch resumes after the last event delivered."""
     request.after_cursor = response.event.cursor
@@ -155,6 +171,17 @@ class Resumption:
         self._advance = advance
         self._max_delay = max_delay
         self._attempt = 0
+
+    @property
+    def wants_start(self) -> bool:
+        """A stream with updates that has no update cursor yet takes the one its response headers name."""
+        return bool(getattr(self.request, "include_updates", False)) and not self.request.after_update_cursor
+
+    def started(self, headers: Any) -> None:
+        """Keeps the update cursor the response headers name, so a reconnect before the first update resumes there."""
+        for key, value in headers or ():
+            if key == UPDATE_CURSOR_HEADER and not self.request.after_update_cursor:
+                self.request.after_update_cursor = value
 
     def deliver(self, response: Any) -> Any | None:
         """The item of a response (None for a repeat), with the request moved past it."""

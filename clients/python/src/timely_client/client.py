@@ -12,6 +12,7 @@ from timely.conversations.v1 import conversation_ai_live_pb2 as live
 from timely.conversations.v1 import conversation_event_pb2 as events
 from timely.conversations.v1 import conversation_pb2 as resources
 from timely.conversations.v1 import conversation_service_pb2 as service
+from timely.conversations.v1 import receipts_pb2 as receipts
 
 from . import _calls
 from .errors import TimelyError
@@ -95,6 +96,38 @@ class TimelyClient(_calls.ClientBase):
         fields = {"conversation_id": conversation_id, "after_sequence": after_sequence}
         return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message)
 
+    def update_delivery_status(self, request: receipts.UpdateDeliveryStatusRequest | None = None, /, **fields: Any) -> receipts.UpdateDeliveryStatusResponse:
+        """Records what the channel reports about an outbound message (SENT, DELIVERED, READ, FAILED); statuses only move forward."""
+        return self._unary(self._stub.UpdateDeliveryStatus, receipts.UpdateDeliveryStatusRequest, request, fields)
+
+    def mark_read(self, request: receipts.MarkReadRequest | None = None, /, **fields: Any) -> receipts.MarkReadResponse:
+        """Moves a participant's read horizon forward (the contact, the AI agent or a human agent)."""
+        return self._unary(self._stub.MarkRead, receipts.MarkReadRequest, request, fields)
+
+    def edit_message(self, request: receipts.EditMessageRequest | None = None, /, **fields: Any) -> receipts.EditMessageResponse:
+        """Replaces an AI-agent or human-agent message's content with a new revision; the sequence stays."""
+        return self._unary(self._stub.EditMessage, receipts.EditMessageRequest, request, fields)
+
+    def redact_message(self, request: receipts.RedactMessageRequest | None = None, /, **fields: Any) -> receipts.RedactMessageResponse:
+        """Erases a message's content, media and metadata everywhere, leaving a tombstone."""
+        return self._unary(self._stub.RedactMessage, receipts.RedactMessageRequest, request, fields)
+
+    def get_message(self, request: receipts.GetMessageRequest | None = None, /, **fields: Any) -> receipts.GetMessageResponse:
+        """Returns one message as it is now."""
+        return self._unary(self._stub.GetMessage, receipts.GetMessageRequest, request, fields)
+
+    def list_message_revisions(self, request: receipts.ListMessageRevisionsRequest | None = None, /, **fields: Any) -> receipts.ListMessageRevisionsResponse:
+        """Lists every revision of a message, oldest first (admin keys)."""
+        return self._unary(self._stub.ListMessageRevisions, receipts.ListMessageRevisionsRequest, request, fields)
+
+    def stream_messages_with_updates(
+        self, conversation_id: str, after_sequence: int = 0, after_update_cursor: str = ""
+    ) -> Iterator[service.StreamMessagesResponse]:
+        """Like `stream_messages`, with the conversation's updates too (delivery status changes, edits,
+        redactions, read horizon moves): each item has `message` or `update`, each once, across reconnects."""
+        fields = {"conversation_id": conversation_id, "after_sequence": after_sequence, "include_updates": True, "after_update_cursor": after_update_cursor}
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message_or_update)
+
     def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> Iterator[events.ConversationEvent]:
         """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
         Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
@@ -148,6 +181,8 @@ class TimelyClient(_calls.ClientBase):
         stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
         while True:
             with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
+                if stream.wants_start:
+                    stream.started(call.initial_metadata())
                 for response in call:
                     item = stream.deliver(response)
                     if item is not None:

@@ -104,8 +104,8 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         await connection.OpenAsync(ct);
         await using var pragma = connection.CreateCommand();
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
-        // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted rows' bytes are
-        // overwritten, so erased text (DataLifecycle/) does not linger in free pages of the file.
+        // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted and overwritten content
+        // is zeroed in the file, so erased (DataLifecycle/) and redacted (issue 21) text leaves no trace.
         pragma.CommandText = $"PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;

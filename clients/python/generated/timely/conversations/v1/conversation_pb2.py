@@ -14,9 +14,10 @@ _sym_db = _symbol_database.Default()
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from timely.conversations.v1 import conversation_ai_pb2 as timely_dot_conversations_dot_v1_dot_conversation__ai__pb2
+from timely.conversations.v1 import receipt_types_pb2 as timely_dot_conversations_dot_v1_dot_receipt__types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*timely/conversations/v1/conversation.proto\x12\x17timely.conversations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-timely/conversations/v1/conversation_ai.proto\"\xfb\x04\n\x0c\x43onversation\x12\x13\n\x02id\x18\x01 \x01(\tB\x03\xe0\x41\x08R\x02id\x12\x1e\n\x08\x61gent_id\x18\x02 \x01(\tB\x03\xe0\x41\x05R\x07\x61gentId\x12\"\n\nchannel_id\x18\x03 \x01(\tB\x03\xe0\x41\x05R\tchannelId\x12\"\n\ncontact_id\x18\x04 \x01(\tB\x03\xe0\x41\x05R\tcontactId\x12H\n\x06status\x18\x05 \x01(\x0e\x32+.timely.conversations.v1.ConversationStatusB\x03\xe0\x41\x03R\x06status\x12$\n\x0b\x61ssigned_to\x18\x06 \x01(\tB\x03\xe0\x41\x03R\nassignedTo\x12\x18\n\x07subject\x18\x07 \x01(\tR\x07subject\x12\x12\n\x04tags\x18\x08 \x03(\tR\x04tags\x12>\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\tcreatedAt\x12<\n\tclosed_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x08\x63losedAt\x12G\n\x0flast_message_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\rlastMessageAt\x12\x17\n\x04\x65tag\x18\x0c \x01(\tB\x03\xe0\x41\x01R\x04\x65tag\x12(\n\rlast_sequence\x18\r \x01(\x03\x42\x03\xe0\x41\x03R\x0clastSequence\x12\x46\n\x07handoff\x18\x0e \x01(\x0b\x32\'.timely.conversations.v1.HandoffContextB\x03\xe0\x41\x03R\x07handoff\"\x84\x05\n\x07Message\x12\x13\n\x02id\x18\x01 \x01(\tB\x03\xe0\x41\x03R\x02id\x12,\n\x0f\x63onversation_id\x18\x02 \x01(\tB\x03\xe0\x41\x03R\x0e\x63onversationId\x12\x1f\n\x08sequence\x18\x03 \x01(\x03\x42\x03\xe0\x41\x03R\x08sequence\x12\x44\n\x0bsender_type\x18\x04 \x01(\x0e\x32#.timely.conversations.v1.SenderTypeR\nsenderType\x12\x1b\n\tsender_id\x18\x05 \x01(\tR\x08senderId\x12\x18\n\x07\x63ontent\x18\x06 \x01(\tR\x07\x63ontent\x12G\n\x0cmessage_type\x18\x07 \x01(\x0e\x32$.timely.conversations.v1.MessageTypeR\x0bmessageType\x12\x1b\n\tmedia_url\x18\x08 \x01(\tR\x08mediaUrl\x12\x1d\n\nmedia_type\x18\t \x01(\tR\tmediaType\x12J\n\x08metadata\x18\n \x03(\x0b\x32..timely.conversations.v1.Message.MetadataEntryR\x08metadata\x12>\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\tcreatedAt\x12J\n\nvisibility\x18\x0c \x01(\x0e\x32*.timely.conversations.v1.MessageVisibilityR\nvisibility\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01*\xb7\x01\n\x12\x43onversationStatus\x12#\n\x1f\x43ONVERSATION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONVERSATION_STATUS_OPEN\x10\x01\x12\x1d\n\x19\x43ONVERSATION_STATUS_HUMAN\x10\x02\x12\x1e\n\x1a\x43ONVERSATION_STATUS_CLOSED\x10\x03\x12\x1f\n\x1b\x43ONVERSATION_STATUS_WAITING\x10\x04*\x92\x01\n\nSenderType\x12\x1b\n\x17SENDER_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14SENDER_TYPE_CUSTOMER\x10\x01\x12\x18\n\x14SENDER_TYPE_AI_AGENT\x10\x02\x12\x1b\n\x17SENDER_TYPE_HUMAN_AGENT\x10\x03\x12\x16\n\x12SENDER_TYPE_SYSTEM\x10\x04*\xa5\x01\n\x0bMessageType\x12\x1c\n\x18MESSAGE_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11MESSAGE_TYPE_TEXT\x10\x01\x12\x16\n\x12MESSAGE_TYPE_IMAGE\x10\x02\x12\x16\n\x12MESSAGE_TYPE_AUDIO\x10\x03\x12\x16\n\x12MESSAGE_TYPE_VIDEO\x10\x04\x12\x19\n\x15MESSAGE_TYPE_DOCUMENT\x10\x05\x42\x1a\xaa\x02\x17Timely.Conversations.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*timely/conversations/v1/conversation.proto\x12\x17timely.conversations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-timely/conversations/v1/conversation_ai.proto\x1a+timely/conversations/v1/receipt_types.proto\"\xf3\x05\n\x0c\x43onversation\x12\x13\n\x02id\x18\x01 \x01(\tB\x03\xe0\x41\x08R\x02id\x12\x1e\n\x08\x61gent_id\x18\x02 \x01(\tB\x03\xe0\x41\x05R\x07\x61gentId\x12\"\n\nchannel_id\x18\x03 \x01(\tB\x03\xe0\x41\x05R\tchannelId\x12\"\n\ncontact_id\x18\x04 \x01(\tB\x03\xe0\x41\x05R\tcontactId\x12H\n\x06status\x18\x05 \x01(\x0e\x32+.timely.conversations.v1.ConversationStatusB\x03\xe0\x41\x03R\x06status\x12$\n\x0b\x61ssigned_to\x18\x06 \x01(\tB\x03\xe0\x41\x03R\nassignedTo\x12\x18\n\x07subject\x18\x07 \x01(\tR\x07subject\x12\x12\n\x04tags\x18\x08 \x03(\tR\x04tags\x12>\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\tcreatedAt\x12<\n\tclosed_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x08\x63losedAt\x12G\n\x0flast_message_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\rlastMessageAt\x12\x17\n\x04\x65tag\x18\x0c \x01(\tB\x03\xe0\x41\x01R\x04\x65tag\x12(\n\rlast_sequence\x18\r \x01(\x03\x42\x03\xe0\x41\x03R\x0clastSequence\x12\x46\n\x07handoff\x18\x0e \x01(\x0b\x32\'.timely.conversations.v1.HandoffContextB\x03\xe0\x41\x03R\x07handoff\x12N\n\rread_horizons\x18\x14 \x03(\x0b\x32$.timely.conversations.v1.ReadHorizonB\x03\xe0\x41\x03R\x0creadHorizons\x12&\n\x0cunread_count\x18\x15 \x01(\x03\x42\x03\xe0\x41\x03R\x0bunreadCount\"\x8b\n\n\x07Message\x12\x13\n\x02id\x18\x01 \x01(\tB\x03\xe0\x41\x03R\x02id\x12,\n\x0f\x63onversation_id\x18\x02 \x01(\tB\x03\xe0\x41\x03R\x0e\x63onversationId\x12\x1f\n\x08sequence\x18\x03 \x01(\x03\x42\x03\xe0\x41\x03R\x08sequence\x12\x44\n\x0bsender_type\x18\x04 \x01(\x0e\x32#.timely.conversations.v1.SenderTypeR\nsenderType\x12\x1b\n\tsender_id\x18\x05 \x01(\tR\x08senderId\x12\x18\n\x07\x63ontent\x18\x06 \x01(\tR\x07\x63ontent\x12G\n\x0cmessage_type\x18\x07 \x01(\x0e\x32$.timely.conversations.v1.MessageTypeR\x0bmessageType\x12\x1b\n\tmedia_url\x18\x08 \x01(\tR\x08mediaUrl\x12\x1d\n\nmedia_type\x18\t \x01(\tR\tmediaType\x12J\n\x08metadata\x18\n \x03(\x0b\x32..timely.conversations.v1.Message.MetadataEntryR\x08metadata\x12>\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\tcreatedAt\x12J\n\nvisibility\x18\x0c \x01(\x0e\x32*.timely.conversations.v1.MessageVisibilityR\nvisibility\x12U\n\x0f\x64\x65livery_status\x18\x10 \x01(\x0e\x32\'.timely.conversations.v1.DeliveryStatusB\x03\xe0\x41\x03R\x0e\x64\x65liveryStatus\x12\x38\n\x07sent_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x06sentAt\x12\x42\n\x0c\x64\x65livered_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x0b\x64\x65liveredAt\x12\x38\n\x07read_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x06readAt\x12<\n\tfailed_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x08\x66\x61iledAt\x12*\n\x0e\x64\x65livery_error\x18\x15 \x01(\tB\x03\xe0\x41\x03R\rdeliveryError\x12$\n\x0b\x65xternal_id\x18\x16 \x01(\tB\x03\xe0\x41\x03R\nexternalId\x12\x1f\n\x08revision\x18\x17 \x01(\x03\x42\x03\xe0\x41\x03R\x08revision\x12<\n\tedited_at\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\x08\x65\x64itedAt\x12\x1f\n\x08redacted\x18\x19 \x01(\x08\x42\x03\xe0\x41\x03R\x08redacted\x12@\n\x0bredacted_at\x18\x1a \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x03\xe0\x41\x03R\nredactedAt\x12$\n\x0bredacted_by\x18\x1b \x01(\tB\x03\xe0\x41\x03R\nredactedBy\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01*\xb7\x01\n\x12\x43onversationStatus\x12#\n\x1f\x43ONVERSATION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONVERSATION_STATUS_OPEN\x10\x01\x12\x1d\n\x19\x43ONVERSATION_STATUS_HUMAN\x10\x02\x12\x1e\n\x1a\x43ONVERSATION_STATUS_CLOSED\x10\x03\x12\x1f\n\x1b\x43ONVERSATION_STATUS_WAITING\x10\x04*\x92\x01\n\nSenderType\x12\x1b\n\x17SENDER_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14SENDER_TYPE_CUSTOMER\x10\x01\x12\x18\n\x14SENDER_TYPE_AI_AGENT\x10\x02\x12\x1b\n\x17SENDER_TYPE_HUMAN_AGENT\x10\x03\x12\x16\n\x12SENDER_TYPE_SYSTEM\x10\x04*\xa5\x01\n\x0bMessageType\x12\x1c\n\x18MESSAGE_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11MESSAGE_TYPE_TEXT\x10\x01\x12\x16\n\x12MESSAGE_TYPE_IMAGE\x10\x02\x12\x16\n\x12MESSAGE_TYPE_AUDIO\x10\x03\x12\x16\n\x12MESSAGE_TYPE_VIDEO\x10\x04\x12\x19\n\x15MESSAGE_TYPE_DOCUMENT\x10\x05\x42\x1a\xaa\x02\x17Timely.Conversations.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'timely.conversations.v1.conversation_pb2', globals())
@@ -48,6 +49,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CONVERSATION.fields_by_name['last_sequence']._serialized_options = b'\340A\003'
   _CONVERSATION.fields_by_name['handoff']._options = None
   _CONVERSATION.fields_by_name['handoff']._serialized_options = b'\340A\003'
+  _CONVERSATION.fields_by_name['read_horizons']._options = None
+  _CONVERSATION.fields_by_name['read_horizons']._serialized_options = b'\340A\003'
+  _CONVERSATION.fields_by_name['unread_count']._options = None
+  _CONVERSATION.fields_by_name['unread_count']._serialized_options = b'\340A\003'
   _MESSAGE_METADATAENTRY._options = None
   _MESSAGE_METADATAENTRY._serialized_options = b'8\001'
   _MESSAGE.fields_by_name['id']._options = None
@@ -58,16 +63,40 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _MESSAGE.fields_by_name['sequence']._serialized_options = b'\340A\003'
   _MESSAGE.fields_by_name['created_at']._options = None
   _MESSAGE.fields_by_name['created_at']._serialized_options = b'\340A\003'
-  _CONVERSATIONSTATUS._serialized_start=1470
-  _CONVERSATIONSTATUS._serialized_end=1653
-  _SENDERTYPE._serialized_start=1656
-  _SENDERTYPE._serialized_end=1802
-  _MESSAGETYPE._serialized_start=1805
-  _MESSAGETYPE._serialized_end=1970
-  _CONVERSATION._serialized_start=185
-  _CONVERSATION._serialized_end=820
-  _MESSAGE._serialized_start=823
-  _MESSAGE._serialized_end=1467
-  _MESSAGE_METADATAENTRY._serialized_start=1408
-  _MESSAGE_METADATAENTRY._serialized_end=1467
+  _MESSAGE.fields_by_name['delivery_status']._options = None
+  _MESSAGE.fields_by_name['delivery_status']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['sent_at']._options = None
+  _MESSAGE.fields_by_name['sent_at']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['delivered_at']._options = None
+  _MESSAGE.fields_by_name['delivered_at']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['read_at']._options = None
+  _MESSAGE.fields_by_name['read_at']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['failed_at']._options = None
+  _MESSAGE.fields_by_name['failed_at']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['delivery_error']._options = None
+  _MESSAGE.fields_by_name['delivery_error']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['external_id']._options = None
+  _MESSAGE.fields_by_name['external_id']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['revision']._options = None
+  _MESSAGE.fields_by_name['revision']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['edited_at']._options = None
+  _MESSAGE.fields_by_name['edited_at']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['redacted']._options = None
+  _MESSAGE.fields_by_name['redacted']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['redacted_at']._options = None
+  _MESSAGE.fields_by_name['redacted_at']._serialized_options = b'\340A\003'
+  _MESSAGE.fields_by_name['redacted_by']._options = None
+  _MESSAGE.fields_by_name['redacted_by']._serialized_options = b'\340A\003'
+  _CONVERSATIONSTATUS._serialized_start=2282
+  _CONVERSATIONSTATUS._serialized_end=2465
+  _SENDERTYPE._serialized_start=2468
+  _SENDERTYPE._serialized_end=2614
+  _MESSAGETYPE._serialized_start=2617
+  _MESSAGETYPE._serialized_end=2782
+  _CONVERSATION._serialized_start=230
+  _CONVERSATION._serialized_end=985
+  _MESSAGE._serialized_start=988
+  _MESSAGE._serialized_end=2279
+  _MESSAGE_METADATAENTRY._serialized_start=2220
+  _MESSAGE_METADATAENTRY._serialized_end=2279
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ from timely.conversations.v1 import conversation_pb2 as _conversation_pb2
 from timely.conversations.v1 import conversation_ai_pb2 as _conversation_ai_pb2
 from timely.conversations.v1 import conversation_ai_live_pb2 as _conversation_ai_live_pb2
 from timely.conversations.v1 import conversation_event_pb2 as _conversation_event_pb2
+from timely.conversations.v1 import receipts_pb2 as _receipts_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -131,7 +132,7 @@ class IngestCustomerMessageResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ..., message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., conversation_created: bool = ..., duplicate: bool = ...) -> None: ...
 
 class ListConversationsRequest(_message.Message):
-    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "order_by", "page_size", "page_token", "priority", "statuses", "tag"]
+    __slots__ = ["agent_id", "assigned_to", "channel_id", "contact_id", "created_after", "created_before", "last_message_after", "last_message_before", "only_unread", "order_by", "page_size", "page_token", "priority", "statuses", "tag", "unread_for"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -140,12 +141,14 @@ class ListConversationsRequest(_message.Message):
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     LAST_MESSAGE_AFTER_FIELD_NUMBER: _ClassVar[int]
     LAST_MESSAGE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    ONLY_UNREAD_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
+    UNREAD_FOR_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     assigned_to: str
     channel_id: str
@@ -154,13 +157,15 @@ class ListConversationsRequest(_message.Message):
     created_before: _timestamp_pb2.Timestamp
     last_message_after: _timestamp_pb2.Timestamp
     last_message_before: _timestamp_pb2.Timestamp
+    only_unread: bool
     order_by: ConversationOrder
     page_size: int
     page_token: str
     priority: _conversation_ai_pb2.HandoffPriority
     statuses: _containers.RepeatedScalarFieldContainer[_conversation_pb2.ConversationStatus]
     tag: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[_Union[ConversationOrder, str]] = ..., priority: _Optional[_Union[_conversation_ai_pb2.HandoffPriority, str]] = ...) -> None: ...
+    unread_for: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_conversation_pb2.ConversationStatus, str]]] = ..., agent_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., assigned_to: _Optional[str] = ..., tag: _Optional[str] = ..., created_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[_Union[ConversationOrder, str]] = ..., priority: _Optional[_Union[_conversation_ai_pb2.HandoffPriority, str]] = ..., unread_for: _Optional[str] = ..., only_unread: bool = ...) -> None: ...
 
 class ListConversationsResponse(_message.Message):
     __slots__ = ["conversations", "next_page_token"]
@@ -334,26 +339,32 @@ class SendMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., conversation: _Optional[_Union[_conversation_pb2.Conversation, _Mapping]] = ...) -> None: ...
 
 class StreamMessagesRequest(_message.Message):
-    __slots__ = ["after_sequence", "conversation_id", "include_live", "visibility"]
+    __slots__ = ["after_sequence", "after_update_cursor", "conversation_id", "include_live", "include_updates", "visibility"]
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_UPDATE_CURSOR_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_LIVE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_UPDATES_FIELD_NUMBER: _ClassVar[int]
     VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     after_sequence: int
+    after_update_cursor: str
     conversation_id: str
     include_live: bool
+    include_updates: bool
     visibility: _conversation_ai_pb2.MessageVisibility
-    def __init__(self, conversation_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., include_live: bool = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ...) -> None: ...
+    def __init__(self, conversation_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., include_live: bool = ..., visibility: _Optional[_Union[_conversation_ai_pb2.MessageVisibility, str]] = ..., include_updates: bool = ..., after_update_cursor: _Optional[str] = ...) -> None: ...
 
 class StreamMessagesResponse(_message.Message):
-    __slots__ = ["activity", "message", "reply_draft"]
+    __slots__ = ["activity", "message", "reply_draft", "update"]
     ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     REPLY_DRAFT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_FIELD_NUMBER: _ClassVar[int]
     activity: _conversation_ai_live_pb2.AgentActivity
     message: _conversation_pb2.Message
     reply_draft: _conversation_ai_live_pb2.ReplyDraft
-    def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., reply_draft: _Optional[_Union[_conversation_ai_live_pb2.ReplyDraft, _Mapping]] = ..., activity: _Optional[_Union[_conversation_ai_live_pb2.AgentActivity, _Mapping]] = ...) -> None: ...
+    update: _conversation_event_pb2.ConversationEvent
+    def __init__(self, message: _Optional[_Union[_conversation_pb2.Message, _Mapping]] = ..., reply_draft: _Optional[_Union[_conversation_ai_live_pb2.ReplyDraft, _Mapping]] = ..., activity: _Optional[_Union[_conversation_ai_live_pb2.AgentActivity, _Mapping]] = ..., update: _Optional[_Union[_conversation_event_pb2.ConversationEvent, _Mapping]] = ...) -> None: ...
 
 class UpdateConversationRequest(_message.Message):
     __slots__ = ["conversation", "update_mask"]

@@ -4,6 +4,7 @@ import grpc
 
 from timely.conversations.v1 import conversation_ai_live_pb2 as timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2
 from timely.conversations.v1 import conversation_service_pb2 as timely_dot_conversations_dot_v1_dot_conversation__service__pb2
+from timely.conversations.v1 import receipts_pb2 as timely_dot_conversations_dot_v1_dot_receipts__pb2
 
 
 class ConversationServiceStub(object):
@@ -119,6 +120,36 @@ class ConversationServiceStub(object):
                 '/timely.conversations.v1.ConversationService/SetActivity',
                 request_serializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityRequest.SerializeToString,
                 response_deserializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityResponse.FromString,
+                )
+        self.UpdateDeliveryStatus = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/UpdateDeliveryStatus',
+                request_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.UpdateDeliveryStatusRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.UpdateDeliveryStatusResponse.FromString,
+                )
+        self.MarkRead = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/MarkRead',
+                request_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.MarkReadRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.MarkReadResponse.FromString,
+                )
+        self.EditMessage = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/EditMessage',
+                request_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.EditMessageRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.EditMessageResponse.FromString,
+                )
+        self.RedactMessage = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/RedactMessage',
+                request_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.RedactMessageRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.RedactMessageResponse.FromString,
+                )
+        self.GetMessage = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/GetMessage',
+                request_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.GetMessageRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.GetMessageResponse.FromString,
+                )
+        self.ListMessageRevisions = channel.unary_unary(
+                '/timely.conversations.v1.ConversationService/ListMessageRevisions',
+                request_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.ListMessageRevisionsRequest.SerializeToString,
+                response_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.ListMessageRevisionsResponse.FromString,
                 )
 
 
@@ -309,6 +340,63 @@ class ConversationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateDeliveryStatus(self, request, context):
+        """Records what the channel reports about an outbound message (an AI-agent
+        or human-agent one): SENT, DELIVERED, READ or FAILED. Statuses only move
+        forward; a late or repeated report changes nothing and is not an error,
+        so retries and out-of-order reports are safe. Each change is a
+        MESSAGE_STATUS_CHANGED event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkRead(self, request, context):
+        """Moves a participant's read horizon forward: the contact, the AI agent
+        or a human agent has read every message up to `up_to_sequence`.
+        Monotonic; each move is a READ_HORIZON_CHANGED event. Works on closed
+        conversations too.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EditMessage(self, request, context):
+        """Replaces the content of an AI-agent or human-agent message with a new
+        revision, recording who edited it and when. The message keeps its id
+        and sequence; ListMessages returns the latest revision; a
+        MESSAGE_EDITED event tells subscribers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedactMessage(self, request, context):
+        """Erases a message's content, media and metadata from the store, from
+        every revision and from stored webhook payloads, leaving a tombstone
+        that keeps its sequence (`redacted`, who and when). Every read after it
+        (lists, streams and watches replayed from any position, webhook
+        redeliveries) shows the tombstone. A MESSAGE_REDACTED event tells
+        subscribers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMessage(self, request, context):
+        """Returns one message as it is now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMessageRevisions(self, request, context):
+        """Lists every revision of a message, oldest first. Admin keys only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -391,6 +479,36 @@ def add_ConversationServiceServicer_to_server(servicer, server):
                     servicer.SetActivity,
                     request_deserializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityRequest.FromString,
                     response_serializer=timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityResponse.SerializeToString,
+            ),
+            'UpdateDeliveryStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDeliveryStatus,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.UpdateDeliveryStatusRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.UpdateDeliveryStatusResponse.SerializeToString,
+            ),
+            'MarkRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkRead,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.MarkReadRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.MarkReadResponse.SerializeToString,
+            ),
+            'EditMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditMessage,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.EditMessageRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.EditMessageResponse.SerializeToString,
+            ),
+            'RedactMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedactMessage,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.RedactMessageRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.RedactMessageResponse.SerializeToString,
+            ),
+            'GetMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMessage,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.GetMessageRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.GetMessageResponse.SerializeToString,
+            ),
+            'ListMessageRevisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMessageRevisions,
+                    request_deserializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.ListMessageRevisionsRequest.FromString,
+                    response_serializer=timely_dot_conversations_dot_v1_dot_receipts__pb2.ListMessageRevisionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -696,5 +814,107 @@ class ConversationService(object):
         return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/SetActivity',
             timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityRequest.SerializeToString,
             timely_dot_conversations_dot_v1_dot_conversation__ai__live__pb2.SetActivityResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdateDeliveryStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/UpdateDeliveryStatus',
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.UpdateDeliveryStatusRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.UpdateDeliveryStatusResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def MarkRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/MarkRead',
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.MarkReadRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.MarkReadResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def EditMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/EditMessage',
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.EditMessageRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.EditMessageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RedactMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/RedactMessage',
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.RedactMessageRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.RedactMessageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/GetMessage',
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.GetMessageRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.GetMessageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListMessageRevisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/timely.conversations.v1.ConversationService/ListMessageRevisions',
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.ListMessageRevisionsRequest.SerializeToString,
+            timely_dot_conversations_dot_v1_dot_receipts__pb2.ListMessageRevisionsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -10,13 +10,15 @@ import type { Conversation, ConversationStatus, Message as Message$1 } from "./c
 import { file_timely_conversations_v1_conversation } from "./conversation_pb.js";
 import type { AgentActivity, ReplyDraft } from "./conversation_ai_live_pb.js";
 import { file_timely_conversations_v1_conversation_ai_live } from "./conversation_ai_live_pb.js";
+import type { DeliveryStatus, ReadHorizon } from "./receipt_types_pb.js";
+import { file_timely_conversations_v1_receipt_types } from "./receipt_types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file timely/conversations/v1/conversation_event.proto.
  */
 export const file_timely_conversations_v1_conversation_event: GenFile = /*@__PURE__*/
-  fileDesc("CjB0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb25fZXZlbnQucHJvdG8SF3RpbWVseS5jb252ZXJzYXRpb25zLnYxIvgDChFDb252ZXJzYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSPAoEdHlwZRgCIAEoDjIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbkV2ZW50VHlwZRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoMY29udmVyc2F0aW9uGAQgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uEj8KCm9sZF9zdGF0dXMYBSABKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSPwoKbmV3X3N0YXR1cxgGIAEoDjIrLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvblN0YXR1cxIxCgdtZXNzYWdlGAcgASgLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZRI4CgtyZXBseV9kcmFmdBgIIAEoCzIjLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlJlcGx5RHJhZnQSOAoIYWN0aXZpdHkYCSABKAsyJi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5BZ2VudEFjdGl2aXR5KtoCChVDb252ZXJzYXRpb25FdmVudFR5cGUSJwojQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIjCh9DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9DUkVBVEVEEAESKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfU1RBVFVTX0NIQU5HRUQQAhIjCh9DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9VUERBVEVEEAMSKQolQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfTUVTU0FHRV9BRERFRBAEEicKI0NPTlZFUlNBVElPTl9FVkVOVF9UWVBFX1JFUExZX0RSQUZUEAUSKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfQUdFTlRfQUNUSVZJVFkQBhIiCh5DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9FUkFTRUQQFEIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_timely_conversations_v1_conversation, file_timely_conversations_v1_conversation_ai_live]);
+  fileDesc("CjB0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb25fZXZlbnQucHJvdG8SF3RpbWVseS5jb252ZXJzYXRpb25zLnYxIogFChFDb252ZXJzYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSPAoEdHlwZRgCIAEoDjIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvbkV2ZW50VHlwZRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoMY29udmVyc2F0aW9uGAQgASgLMiUudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uEj8KCm9sZF9zdGF0dXMYBSABKA4yKy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5Db252ZXJzYXRpb25TdGF0dXMSPwoKbmV3X3N0YXR1cxgGIAEoDjIrLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkNvbnZlcnNhdGlvblN0YXR1cxIxCgdtZXNzYWdlGAcgASgLMiAudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuTWVzc2FnZRI4CgtyZXBseV9kcmFmdBgIIAEoCzIjLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlJlcGx5RHJhZnQSOAoIYWN0aXZpdHkYCSABKAsyJi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5BZ2VudEFjdGl2aXR5EkAKD2RlbGl2ZXJ5X3N0YXR1cxgMIAEoDjInLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkRlbGl2ZXJ5U3RhdHVzEhAKCHJldmlzaW9uGA0gASgDEjoKDHJlYWRfaG9yaXpvbhgOIAEoCzIkLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlJlYWRIb3Jpem9uKpoEChVDb252ZXJzYXRpb25FdmVudFR5cGUSJwojQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIjCh9DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9DUkVBVEVEEAESKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfU1RBVFVTX0NIQU5HRUQQAhIjCh9DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9VUERBVEVEEAMSKQolQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfTUVTU0FHRV9BRERFRBAEEicKI0NPTlZFUlNBVElPTl9FVkVOVF9UWVBFX1JFUExZX0RSQUZUEAUSKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfQUdFTlRfQUNUSVZJVFkQBhIiCh5DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9FUkFTRUQQFBIyCi5DT05WRVJTQVRJT05fRVZFTlRfVFlQRV9NRVNTQUdFX1NUQVRVU19DSEFOR0VEEAoSKgomQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfTUVTU0FHRV9FRElURUQQCxIsCihDT05WRVJTQVRJT05fRVZFTlRfVFlQRV9NRVNTQUdFX1JFREFDVEVEEAwSMAosQ09OVkVSU0FUSU9OX0VWRU5UX1RZUEVfUkVBRF9IT1JJWk9OX0NIQU5HRUQQDUIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_timely_conversations_v1_conversation, file_timely_conversations_v1_conversation_ai_live, file_timely_conversations_v1_receipt_types]);
 
 /**
  * One change to one conversation, as recorded in the append-only event log in
@@ -71,7 +73,9 @@ export type ConversationEvent = Message<"timely.conversations.v1.ConversationEve
   newStatus: ConversationStatus;
 
   /**
-   * For MESSAGE_ADDED: the message that was appended.
+   * For MESSAGE_ADDED: the message that was appended. For the MESSAGE_*
+   * events: the message. Always as it is when the event is read (so a
+   * redacted message is its tombstone in every event).
    *
    * @generated from field: timely.conversations.v1.Message message = 7;
    */
@@ -90,6 +94,27 @@ export type ConversationEvent = Message<"timely.conversations.v1.ConversationEve
    * @generated from field: timely.conversations.v1.AgentActivity activity = 9;
    */
   activity?: AgentActivity | undefined;
+
+  /**
+   * For MESSAGE_STATUS_CHANGED: the status reported.
+   *
+   * @generated from field: timely.conversations.v1.DeliveryStatus delivery_status = 12;
+   */
+  deliveryStatus: DeliveryStatus;
+
+  /**
+   * For MESSAGE_EDITED: the revision the edit created.
+   *
+   * @generated from field: int64 revision = 13;
+   */
+  revision: bigint;
+
+  /**
+   * For READ_HORIZON_CHANGED: the participant's new horizon.
+   *
+   * @generated from field: timely.conversations.v1.ReadHorizon read_horizon = 14;
+   */
+  readHorizon?: ReadHorizon | undefined;
 };
 
 /**
@@ -168,6 +193,37 @@ export enum ConversationEventType {
    * @generated from enum value: CONVERSATION_EVENT_TYPE_ERASED = 20;
    */
   ERASED = 20,
+
+  /**
+   * The delivery status of an outbound message moved forward; `message` is
+   * the message as it is now, `delivery_status` the status reported.
+   *
+   * @generated from enum value: CONVERSATION_EVENT_TYPE_MESSAGE_STATUS_CHANGED = 10;
+   */
+  MESSAGE_STATUS_CHANGED = 10,
+
+  /**
+   * A message was edited; `message` is the message as it is now, `revision`
+   * the revision this edit created.
+   *
+   * @generated from enum value: CONVERSATION_EVENT_TYPE_MESSAGE_EDITED = 11;
+   */
+  MESSAGE_EDITED = 11,
+
+  /**
+   * A message was redacted; `message` is its tombstone.
+   *
+   * @generated from enum value: CONVERSATION_EVENT_TYPE_MESSAGE_REDACTED = 12;
+   */
+  MESSAGE_REDACTED = 12,
+
+  /**
+   * A participant's read horizon moved forward; `read_horizon` is the new
+   * one.
+   *
+   * @generated from enum value: CONVERSATION_EVENT_TYPE_READ_HORIZON_CHANGED = 13;
+   */
+  READ_HORIZON_CHANGED = 13,
 }
 
 /**

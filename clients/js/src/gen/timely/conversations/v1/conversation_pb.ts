@@ -9,13 +9,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { HandoffContext, MessageVisibility } from "./conversation_ai_pb.js";
 import { file_timely_conversations_v1_conversation_ai } from "./conversation_ai_pb.js";
+import type { DeliveryStatus, ReadHorizon } from "./receipt_types_pb.js";
+import { file_timely_conversations_v1_receipt_types } from "./receipt_types_pb.js";
 import type { Message as Message$1 } from "@bufbuild/protobuf";
 
 /**
  * Describes the file timely/conversations/v1/conversation.proto.
  */
 export const file_timely_conversations_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("Cip0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb24ucHJvdG8SF3RpbWVseS5jb252ZXJzYXRpb25zLnYxIvQDCgxDb252ZXJzYXRpb24SDwoCaWQYASABKAlCA+BBCBIVCghhZ2VudF9pZBgCIAEoCUID4EEFEhcKCmNoYW5uZWxfaWQYAyABKAlCA+BBBRIXCgpjb250YWN0X2lkGAQgASgJQgPgQQUSQAoGc3RhdHVzGAUgASgOMisudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uU3RhdHVzQgPgQQMSGAoLYXNzaWduZWRfdG8YBiABKAlCA+BBAxIPCgdzdWJqZWN0GAcgASgJEgwKBHRhZ3MYCCADKAkSMwoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIyCgljbG9zZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSOAoPbGFzdF9tZXNzYWdlX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhEKBGV0YWcYDCABKAlCA+BBARIaCg1sYXN0X3NlcXVlbmNlGA0gASgDQgPgQQMSPQoHaGFuZG9mZhgOIAEoCzInLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkhhbmRvZmZDb250ZXh0QgPgQQMi+AMKB01lc3NhZ2USDwoCaWQYASABKAlCA+BBAxIcCg9jb252ZXJzYXRpb25faWQYAiABKAlCA+BBAxIVCghzZXF1ZW5jZRgDIAEoA0ID4EEDEjgKC3NlbmRlcl90eXBlGAQgASgOMiMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuU2VuZGVyVHlwZRIRCglzZW5kZXJfaWQYBSABKAkSDwoHY29udGVudBgGIAEoCRI6CgxtZXNzYWdlX3R5cGUYByABKA4yJC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlVHlwZRIRCgltZWRpYV91cmwYCCABKAkSEgoKbWVkaWFfdHlwZRgJIAEoCRJACghtZXRhZGF0YRgKIAMoCzIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLk1lc3NhZ2UuTWV0YWRhdGFFbnRyeRIzCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEj4KCnZpc2liaWxpdHkYDCABKA4yKi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlVmlzaWJpbGl0eRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqtwEKEkNvbnZlcnNhdGlvblN0YXR1cxIjCh9DT05WRVJTQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX1NUQVRVU19PUEVOEAESHQoZQ09OVkVSU0FUSU9OX1NUQVRVU19IVU1BThACEh4KGkNPTlZFUlNBVElPTl9TVEFUVVNfQ0xPU0VEEAMSHwobQ09OVkVSU0FUSU9OX1NUQVRVU19XQUlUSU5HEAQqkgEKClNlbmRlclR5cGUSGwoXU0VOREVSX1RZUEVfVU5TUEVDSUZJRUQQABIYChRTRU5ERVJfVFlQRV9DVVNUT01FUhABEhgKFFNFTkRFUl9UWVBFX0FJX0FHRU5UEAISGwoXU0VOREVSX1RZUEVfSFVNQU5fQUdFTlQQAxIWChJTRU5ERVJfVFlQRV9TWVNURU0QBCqlAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfQVVESU8QAxIWChJNRVNTQUdFX1RZUEVfVklERU8QBBIZChVNRVNTQUdFX1RZUEVfRE9DVU1FTlQQBUIaqgIXVGltZWx5LkNvbnZlcnNhdGlvbnMuVjFiBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_timely_conversations_v1_conversation_ai]);
+  fileDesc("Cip0aW1lbHkvY29udmVyc2F0aW9ucy92MS9jb252ZXJzYXRpb24ucHJvdG8SF3RpbWVseS5jb252ZXJzYXRpb25zLnYxItEECgxDb252ZXJzYXRpb24SDwoCaWQYASABKAlCA+BBCBIVCghhZ2VudF9pZBgCIAEoCUID4EEFEhcKCmNoYW5uZWxfaWQYAyABKAlCA+BBBRIXCgpjb250YWN0X2lkGAQgASgJQgPgQQUSQAoGc3RhdHVzGAUgASgOMisudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuQ29udmVyc2F0aW9uU3RhdHVzQgPgQQMSGAoLYXNzaWduZWRfdG8YBiABKAlCA+BBAxIPCgdzdWJqZWN0GAcgASgJEgwKBHRhZ3MYCCADKAkSMwoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIyCgljbG9zZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSOAoPbGFzdF9tZXNzYWdlX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhEKBGV0YWcYDCABKAlCA+BBARIaCg1sYXN0X3NlcXVlbmNlGA0gASgDQgPgQQMSPQoHaGFuZG9mZhgOIAEoCzInLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLkhhbmRvZmZDb250ZXh0QgPgQQMSQAoNcmVhZF9ob3Jpem9ucxgUIAMoCzIkLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLlJlYWRIb3Jpem9uQgPgQQMSGQoMdW5yZWFkX2NvdW50GBUgASgDQgPgQQMi9wcKB01lc3NhZ2USDwoCaWQYASABKAlCA+BBAxIcCg9jb252ZXJzYXRpb25faWQYAiABKAlCA+BBAxIVCghzZXF1ZW5jZRgDIAEoA0ID4EEDEjgKC3NlbmRlcl90eXBlGAQgASgOMiMudGltZWx5LmNvbnZlcnNhdGlvbnMudjEuU2VuZGVyVHlwZRIRCglzZW5kZXJfaWQYBSABKAkSDwoHY29udGVudBgGIAEoCRI6CgxtZXNzYWdlX3R5cGUYByABKA4yJC50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlVHlwZRIRCgltZWRpYV91cmwYCCABKAkSEgoKbWVkaWFfdHlwZRgJIAEoCRJACghtZXRhZGF0YRgKIAMoCzIuLnRpbWVseS5jb252ZXJzYXRpb25zLnYxLk1lc3NhZ2UuTWV0YWRhdGFFbnRyeRIzCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEj4KCnZpc2liaWxpdHkYDCABKA4yKi50aW1lbHkuY29udmVyc2F0aW9ucy52MS5NZXNzYWdlVmlzaWJpbGl0eRJFCg9kZWxpdmVyeV9zdGF0dXMYECABKA4yJy50aW1lbHkuY29udmVyc2F0aW9ucy52MS5EZWxpdmVyeVN0YXR1c0ID4EEDEjAKB3NlbnRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSNQoMZGVsaXZlcmVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEjAKB3JlYWRfYXQYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSMgoJZmFpbGVkX2F0GBQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhsKDmRlbGl2ZXJ5X2Vycm9yGBUgASgJQgPgQQMSGAoLZXh0ZXJuYWxfaWQYFiABKAlCA+BBAxIVCghyZXZpc2lvbhgXIAEoA0ID4EEDEjIKCWVkaXRlZF9hdBgYIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIVCghyZWRhY3RlZBgZIAEoCEID4EEDEjQKC3JlZGFjdGVkX2F0GBogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhgKC3JlZGFjdGVkX2J5GBsgASgJQgPgQQMaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKrcBChJDb252ZXJzYXRpb25TdGF0dXMSIwofQ09OVkVSU0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhwKGENPTlZFUlNBVElPTl9TVEFUVVNfT1BFThABEh0KGUNPTlZFUlNBVElPTl9TVEFUVVNfSFVNQU4QAhIeChpDT05WRVJTQVRJT05fU1RBVFVTX0NMT1NFRBADEh8KG0NPTlZFUlNBVElPTl9TVEFUVVNfV0FJVElORxAEKpIBCgpTZW5kZXJUeXBlEhsKF1NFTkRFUl9UWVBFX1VOU1BFQ0lGSUVEEAASGAoUU0VOREVSX1RZUEVfQ1VTVE9NRVIQARIYChRTRU5ERVJfVFlQRV9BSV9BR0VOVBACEhsKF1NFTkRFUl9UWVBFX0hVTUFOX0FHRU5UEAMSFgoSU0VOREVSX1RZUEVfU1lTVEVNEAQqpQEKC01lc3NhZ2VUeXBlEhwKGE1FU1NBR0VfVFlQRV9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfVFlQRV9URVhUEAESFgoSTUVTU0FHRV9UWVBFX0lNQUdFEAISFgoSTUVTU0FHRV9UWVBFX0FVRElPEAMSFgoSTUVTU0FHRV9UWVBFX1ZJREVPEAQSGQoVTUVTU0FHRV9UWVBFX0RPQ1VNRU5UEAVCGqoCF1RpbWVseS5Db252ZXJzYXRpb25zLlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_timely_conversations_v1_conversation_ai, file_timely_conversations_v1_receipt_types]);
 
 /**
  * The whole thread between one customer (a contact) and a Timely agent on one
@@ -130,6 +132,25 @@ export type Conversation = Message$1<"timely.conversations.v1.Conversation"> & {
    * @generated from field: timely.conversations.v1.HandoffContext handoff = 14;
    */
   handoff?: HandoffContext | undefined;
+
+  /**
+   * Output only. How far each participant has read (MarkRead): the contact,
+   * the AI agent and each human agent who marked something read, at most
+   * one entry each; at most 32 human agents are listed (those who read most
+   * recently). Moving a horizon does not change `etag`.
+   *
+   * @generated from field: repeated timely.conversations.v1.ReadHorizon read_horizons = 20;
+   */
+  readHorizons: ReadHorizon[];
+
+  /**
+   * Output only. Set only by ListConversations with `unread_for`: how many
+   * messages that human agent has not read (`last_sequence` minus their
+   * read horizon, or `last_sequence` when they have none).
+   *
+   * @generated from field: int64 unread_count = 21;
+   */
+  unreadCount: bigint;
 };
 
 /**
@@ -140,7 +161,9 @@ export const ConversationSchema: GenMessage<Conversation> = /*@__PURE__*/
   messageDesc(file_timely_conversations_v1_conversation, 0);
 
 /**
- * One message of a conversation. Messages are immutable once written.
+ * One message of a conversation. Its `sequence` never changes; its content
+ * changes only through EditMessage (a new `revision`) and RedactMessage (a
+ * tombstone: `redacted` set, content, media and metadata erased).
  *
  * @generated from message timely.conversations.v1.Message
  */
@@ -236,6 +259,96 @@ export type Message = Message$1<"timely.conversations.v1.Message"> & {
    * @generated from field: timely.conversations.v1.MessageVisibility visibility = 12;
    */
   visibility: MessageVisibility;
+
+  /**
+   * Output only. What the channel last reported about this outbound message
+   * (UpdateDeliveryStatus); UNSPECIFIED while nothing was reported.
+   *
+   * @generated from field: timely.conversations.v1.DeliveryStatus delivery_status = 16;
+   */
+  deliveryStatus: DeliveryStatus;
+
+  /**
+   * Output only. When the channel reported it SENT (the time it gave).
+   *
+   * @generated from field: google.protobuf.Timestamp sent_at = 17;
+   */
+  sentAt?: Timestamp | undefined;
+
+  /**
+   * Output only. When the channel reported it DELIVERED.
+   *
+   * @generated from field: google.protobuf.Timestamp delivered_at = 18;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * Output only. When the channel reported it READ.
+   *
+   * @generated from field: google.protobuf.Timestamp read_at = 19;
+   */
+  readAt?: Timestamp | undefined;
+
+  /**
+   * Output only. When the channel reported it FAILED.
+   *
+   * @generated from field: google.protobuf.Timestamp failed_at = 20;
+   */
+  failedAt?: Timestamp | undefined;
+
+  /**
+   * Output only. The channel's error text of a FAILED report.
+   *
+   * @generated from field: string delivery_error = 21;
+   */
+  deliveryError: string;
+
+  /**
+   * Output only. The channel's own id of this outbound message, as given to
+   * UpdateDeliveryStatus; later reports may name the message by it.
+   *
+   * @generated from field: string external_id = 22;
+   */
+  externalId: string;
+
+  /**
+   * Output only. 1 for a message never edited; each EditMessage adds one.
+   * Send it back in EditMessageRequest.revision to make an edit
+   * conditional (like an etag).
+   *
+   * @generated from field: int64 revision = 23;
+   */
+  revision: bigint;
+
+  /**
+   * Output only. When the latest revision was written; unset while the
+   * message was never edited.
+   *
+   * @generated from field: google.protobuf.Timestamp edited_at = 24;
+   */
+  editedAt?: Timestamp | undefined;
+
+  /**
+   * Output only. True once the message was redacted (RedactMessage): its
+   * content, media and metadata are erased everywhere, its sequence stays.
+   *
+   * @generated from field: bool redacted = 25;
+   */
+  redacted: boolean;
+
+  /**
+   * Output only. When it was redacted.
+   *
+   * @generated from field: google.protobuf.Timestamp redacted_at = 26;
+   */
+  redactedAt?: Timestamp | undefined;
+
+  /**
+   * Output only. Who redacted it: the id (UUID) of the API key used.
+   *
+   * @generated from field: string redacted_by = 27;
+   */
+  redactedBy: string;
 };
 
 /**
