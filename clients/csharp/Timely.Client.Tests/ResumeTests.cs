@@ -33,6 +33,40 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public async Task OnSubscribedTellsWhenAWatchIsLiveAcrossARestart()
+    {
+        using var timely = server.NewClient();
+        var agent = Guid.NewGuid().ToString();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var subscriptions = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        var events = timely.WatchConversationsAsync(new WatchConversationsRequest { AgentId = agent },
+            () => subscriptions.Writer.TryWrite(true), timeout.Token).GetAsyncEnumerator(timeout.Token);
+        var next = events.MoveNextAsync().AsTask();
+
+        // Written once the hook ran, not after a sleep: the watch (from the present) sees it.
+        await subscriptions.Reader.ReadAsync(timeout.Token);
+        var first = await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        {
+            AgentId = agent, ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+        });
+        Assert.True(await next);
+        Assert.Equal(first.Conversation.Id, events.Current.Conversation.Id);
+
+        // After a restart the hook runs again when the watch is back.
+        server.Process.Kill();
+        next = events.MoveNextAsync().AsTask();
+        await server.Process.StartAsync();
+        await subscriptions.Reader.ReadAsync(timeout.Token);
+        var second = await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        {
+            AgentId = agent, ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+        });
+        Assert.True(await next);
+        Assert.Equal(second.Conversation.Id, events.Current.Conversation.Id);
+        await events.DisposeAsync();
+    }
+
+    [Fact]
     public async Task StreamsSurviveAServerKilledAndRestartedMidStream()
     {
         using var timely = server.NewClient();

@@ -6,7 +6,7 @@ namespace Timely.Client;
 
 /// <summary>A client of the Timely conversation service. <see cref="Conversations"/> is the generated
 /// client with every RPC (API key, default deadline, retries and request ids applied);
-/// <see cref="StreamMessagesAsync"/> and <see cref="WatchConversationsAsync"/> follow the live feeds and
+/// <see cref="StreamMessagesAsync(string, long, CancellationToken)"/> and <see cref="WatchConversationsAsync(WatchConversationsRequest, CancellationToken)"/> follow the live feeds and
 /// resume them after any disconnect, so each item arrives exactly once.</summary>
 public sealed class TimelyClient : IDisposable
 {
@@ -41,7 +41,15 @@ public sealed class TimelyClient : IDisposable
             Conversations.StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
             AfterMessage, options.MaxReconnectDelay, ct);
 
-    /// <summary>Like <see cref="StreamMessagesAsync"/>, with the conversation's updates too (delivery status changes,
+    /// <summary>As above; <paramref name="onSubscribed"/> runs each time the stream is (re)subscribed and live, before
+    /// its first item: the moment to list, so that nothing written in between is missed (the JS SDK's
+    /// <c>onSubscribed</c>, Python's <c>on_subscribed</c>).</summary>
+    public IAsyncEnumerable<Message> StreamMessagesAsync(string conversationId, long afterSequence, Action onSubscribed, CancellationToken ct = default) =>
+        ResumingStream.Read(
+            Conversations.StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
+            AfterMessage, options.MaxReconnectDelay, ct, (_, _) => onSubscribed());
+
+    /// <summary>Like <see cref="StreamMessagesAsync(string, long, CancellationToken)"/>, with the conversation's updates too (delivery status changes,
     /// edits, redactions, read horizon moves, as <see cref="StreamMessagesResponse.Update"/>): each response has
     /// <c>Message</c> or <c>Update</c>, each delivered once across reconnects. Updates start after
     /// <paramref name="afterUpdateCursor"/> (the <c>Cursor</c> of the last update received), or at the present.</summary>
@@ -58,7 +66,12 @@ public sealed class TimelyClient : IDisposable
     public IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(WatchConversationsRequest filter, CancellationToken ct = default) =>
         ResumingStream.Read(Conversations.WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct);
 
-    /// <summary>Like <see cref="StreamMessagesAsync"/>, with the live-only items too: each item is a message, a reply
+    /// <summary>As above; <paramref name="onSubscribed"/> runs each time the watch is (re)subscribed and live, before
+    /// its first event. A watch without a cursor starts at the present: write or list after this, not before.</summary>
+    public IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(WatchConversationsRequest filter, Action onSubscribed, CancellationToken ct = default) =>
+        ResumingStream.Read(Conversations.WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct, (_, _) => onSubscribed());
+
+    /// <summary>Like <see cref="StreamMessagesAsync(string, long, CancellationToken)"/>, with the live-only items too: each item is a message, a reply
     /// draft update (<c>ReplyDraft</c>) or an agent's activity (<c>Activity</c>). Only messages of
     /// <paramref name="visibility"/> when it is set. Resumes after the last message delivered; a subscriber that
     /// (re)joins mid-draft receives the draft's text so far as one delta at offset 0.</summary>

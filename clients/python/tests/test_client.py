@@ -209,3 +209,30 @@ def test_receipts_through_the_asyncio_client(server):
             assert updates == [ConversationEventType.CONVERSATION_EVENT_TYPE_MESSAGE_STATUS_CHANGED, ConversationEventType.CONVERSATION_EVENT_TYPE_MESSAGE_REDACTED]
 
     asyncio.run(run())
+
+
+def test_on_subscribed_tells_when_a_watch_is_live(server):
+    """A watch from the present misses nothing written once `on_subscribed` ran (no sleep needed), sync and asyncio."""
+    with TimelyClient(server.target, server.api_key) as timely:
+        agent = new_id()
+        created: list[str] = []
+
+        def subscribed() -> None:
+            created.append(timely.create_conversation(agent_id=agent, channel_id=new_id(), contact_id=new_id()).conversation.id)
+
+        events = timely.watch_conversations(agent_id=agent, on_subscribed=subscribed)
+        assert next(events).conversation.id == created[0]
+        events.close()
+
+    async def main() -> None:
+        async with AsyncTimelyClient(server.target, server.api_key) as timely:
+            agent = new_id()
+            subscribed = asyncio.Event()
+            events = timely.watch_conversations(agent_id=agent, on_subscribed=subscribed.set)
+            first = asyncio.ensure_future(events.__anext__())
+            await asyncio.wait_for(subscribed.wait(), 30)
+            conversation = (await timely.create_conversation(agent_id=agent, channel_id=new_id(), contact_id=new_id())).conversation
+            assert (await asyncio.wait_for(first, 30)).conversation.id == conversation.id
+            await events.aclose()
+
+    asyncio.run(main())

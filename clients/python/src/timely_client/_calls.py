@@ -163,25 +163,32 @@ class Resumption:
     the items to deliver, and whether and when to reconnect after a call ends."""
 
     def __init__(
-        self, request_type: type, request: Any | None, fields: dict[str, Any], advance: Callable[[Any, Any], Any | None], max_delay: float
+        self, request_type: type, request: Any | None, fields: dict[str, Any], advance: Callable[[Any, Any], Any | None], max_delay: float,
+        on_subscribed: Callable[[], None] | None = None,
     ) -> None:
         self.request = request_type()  # a copy of the caller's, which `advance` moves past each item
         self.request.CopyFrom(request if request is not None else request_type(**fields))
         self.delay: float | None = None  # the pause before the next call; None after a call ended OK
+        self._on_subscribed = on_subscribed
         self._advance = advance
         self._max_delay = max_delay
         self._attempt = 0
 
     @property
     def wants_start(self) -> bool:
-        """A stream with updates that has no update cursor yet takes the one its response headers name."""
-        return bool(getattr(self.request, "include_updates", False)) and not self.request.after_update_cursor
+        """Each call's response headers are awaited before its first item when the caller wants to know that the
+        stream is live (`on_subscribed`), or a stream with updates has no update cursor yet (the headers name one)."""
+        updates = bool(getattr(self.request, "include_updates", False)) and not self.request.after_update_cursor
+        return updates or self._on_subscribed is not None
 
     def started(self, headers: Any) -> None:
-        """Keeps the update cursor the response headers name, so a reconnect before the first update resumes there."""
+        """Keeps the update cursor the response headers name, so a reconnect before the first update resumes there,
+        then tells the caller the stream is live: the moment to list, so that nothing written in between is missed."""
         for key, value in headers or ():
             if key == UPDATE_CURSOR_HEADER and not self.request.after_update_cursor:
                 self.request.after_update_cursor = value
+        if self._on_subscribed is not None:
+            self._on_subscribed()
 
     def deliver(self, response: Any) -> Any | None:
         """The item of a response (None for a repeat), with the request moved past it."""

@@ -90,11 +90,13 @@ class TimelyClient(_calls.ClientBase):
         """The inbound path of a channel: appends to the contact's open conversation or creates one."""
         return self._unary(self._stub.IngestCustomerMessage, service.IngestCustomerMessageRequest, request, fields)
 
-    def stream_messages(self, conversation_id: str, after_sequence: int = 0) -> Iterator[resources.Message]:
+    def stream_messages(
+        self, conversation_id: str, after_sequence: int = 0, *, on_subscribed: Callable[[], None] | None = None
+    ) -> Iterator[resources.Message]:
         """The messages after `after_sequence`, then each new one, in order. Reconnects and resumes after a
         dropped connection or a server restart; ends when the conversation is closed."""
         fields = {"conversation_id": conversation_id, "after_sequence": after_sequence}
-        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message)
+        return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message, on_subscribed)
 
     def update_delivery_status(self, request: receipts.UpdateDeliveryStatusRequest | None = None, /, **fields: Any) -> receipts.UpdateDeliveryStatusResponse:
         """Records what the channel reports about an outbound message (SENT, DELIVERED, READ, FAILED); statuses only move forward."""
@@ -128,10 +130,15 @@ class TimelyClient(_calls.ClientBase):
         fields = {"conversation_id": conversation_id, "after_sequence": after_sequence, "include_updates": True, "after_update_cursor": after_update_cursor}
         return self._resuming(self._stub.StreamMessages, service.StreamMessagesRequest, None, fields, _calls.after_message_or_update)
 
-    def watch_conversations(self, request: service.WatchConversationsRequest | None = None, /, **fields: Any) -> Iterator[events.ConversationEvent]:
+    def watch_conversations(
+        self, request: service.WatchConversationsRequest | None = None, /, *, on_subscribed: Callable[[], None] | None = None, **fields: Any
+    ) -> Iterator[events.ConversationEvent]:
         """Every change to the matching conversations, in log order, from `after_cursor` (or the present).
-        Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE."""
-        return self._resuming(self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event)
+        Reconnects and resumes after the last event delivered; a cursor past retention raises OUT_OF_RANGE.
+        `on_subscribed` is called each time the watch is (re)subscribed and live, before its first event: a watch
+        from the present misses nothing written after it."""
+        return self._resuming(
+            self._stub.WatchConversations, service.WatchConversationsRequest, request, fields, _calls.after_event, on_subscribed)
 
     def set_activity(self, request: live.SetActivityRequest | None = None, /, **fields: Any) -> live.SetActivityResponse:
         """Sets what an agent is doing (TYPING, THINKING, SEARCHING, NONE); it expires by itself after its ttl."""
@@ -172,13 +179,16 @@ class TimelyClient(_calls.ClientBase):
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 
-    def _resuming(self, method: Any, request_type: type, request: Any, fields: dict[str, Any], advance: Callable[[Any, Any], Any]) -> Iterator[Any]:
+    def _resuming(
+        self, method: Any, request_type: type, request: Any, fields: dict[str, Any], advance: Callable[[Any, Any], Any],
+        on_subscribed: Callable[[], None] | None = None,
+    ) -> Iterator[Any]:
         """The items of a server stream across reconnects: after a dropped connection or a server restart, it
         waits (backoff) and calls `method` again with the request that `advance` moved past the last item
         delivered. Ends when a call ends OK (a message stream: when the conversation is closed). Each call waits
         for the server to be reachable (wait_for_ready): grpcio 1.51's blocking iterator can wait forever on a
         call that failed at once because the connection was refused, as it is right after a restart."""
-        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay)
+        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay, on_subscribed)
         while True:
             with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
                 if stream.wants_start:
