@@ -12,26 +12,27 @@ if (mode == "throughput")
 {
     return await ThroughputBenchmark.RunAsync(rest);
 }
+
+// The options with a value (--baseline old.dll, --postgres-port P) of the modes other than throughput, and what is left.
+string? Option(string name) => Array.IndexOf(rest, name) is var i and >= 0 ? rest[i + 1] : null;
+var baseline = Option("--baseline") is { } old ? Path.GetFullPath(old) : null;
+var postgres = Option("--postgres-port") is { } port ? new PostgresCluster(int.Parse(port)) : null;
+var positional = rest.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !rest[i - 1].StartsWith("--", StringComparison.Ordinal))).ToArray();
+
 if (mode is "webhooks" or "search")
 {
-    // [N] [--baseline path/to/old/timely-server.dll] [--postgres-port P (search on PostgreSQL)]
-    var baseline = Array.IndexOf(rest, "--baseline") is var b and >= 0 ? Path.GetFullPath(rest[b + 1]) : null;
-    var count = rest.Where((a, i) => i == 0 || rest[i - 1] is not ("--postgres-port" or "--baseline")).FirstOrDefault(a => char.IsDigit(a[0])) is { } n ? int.Parse(n.Replace("_", "").Replace(",", "")) : mode == "search" ? 1_000_000 : 5000;
-    var postgres = Array.IndexOf(rest, "--postgres-port") is var p and >= 0 ? new PostgresCluster(int.Parse(rest[p + 1])) : null;
+    var count = positional.FirstOrDefault() is { } n ? int.Parse(n.Replace("_", "").Replace(",", "")) : mode == "search" ? 1_000_000 : 5000;
     await (mode == "search"
         ? SearchLatency.RunAsync(ServerUnderTest.DefaultServerDll, baseline, count, postgres)
         : WebhookThroughput.RunAsync(ServerUnderTest.DefaultServerDll, baseline, count));
     return 0;
 }
 
-var fp = Array.IndexOf(rest, "--postgres-port");
-var feedsPostgres = fp >= 0 ? new PostgresCluster(int.Parse(rest[fp + 1])) : null;
-rest = fp < 0 ? rest : [.. rest.Where((_, i) => i != fp && i != fp + 1)];
-var serverDll = rest.Length > 0 ? Path.GetFullPath(rest[0]) : ServerUnderTest.DefaultServerDll;
+var serverDll = positional.Length > 0 ? Path.GetFullPath(positional[0]) : ServerUnderTest.DefaultServerDll;
 if (!File.Exists(serverDll))
 {
     Console.Error.WriteLine($"No server at {serverDll}: run 'dotnet build -c Release src/Timely.Server' first.");
     return 2;
 }
-await LiveFeeds.RunAsync(serverDll, feedsPostgres);
+await LiveFeeds.RunAsync(serverDll, postgres);
 return 0;

@@ -35,8 +35,7 @@ public sealed record WebhookDelivery(
     int LastStatus,
     string LastError,
     DateTimeOffset? NextAttemptAt,
-    DateTimeOffset? DeliveredAt,
-    string Body);
+    DateTimeOffset? DeliveredAt);
 
 /// <summary>What one request to an endpoint came to.</summary>
 public sealed record SendOutcome(int StatusCode, string Error)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Timely.Server.Domain;
 using Timely.Server.Storage;
@@ -14,7 +15,7 @@ public sealed class WebhookStore(Database db)
         "previous_secret_until, version, created_at, updated_at";
 
     private const string DeliveryColumns =
-        "event_tx, event_id, event_type, conversation_id, attempts, last_status, last_error, next_attempt_at, delivered_at, body";
+        "event_tx, event_id, event_type, conversation_id, attempts, last_status, last_error, next_attempt_at, delivered_at";
 
     /// <summary>How much earlier than a round's start a redaction may be stamped and still race with its read
     /// of the log (replicas' clocks agree to well within it: they all take the database's time).</summary>
@@ -34,9 +35,13 @@ public sealed class WebhookStore(Database db)
             }, w.Transaction, cancellationToken: ct)), ct);
 
     public Task<WebhookEndpoint?> GetAsync(string workspace, Guid id, CancellationToken ct) =>
-        db.ReadAsync(async c => (await c.QuerySingleOrDefaultAsync<EndpointRow>(new CommandDefinition(
+        db.ReadAsync(c => LoadAsync(c, null, workspace, id, ct), ct);
+
+    /// <summary>One endpoint of the workspace, or null; inside <paramref name="tx"/> when given.</summary>
+    private static async Task<WebhookEndpoint?> LoadAsync(DbConnection c, DbTransaction? tx, string workspace, Guid id, CancellationToken ct) =>
+        (await c.QuerySingleOrDefaultAsync<EndpointRow>(new CommandDefinition(
             $"SELECT {Columns} FROM webhook_endpoints WHERE workspace = @Workspace AND id = @Id",
-            new { Workspace = workspace, Id = id.ToString() }, cancellationToken: ct)))?.ToDomain(), ct);
+            new { Workspace = workspace, Id = id.ToString() }, tx, cancellationToken: ct)))?.ToDomain();
 
     /// <summary>Endpoints oldest first, after the keyset position (created_at, id).</summary>
     public Task<IReadOnlyList<WebhookEndpoint>> ListAsync(string workspace, (long CreatedAt, Guid Id)? after, int limit, CancellationToken ct) =>
@@ -50,9 +55,7 @@ public sealed class WebhookStore(Database db)
     public Task<WebhookEndpoint?> UpdateAsync(string workspace, Guid id, long? etag, Func<WebhookEndpoint, WebhookEndpoint> change, DateTimeOffset now, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
-            var current = (await w.Connection.QuerySingleOrDefaultAsync<EndpointRow>(new CommandDefinition(
-                $"SELECT {Columns} FROM webhook_endpoints WHERE workspace = @Workspace AND id = @Id",
-                new { Workspace = workspace, Id = id.ToString() }, w.Transaction, cancellationToken: ct)))?.ToDomain();
+            var current = await LoadAsync(w.Connection, w.Transaction, workspace, id, ct);
             if (current is null)
             {
                 return null;
@@ -77,9 +80,7 @@ public sealed class WebhookStore(Database db)
     public Task<bool> DeleteAsync(string workspace, Guid id, long? etag, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
-            var current = (await w.Connection.QuerySingleOrDefaultAsync<EndpointRow>(new CommandDefinition(
-                $"SELECT {Columns} FROM webhook_endpoints WHERE workspace = @Workspace AND id = @Id",
-                new { Workspace = workspace, Id = id.ToString() }, w.Transaction, cancellationToken: ct)))?.ToDomain();
+            var current = await LoadAsync(w.Connection, w.Transaction, workspace, id, ct);
             if (current is null)
             {
                 return false;
@@ -316,11 +317,10 @@ public sealed class WebhookStore(Database db)
         public string LastError { get; init; } = "";
         public long? NextAttemptAt { get; init; }
         public long? DeliveredAt { get; init; }
-        public string Body { get; init; } = "";
 
         public WebhookDelivery ToDomain() => new(
             new EventPosition(EventTx, EventId), (ConversationEventType)EventType, Guid.Parse(ConversationId), (int)Attempts,
             (int)LastStatus, LastError, NextAttemptAt is { } next ? Micros.ToTime(next) : null,
-            DeliveredAt is { } at ? Micros.ToTime(at) : null, Body);
+            DeliveredAt is { } at ? Micros.ToTime(at) : null);
     }
 }
