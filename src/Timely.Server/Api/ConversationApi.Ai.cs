@@ -45,7 +45,9 @@ public sealed partial class ConversationApi
         var result = await drafts.RunAsync(workspace, conversation, Senders.Resolve(Domain.SenderType.AiAgent, senderId, conversation)!.Value, live: !retry,
             async token =>
             {
-                if (!await requestStream.MoveNext(CancellationToken.None).WaitAsync(token))
+                // The read itself is cancelled, not only the wait for it: a read still pending when the call
+                // ends breaks the next call that reuses the connection's stream.
+                if (!await requestStream.MoveNext(token))
                 {
                     return null;
                 }

@@ -13,6 +13,9 @@ namespace Timely.Server.Feeds;
 public sealed class MessageFeed(
     IConversationStore store, ChangeSignals signals, IOptions<FeedOptions> options, TimeProvider clock, TimelyMetrics metrics, LiveHub hub)
 {
+    /// <summary>How long a closed conversation's stream waits for its drafts in progress to end.</summary>
+    private static readonly TimeSpan DraftSettleTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails =
         new(signals, (key, what) => ReadTailAsync(store, key, what));
 
@@ -32,6 +35,7 @@ public sealed class MessageFeed(
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId, live: writeLive is not null);
         var deferred = new List<LiveItem>();
+        var endedDrafts = new HashSet<Guid>();
         using var tail = tails.Follow((workspace, conversationId));
         using var open = new OpenStream(metrics, StreamKind.Messages);
         var position = afterSequence;
@@ -55,16 +59,43 @@ public sealed class MessageFeed(
                 }
                 else
                 {
-                    await writeLive(item);
+                    await WriteItemAsync(item);
                 }
             }
+        }
+        async Task WriteItemAsync(LiveItem item)
+        {
+            if (item.Draft is { State: DraftState.Committed or DraftState.Abandoned } ended)
+            {
+                endedDrafts.Add(ended.DraftId);
+            }
+            await writeLive!(item);
         }
         async Task ReleaseDeferredAsync()
         {
             foreach (var item in deferred.Where(i => i.AfterSequence <= position).ToList())
             {
                 deferred.Remove(item);
-                await writeLive!(item);
+                await WriteItemAsync(item);
+            }
+        }
+        // A draft in progress when the conversation closes ends with it (abandoned, or committed just
+        // before the close): its writer, here or on another replica, publishes that soon after. Wait a
+        // bounded while for it, so that a closed conversation's stream ends with each draft's last word.
+        async Task SettleDraftsAsync()
+        {
+            if (writeLive is null)
+            {
+                return;
+            }
+            await WriteLiveAsync(snapshot: false);
+            var inProgress = hub.Snapshot(workspace, conversationId).Where(i => i.Draft is not null).Select(i => i.Draft!.DraftId).ToHashSet();
+            var deadline = Environment.TickCount64 + (long)DraftSettleTimeout.TotalMilliseconds;
+            while (inProgress.Except(endedDrafts).Any() && Environment.TickCount64 < deadline)
+            {
+                await subscription.WaitAsync(o.PendingRecheck, TimeProvider.System, ct);
+                await WriteLiveAsync(snapshot: false);
+                await ReleaseDeferredAsync();
             }
         }
         for (var first = true; ; first = false)
@@ -129,6 +160,7 @@ public sealed class MessageFeed(
                     await subscription.WaitAsync(o.PendingRecheck, clock, ct);
                     await updates.DeliverAsync(o.BatchSize, ct);
                 }
+                await SettleDraftsAsync();
                 return;
             }
             readAfter = await subscription.WaitAsync(updates?.Pending == true ? o.PendingRecheck : o.PollInterval, clock, ct);

@@ -167,24 +167,21 @@ public sealed class ReplyDrafts(LiveHub hub, ChangeSignals signals, IConversatio
             using var subscription = owner.signals.Subscribe(workspace, conversation.Id);
             try
             {
-                while (true)
+                // Read once before waiting: a change made between the caller's read and the subscription counts.
+                for (var changed = true; ; changed = subscription.TakeStoreChange())
                 {
-                    var quiet = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref lastText));
-                    if (quiet >= idle)
-                    {
-                        stopError = new DraftIdleException($"no text arrived for {idle.TotalSeconds:0.###} s: the reply draft was abandoned");
-                        stopped = DraftAbandonReason.Idle;
-                        await stop.CancelAsync();
-                        return;
-                    }
-                    await subscription.WaitAsync(idle - quiet, TimeProvider.System, ct);
-                    if (!subscription.TakeStoreChange())
-                    {
-                        continue;
-                    }
-                    var current = await owner.store.GetConversationAsync(workspace, conversation.Id, ct);
+                    var current = changed ? await owner.store.GetConversationAsync(workspace, conversation.Id, ct) : null;
                     if (current is null || current.Status is ConversationStatus.Open or ConversationStatus.Waiting)
                     {
+                        var quiet = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref lastText));
+                        if (quiet >= idle)
+                        {
+                            stopError = new DraftIdleException($"no text arrived for {idle.TotalSeconds:0.###} s: the reply draft was abandoned");
+                            stopped = DraftAbandonReason.Idle;
+                            await stop.CancelAsync();
+                            return;
+                        }
+                        await subscription.WaitAsync(idle - quiet, TimeProvider.System, ct);
                         continue;
                     }
                     try

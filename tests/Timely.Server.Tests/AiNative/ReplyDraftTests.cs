@@ -160,6 +160,27 @@ public sealed class ReplyDraftTests(TimelyServer server) : IClassFixture<TimelyS
     }
 
     [Fact]
+    public async Task CallsOnTheConnectionOfADraftAbandonedMidReadWork()
+    {
+        // The server stops reading an abandoned draft's requests: a read still pending when its call ended
+        // broke the next call that reused the connection's stream ("Reading is already in progress").
+        var channel = server.NewChannel();
+        var writer = server.ClientWith(server.AdminKey, channel);
+        for (var round = 0; round < 10; round++)
+        {
+            var conversation = await writer.CreateAsync();
+            using var call = await Drafts.StartDraft(writer, conversation.Id);
+            await Drafts.Piece(call, "Let me check");
+            await writer.HandoffConversationAsync(new HandoffConversationRequest { Id = conversation.Id, AssignedTo = NewId() });
+            await FailsWith(StatusCode.FailedPrecondition, async () => await call);
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => writer.GetAsync(conversation.Id)));
+            await call.RequestStream.CompleteAsync().ContinueWith(_ => { });
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => writer.GetAsync(conversation.Id)));
+        }
+        channel.Dispose();
+    }
+
+    [Fact]
     public async Task CloseMidDraftAbandonsIt()
     {
         var conversation = await client.CreateAsync();
