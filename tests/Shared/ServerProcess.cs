@@ -68,7 +68,12 @@ public sealed class ServerProcess : IDisposable
         {
             start.Environment[key] = value;
         }
+        if (process is { HasExited: false })
+        {
+            throw new InvalidOperationException("the server is already running: kill or terminate it first");
+        }
         process = Process.Start(start)!;
+        Running[process.Id] = process;
         process.OutputDataReceived += (_, e) => Record(e.Data);
         process.ErrorDataReceived += (_, e) => Record(e.Data);
         process.BeginOutputReadLine();
@@ -92,19 +97,53 @@ public sealed class ServerProcess : IDisposable
             {
                 await Task.Delay(100);
             }
+            catch (SocketException)
+            {
+                Kill();   // a server that never listened is not left running
+                throw new TimeoutException($"the server did not listen on {GrpcPort} within 60 s:\n" + Output);
+            }
         }
     }
 
     /// <summary>Kills the process at once, as a crash would.</summary>
     public void Kill()
     {
-        if (process is { HasExited: false })
+        if (process is null)
+        {
+            return;
+        }
+        if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit(10_000);
         }
-        process?.Dispose();
+        Running.TryRemove(process.Id, out _);
+        process.Dispose();
         process = null;
+    }
+
+    // Every server started and not yet stopped: killed when the test process exits, so that a test that
+    // fails before disposing its servers leaves none running on the machine.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Process> Running = Started();
+
+    private static System.Collections.Concurrent.ConcurrentDictionary<int, Process> Started()
+    {
+        var running = new System.Collections.Concurrent.ConcurrentDictionary<int, Process>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var p in running.Values)
+            {
+                try
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Exited already.
+                }
+            }
+        };
+        return running;
     }
 
     /// <summary>Asks the process to stop, as an orchestrator does (SIGTERM), and waits (bounded) for
@@ -118,6 +157,7 @@ public sealed class ServerProcess : IDisposable
         }
         using var deadline = new CancellationTokenSource(timeout);
         await running.WaitForExitAsync(deadline.Token);
+        Running.TryRemove(running.Id, out _);
         var exitCode = running.ExitCode;
         running.Dispose();
         process = null;
