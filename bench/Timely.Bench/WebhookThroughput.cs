@@ -4,7 +4,6 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Timely.Conversations.V1;
 
 namespace Timely.Bench;
@@ -110,8 +109,7 @@ public static class WebhookThroughput
         public static async Task<Receiver> StartAsync(string? slowConversation)
         {
             var port = ServerUnderTest.FreePort();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
+            var builder = Timely.Testing.LoopbackApp.CreateBuilder();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
             var receiver = new Receiver(builder.Build(), $"http://127.0.0.1:{port}/hook");
             receiver.app.MapPost("/hook", async (HttpRequest request) =>

@@ -3,7 +3,6 @@ using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Timely.Testing;
 
 namespace Timely.Client.Tests;
@@ -34,8 +33,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     public static async Task<OtlpReceiver> StartAsync()
     {
         var port = ServerProcess.FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = LoopbackApp.CreateBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var receiver = new OtlpReceiver(builder.Build()) { Endpoint = new Uri($"http://127.0.0.1:{port}") };
         receiver.app.MapPost("/v1/traces", async (HttpRequest request) =>

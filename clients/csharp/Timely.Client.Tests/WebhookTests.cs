@@ -7,7 +7,6 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Timely.Conversations.V1;
 using Timely.Testing;
@@ -121,8 +120,7 @@ public sealed class WebhookTests
         public static async Task<Receiver> StartAsync()
         {
             var port = ServerProcess.FreePort();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
+            var builder = LoopbackApp.CreateBuilder();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
             var receiver = new Receiver(builder.Build(), $"http://127.0.0.1:{port}/hooks");
             receiver.app.MapPost("/hooks", async (HttpRequest request) =>

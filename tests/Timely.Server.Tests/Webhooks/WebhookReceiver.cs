@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Timely.Testing;
 
 namespace Timely.Server.Tests.Webhooks;
 
@@ -32,9 +32,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public WebhookReceiver()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.Sources.Clear();   // not the server's appsettings (its Kestrel endpoints)
-        builder.Logging.ClearProviders();
+        var builder = LoopbackApp.CreateBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1));
         app = builder.Build();
         app.MapPost("/hook", async (HttpContext http) =>
