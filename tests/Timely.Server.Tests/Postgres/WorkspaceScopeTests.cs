@@ -204,8 +204,21 @@ public sealed partial class WorkspaceScopeTests
         await webhooks.RotateWebhookSecretAsync(new RotateWebhookSecretRequest { Id = id });
         var conversation = await server.Client.CreateAsync();
         var dispatcher = server.GetService<WebhookDispatcher>();
-        await dispatcher.WorkAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);   // reads, enqueues, fails to send
-        var deliveries = await webhooks.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { EndpointId = id, PageSize = 1 });
+        ListWebhookDeliveriesResponse deliveries;
+        // Reads, enqueues, fails to send; again while the event is not final yet (an older transaction of
+        // another test on the same PostgreSQL server is still running).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            await dispatcher.WorkAsync(Workspaces.Default, Guid.Parse(id), CancellationToken.None);
+            var listed = await webhooks.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { EndpointId = id, PageSize = 1 });
+            if (listed.Deliveries.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                deliveries = listed;
+                break;
+            }
+            await Task.Delay(50);
+        }
         Assert.NotEmpty(deliveries.Deliveries);
         await webhooks.RedeliverWebhookEventsAsync(new RedeliverWebhookEventsRequest { EndpointId = id, AfterCursor = deliveries.Deliveries[0].EventCursor });
         await webhooks.SendTestWebhookEventAsync(new SendTestWebhookEventRequest { EndpointId = id });
