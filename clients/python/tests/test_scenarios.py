@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf import json_format
+from google.protobuf import json_format, symbol_database
 
 from timely.conversations.v1 import conversation_service_pb2 as service
 from timely_client import AsyncTimelyClient, TimelyClient, TimelyError
@@ -162,7 +162,7 @@ class Run:
 
     async def call(self, step: dict[str, Any]) -> None:
         method = METHODS[step["call"]]
-        request = json_format.ParseDict(self.resolve(step.get("request", {})), getattr(service, method.input_type.name)())
+        request = json_format.ParseDict(self.resolve(step.get("request", {})), symbol_database.Default().GetSymbol(method.input_type.full_name)())
         name = re.sub(r"(?<!^)(?=[A-Z])", "_", step["call"]).lower()
         timeout = step["deadlineMs"] / 1000 if "deadlineMs" in step else None
         started = time.monotonic()
