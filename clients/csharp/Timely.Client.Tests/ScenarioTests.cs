@@ -59,10 +59,11 @@ public sealed class ScenarioTests(SdkServer server) : IClassFixture<SdkServer>
         await run.EndAsync();
         if (ResultsFile is not null)
         {
-            var line = new JsonObject
+            var line = new JsonObject { ["scenario"] = name, ["runner"] = Runner, ["pass"] = failure is null, ["ms"] = stopwatch.ElapsedMilliseconds };
+            if (failure is not null)
             {
-                ["scenario"] = name, ["runner"] = Runner, ["pass"] = failure is null, ["ms"] = stopwatch.ElapsedMilliseconds, ["error"] = failure?.Message,
-            };
+                line["error"] = failure.Message;
+            }
             File.AppendAllText(ResultsFile, line.ToJsonString() + "\n");
         }
         if (failure is not null)
