@@ -58,6 +58,9 @@ run_suite js.log "JS tests" bash clients/js/test.sh
 echo "== clients/python: the Python SDK"
 run_suite python.log "Python tests" bash clients/python/test.sh
 
+echo "== SDK scenarios: the results of the C#, JS and Python runners of tests/sdk-scenarios in one table"
+run_suite scenarios.log "SDK scenarios" node tests/sdk-scenarios/table.mjs
+
 [ ! -f test-output/figures.txt ] || cat test-output/figures.txt
 # One plain closing line for the whole run.
 passed=$(grep -oE 'Passed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')

@@ -141,24 +141,38 @@ export const requestIdInterceptor: Interceptor = (next) => async (req) => {
 
 /** Unary calls that fail with UNAVAILABLE are tried again, `maxAttempts` times in all (backoff from 200 ms, at most
  * 2 s), with the same message: writes keep the request id the interceptor before gave them, so the service stores
- * them once. */
+ * them once. A call that found the service unreachable (its connection refused, as during a restart) reached no
+ * server: it waits for the service up to its deadline, as in the C# SDK (wait-for-ready), and those attempts are
+ * not counted. */
 export function createRetryInterceptor(maxAttempts: number): Interceptor {
   return (next) => async (req) => {
     if (req.stream) {
       return next(req);
     }
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, pause = 1; ; pause++) {
       try {
         return await next(req);
       } catch (error) {
         const e = ConnectError.from(error);
-        if (e.code !== Code.Unavailable || attempt >= maxAttempts || req.signal.aborted) {
+        const unreachable = e.code === Code.Unavailable && refused(e);
+        if (e.code !== Code.Unavailable || (!unreachable && attempt >= maxAttempts) || req.signal.aborted) {
           throw e;
         }
-        await sleep(Math.min(2000, 200 * 2 ** (attempt - 1)), req.signal);
+        attempt += unreachable ? 0 : 1;
+        await sleep(Math.min(2000, 200 * 2 ** Math.min(pause - 1, 4)), req.signal);
       }
     }
   };
+}
+
+/** Whether a call failed because its connection was refused: nothing was sent, no server is listening yet. */
+function refused(error: ConnectError): boolean {
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === "ECONNREFUSED") {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The retries of a client created without `maxAttempts`: `createRetryInterceptor(5)`. */

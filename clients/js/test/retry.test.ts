@@ -1,5 +1,5 @@
 // Retries of unary calls: `maxAttempts` bounds them, and their pauses leave nothing on the call's signal.
-// A stand-in HTTP/2 server answers every call UNAVAILABLE; no Timely server is needed.
+// A stand-in HTTP/2 server answers every call UNAVAILABLE, and a closed port refuses connections; no Timely server is needed.
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
@@ -43,6 +43,18 @@ test("maxAttempts bounds the attempts of a unary call that meets UNAVAILABLE; th
   assert.equal(await attemptsOf(1), 1);
   assert.equal(await attemptsOf(3), 3);
   assert.equal(await attemptsOf(undefined), 5);
+});
+
+test("a call to an unreachable service waits for it up to its deadline, whatever maxAttempts says", async () => {
+  const closed = createServer();   // a port that refuses connections: bound, then closed
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const timely = createTimelyClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: "tly_test", maxAttempts: 1 });
+  const started = Date.now();
+  const error = await timely.getConversation({ id: crypto.randomUUID() }, { timeoutMs: 800 }).catch((e) => e);
+  assert.equal(ConnectError.from(error).code, Code.DeadlineExceeded);
+  assert.ok(Date.now() - started >= 700, `gave up after ${Date.now() - started} ms`);
 });
 
 test("a retry's pause takes its abort listener off the call's signal", async () => {

@@ -68,11 +68,21 @@ export class TestServer {
     }
   }
 
+  /** Kills the process at once, as a crash would. */
   async kill(): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+
+  /** Asks the process to stop, as an orchestrator does (SIGTERM): it ends its streams and exits. */
+  async terminate(): Promise<void> {
+    await this.stop("SIGTERM");
+  }
+
+  private async stop(signal: NodeJS.Signals): Promise<void> {
     const child = this.process;
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGKILL");
+      child.kill(signal);
       await exited;
     }
   }

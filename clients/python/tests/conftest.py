@@ -112,20 +112,26 @@ class Server:
             self.process.wait(timeout=60)
 
 
-@pytest.fixture(scope="session")
-def server():
+def _serve():
     s = Server()
     s.start()
     yield s
     s.kill()
     shutil.rmtree(s.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    yield from _serve()
+
+
+@pytest.fixture(scope="module")
+def module_server():
+    """A server of the test module's own, which its tests may kill and restart one after the other."""
+    yield from _serve()
 
 
 @pytest.fixture
 def fresh_server():
     """A server of its own, for a test that kills and restarts it."""
-    s = Server()
-    s.start()
-    yield s
-    s.kill()
-    shutil.rmtree(s.folder, ignore_errors=True)
+    yield from _serve()

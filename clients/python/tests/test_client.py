@@ -137,6 +137,24 @@ def test_a_call_takes_its_own_deadline(server):
     asyncio.run(main())
 
 
+def test_enum_values_have_short_names_as_in_js():
+    import timely_client
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+    assert SenderType.AI_AGENT == SenderType.SENDER_TYPE_AI_AGENT == 2
+    assert ConversationStatus.OPEN == ConversationStatus.Value("CONVERSATION_STATUS_OPEN")
+    assert SenderType.Name(SenderType.AI_AGENT) == "SENDER_TYPE_AI_AGENT"
+    assert SendMessageRequest(sender_type=SenderType.HUMAN_AGENT).sender_type == SenderType.SENDER_TYPE_HUMAN_AGENT
+    with pytest.raises(AttributeError):
+        SenderType.NOT_A_VALUE
+    enums = [e for e in vars(timely_client).values() if isinstance(e, EnumTypeWrapper)]
+    assert len(enums) > 10
+    for enum in enums:   # every value of every enum the package exports, by its short name too
+        prefix = "".join("_" + c if c.isupper() and i else c for i, c in enumerate(enum.DESCRIPTOR.name)).upper() + "_"
+        for name, number in enum.items():
+            assert getattr(enum, name.removeprefix(prefix)) == number, name
+
+
 def test_the_address_may_be_a_url_as_in_the_other_sdks(server):
     with TimelyClient(f"http://{server.target}", server.api_key) as timely:
         assert timely.list_conversations(page_size=1) is not None

@@ -12,10 +12,14 @@ from timely.conversations.v1.receipt_types_pb2 import DeliveryStatus, ReadHorizo
 from timely.conversations.v1.receipts_pb2 import *  # noqa: F401,F403 (the receipt RPCs' requests and responses)
 
 from ._calls import apply_draft
+from ._enums import with_short_names
 from .aio import AsyncTimelyClient
 from .client import TimelyClient
 from .errors import ErrorInfo, FieldViolation, TimelyError
 from .webhooks import TimelyWebhook, WebhookVerificationError, WebhookVerifier
+
+with_short_names(globals())   # SenderType.AI_AGENT as well as SenderType.SENDER_TYPE_AI_AGENT
+del with_short_names
 
 __all__ = [
     "AsyncTimelyClient",

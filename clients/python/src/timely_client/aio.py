@@ -174,7 +174,7 @@ class AsyncTimelyClient(_calls.ClientBase):
     async def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
         try:
             timeout = fields.pop("timeout", self._timeout)   # a per-call deadline, in seconds
-            return await method(_calls.build_request(request_type, request, fields), timeout=timeout, metadata=self._call_metadata())
+            return await method(_calls.build_request(request_type, request, fields), timeout=timeout, metadata=self._call_metadata(), wait_for_ready=True)
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 

@@ -173,9 +173,12 @@ class TimelyClient(_calls.ClientBase):
             raise TimelyError.from_rpc_error(error) from None
 
     def _unary(self, method: Any, request_type: type, request: Any, fields: dict[str, Any]) -> Any:
+        """One unary call with the API key and its deadline. It waits for the service to be reachable
+        (wait_for_ready), up to that deadline, as the C# and JS clients do: gRPC's retry policy alone, with its
+        randomised backoff, failed calls made during a 3-second restart with UNAVAILABLE."""
         try:
             timeout = fields.pop("timeout", self._timeout)   # a per-call deadline, in seconds
-            return method(_calls.build_request(request_type, request, fields), timeout=timeout, metadata=self._call_metadata())
+            return method(_calls.build_request(request_type, request, fields), timeout=timeout, metadata=self._call_metadata(), wait_for_ready=True)
         except grpc.RpcError as error:
             raise TimelyError.from_rpc_error(error) from None
 
