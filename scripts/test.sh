@@ -13,7 +13,7 @@ bash scripts/contract.sh
 bash scripts/version.sh
 node tests/deploy/validate-manifests.mjs
 buf generate
-if [ -d .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
+if [ -e .git ] && [ -n "$(git status --porcelain -- clients)" ]; then
   git status --porcelain -- clients
   echo "buf generate changed the committed generated code: run 'npx buf generate' and commit the result." >&2
   exit 1

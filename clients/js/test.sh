@@ -12,7 +12,7 @@ node --input-type=module -e "import { createTimelyClient } from '@timely/client'
 npx tsc --noEmit
 
 npm run --silent build:inbox
-if [ -d ../../.git ] && [ -n "$(git status --porcelain -- ../../src/Timely.Server/wwwroot)" ]; then
+if [ -e ../../.git ] && [ -n "$(git status --porcelain -- ../../src/Timely.Server/wwwroot)" ]; then
   git status --porcelain -- ../../src/Timely.Server/wwwroot
   echo "The inbox bundle is out of date: run 'npm run build:inbox' in clients/js and commit the result." >&2
   exit 1
