@@ -65,8 +65,12 @@ rm -rf "$scratch/python-source/build" "$scratch/python-source"/*.egg-info
 $python3 -m venv --system-site-packages "$scratch/venv"
 "$scratch/venv/bin/pip" install --quiet --no-build-isolation --no-index "$scratch/python-source"
 (cd "$scratch" && "$scratch/venv/bin/python" -c "
-import importlib.metadata, timely_client
+import importlib.metadata, os, sysconfig, timely_client
 from timely_client import TimelyClient, WebhookVerifier, SenderType
+import google.rpc.status_pb2
 assert importlib.metadata.version('timely-client') == '$version', importlib.metadata.version('timely-client')
+# Nothing top-level under google/ (googleapis-common-protos' place): google.rpc comes from inside the package.
+assert not os.path.exists(os.path.join(sysconfig.get_paths()['purelib'], 'google')), 'a top-level google/ was installed'
+assert os.path.dirname(timely_client.__file__) in google.rpc.status_pb2.__file__, google.rpc.status_pb2.__file__
 print('timely-client', importlib.metadata.version('timely-client') + ': installed and imported from', timely_client.__file__)
 ")

@@ -3,6 +3,8 @@
 The message and enum types are the generated ones, re-exported here for convenience.
 """
 
+from . import _google_namespace  # noqa: F401 (first: the generated modules import google.api and google.rpc)
+
 from timely.conversations.v1.conversation_ai_live_pb2 import *  # noqa: F401,F403 (drafts, activity and their requests)
 from timely.conversations.v1.conversation_ai_pb2 import HandoffContext, HandoffPriority, HandoffReason, MessageVisibility
 from timely.conversations.v1.conversation_event_pb2 import ConversationEvent, ConversationEventType
