@@ -9,7 +9,6 @@ public sealed class AgentBackendTests(SdkServer server) : IClassFixture<SdkServe
     public async Task TheSampleAnswersCustomersHandsOffOnRequestAndStaysSilentAfterwards()
     {
         using var timely = server.NewClient();
-        var api = timely.Conversations;
         var (agent, human, channel, contact) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var backend = Task.Run(() => new RuleBasedAgent(timely, agent, human).RunAsync(stop.Token));
@@ -19,22 +18,22 @@ public sealed class AgentBackendTests(SdkServer server) : IClassFixture<SdkServe
         var attempts = 0;
         do
         {
-            first = await Ingest(api, channel, contact, agent, "Where is my order?");
+            first = await Ingest(timely, channel, contact, agent, "Where is my order?");
             await Task.Delay(200);
         }
-        while (await LastSender(api, first.Conversation.Id) != SenderType.AiAgent && ++attempts < 50);
-        var messages = await Messages(api, first.Conversation.Id);
+        while (await LastSender(timely, first.Conversation.Id) != SenderType.AiAgent && ++attempts < 50);
+        var messages = await Messages(timely, first.Conversation.Id);
         Assert.Equal("Let me look up your order. What is its number?", messages[^1].Content);
 
-        await Ingest(api, channel, contact, agent, "I want to talk to a human");
-        await Eventually(async () => (await api.GetConversationAsync(new GetConversationRequest { Id = first.Conversation.Id })).Conversation.Status == ConversationStatus.Human);
-        var conversation = (await api.GetConversationAsync(new GetConversationRequest { Id = first.Conversation.Id })).Conversation;
+        await Ingest(timely, channel, contact, agent, "I want to talk to a human");
+        await Eventually(async () => (await timely.GetConversationAsync(new GetConversationRequest { Id = first.Conversation.Id })).Conversation.Status == ConversationStatus.Human);
+        var conversation = (await timely.GetConversationAsync(new GetConversationRequest { Id = first.Conversation.Id })).Conversation;
         Assert.Equal(human, conversation.AssignedTo);
         var afterHandoff = conversation.LastSequence;
 
-        await Ingest(api, channel, contact, agent, "Hello? Is anyone there? I have an order question");
+        await Ingest(timely, channel, contact, agent, "Hello? Is anyone there? I have an order question");
         await Task.Delay(1500);
-        var final = await Messages(api, first.Conversation.Id);
+        var final = await Messages(timely, first.Conversation.Id);
         Assert.Equal(afterHandoff + 1, final.Count);   // only the customer's message: the AI stayed silent
         Assert.Equal(SenderType.Customer, final[^1].SenderType);
 
@@ -43,14 +42,14 @@ public sealed class AgentBackendTests(SdkServer server) : IClassFixture<SdkServe
         Assert.True(ended is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled }, $"ended with {ended}");
     }
 
-    private static Task<IngestCustomerMessageResponse> Ingest(ConversationService.ConversationServiceClient api, string channel, string contact, string agent, string text) =>
-        api.IngestCustomerMessageAsync(new IngestCustomerMessageRequest { ChannelId = channel, ContactId = contact, AgentId = agent, Content = text }).ResponseAsync;
+    private static Task<IngestCustomerMessageResponse> Ingest(TimelyClient timely, string channel, string contact, string agent, string text) =>
+        timely.IngestCustomerMessageAsync(new IngestCustomerMessageRequest { ChannelId = channel, ContactId = contact, AgentId = agent, Content = text }).ResponseAsync;
 
-    private static async Task<List<Message>> Messages(ConversationService.ConversationServiceClient api, string conversationId) =>
-        [.. (await api.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversationId, PageSize = 500 })).Messages];
+    private static async Task<List<Message>> Messages(TimelyClient timely, string conversationId) =>
+        [.. (await timely.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversationId, PageSize = 500 })).Messages];
 
-    private static async Task<SenderType> LastSender(ConversationService.ConversationServiceClient api, string conversationId) =>
-        (await Messages(api, conversationId))[^1].SenderType;
+    private static async Task<SenderType> LastSender(TimelyClient timely, string conversationId) =>
+        (await Messages(timely, conversationId))[^1].SenderType;
 
     private static async Task Eventually(Func<Task<bool>> condition)
     {

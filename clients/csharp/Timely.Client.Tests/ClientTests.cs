@@ -13,23 +13,22 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     public async Task ReceiptsAndTheUpdatesOfAMessageStreamWorkThroughTheSdk()
     {
         using var timely = server.NewClient();
-        var api = timely.Conversations;
         var human = NewId();
-        var conversation = (await api.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
-        var sent = (await api.SendMessageAsync(new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = "We open at 8." })).Message;
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
+        var sent = (await timely.SendMessageAsync(new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = "We open at 8." })).Message;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var items = timely.StreamMessagesWithUpdatesAsync(conversation.Id, ct: timeout.Token).GetAsyncEnumerator(timeout.Token);
         Assert.True(await items.MoveNextAsync());
         Assert.Equal(1, items.Current.Message.Sequence);
 
-        Assert.True((await api.UpdateDeliveryStatusAsync(new UpdateDeliveryStatusRequest { ConversationId = conversation.Id, MessageId = sent.Id, Status = DeliveryStatus.Delivered })).Changed);
-        var edited = (await api.EditMessageAsync(new EditMessageRequest
+        Assert.True((await timely.UpdateDeliveryStatusAsync(new UpdateDeliveryStatusRequest { ConversationId = conversation.Id, MessageId = sent.Id, Status = DeliveryStatus.Delivered })).Changed);
+        var edited = (await timely.EditMessageAsync(new EditMessageRequest
         {
             ConversationId = conversation.Id, MessageId = sent.Id, Content = "We open at 9.", Revision = sent.Revision, EditorType = SenderType.HumanAgent, EditorId = human,
         })).Message;
-        await api.MarkReadAsync(new MarkReadRequest { ConversationId = conversation.Id, ParticipantType = ReadParticipantType.HumanAgent, ParticipantId = human, UpToSequence = 1 });
-        var redacted = (await api.RedactMessageAsync(new RedactMessageRequest { ConversationId = conversation.Id, MessageId = sent.Id })).Message;
-        await api.CloseConversationAsync(new CloseConversationRequest { Id = conversation.Id });
+        await timely.MarkReadAsync(new MarkReadRequest { ConversationId = conversation.Id, ParticipantType = ReadParticipantType.HumanAgent, ParticipantId = human, UpToSequence = 1 });
+        var redacted = (await timely.RedactMessageAsync(new RedactMessageRequest { ConversationId = conversation.Id, MessageId = sent.Id })).Message;
+        await timely.CloseConversationAsync(new CloseConversationRequest { Id = conversation.Id });
 
         var updates = new List<ConversationEventType>();
         while (await items.MoveNextAsync())
@@ -47,29 +46,28 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     public async Task EveryRpcWorksThroughTheSdk()
     {
         using var timely = server.NewClient();
-        var api = timely.Conversations;
         var agent = NewId();
 
-        var created = (await api.CreateConversationAsync(new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId(), Tags = { "new" } })).Conversation;
-        Assert.Equal(created, (await api.GetConversationAsync(new GetConversationRequest { Id = created.Id })).Conversation);
-        Assert.Single((await api.ListConversationsAsync(new ListConversationsRequest { AgentId = agent })).Conversations);
-        var updated = (await api.UpdateConversationAsync(new UpdateConversationRequest
+        var created = (await timely.CreateConversationAsync(new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId(), Tags = { "new" } })).Conversation;
+        Assert.Equal(created, (await timely.GetConversationAsync(new GetConversationRequest { Id = created.Id })).Conversation);
+        Assert.Single((await timely.ListConversationsAsync(new ListConversationsRequest { AgentId = agent })).Conversations);
+        var updated = (await timely.UpdateConversationAsync(new UpdateConversationRequest
         {
             Conversation = new Conversation { Id = created.Id, Subject = "Billing" },
             UpdateMask = new FieldMask { Paths = { "subject" } },
         })).Conversation;
         Assert.Equal("Billing", updated.Subject);
-        var sent = await api.SendMessageAsync(new SendMessageRequest { ConversationId = created.Id, SenderType = SenderType.AiAgent, Content = "Hi!" });
+        var sent = await timely.SendMessageAsync(new SendMessageRequest { ConversationId = created.Id, SenderType = SenderType.AiAgent, Content = "Hi!" });
         Assert.Equal(1, sent.Message.Sequence);
-        Assert.Single((await api.ListMessagesAsync(new ListMessagesRequest { ConversationId = created.Id })).Messages);
-        Assert.Equal(ConversationStatus.Human, (await api.HandoffConversationAsync(new HandoffConversationRequest { Id = created.Id, AssignedTo = NewId() })).Conversation.Status);
-        Assert.Equal(ConversationStatus.Open, (await api.ResumeConversationAsync(new ResumeConversationRequest { Id = created.Id })).Conversation.Status);
-        var ingested = await api.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+        Assert.Single((await timely.ListMessagesAsync(new ListMessagesRequest { ConversationId = created.Id })).Messages);
+        Assert.Equal(ConversationStatus.Human, (await timely.HandoffConversationAsync(new HandoffConversationRequest { Id = created.Id, AssignedTo = NewId() })).Conversation.Status);
+        Assert.Equal(ConversationStatus.Open, (await timely.ResumeConversationAsync(new ResumeConversationRequest { Id = created.Id })).Conversation.Status);
+        var ingested = await timely.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
         {
             ChannelId = created.ChannelId, ContactId = created.ContactId, AgentId = agent, Content = "Where is my refund?",
         });
         Assert.Equal(created.Id, ingested.Conversation.Id);
-        Assert.Equal(ConversationStatus.Closed, (await api.CloseConversationAsync(new CloseConversationRequest { Id = created.Id })).Conversation.Status);
+        Assert.Equal(ConversationStatus.Closed, (await timely.CloseConversationAsync(new CloseConversationRequest { Id = created.Id })).Conversation.Status);
 
         var streamed = new List<long>();
         await foreach (var m in timely.StreamMessagesAsync(created.Id))
@@ -83,7 +81,7 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
         var next = watch.MoveNextAsync().AsTask();
         while (!next.IsCompleted)
         {
-            await api.CreateConversationAsync(new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId() });
+            await timely.CreateConversationAsync(new CreateConversationRequest { AgentId = agent, ChannelId = NewId(), ContactId = NewId() });
             await Task.WhenAny(next, Task.Delay(100, timeout.Token));
         }
         Assert.True(await next);
@@ -95,7 +93,7 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     public async Task TheApiKeyTravelsOnEveryCallAndAWrongOneIsUnauthenticated()
     {
         using var anonymous = new TimelyClient(new TimelyClientOptions { Address = server.Process.GrpcAddress, ApiKey = "tly_wrong" });
-        var error = await Assert.ThrowsAsync<RpcException>(() => anonymous.Conversations.ListConversationsAsync(new ListConversationsRequest()).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => anonymous.ListConversationsAsync(new ListConversationsRequest()).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         await Assert.ThrowsAsync<RpcException>(async () =>
         {
@@ -110,24 +108,24 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     {
         using var timely = server.NewClient();
         var request = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() };
-        var created = timely.Conversations.CreateConversation(request).Conversation;
+        var created = timely.CreateConversation(request).Conversation;
         Assert.NotEqual("", request.RequestId);
-        Assert.Equal(created.Id, timely.Conversations.GetConversation(new GetConversationRequest { Id = created.Id }).Conversation.Id);
+        Assert.Equal(created.Id, timely.GetConversation(new GetConversationRequest { Id = created.Id }).Conversation.Id);
     }
 
     [Fact]
     public async Task AutomaticRequestIdMakesARetriedSendWriteOnce()
     {
         using var timely = server.NewClient();
-        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
         var request = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "refund please" };
 
-        var first = await timely.Conversations.SendMessageAsync(request);
+        var first = await timely.SendMessageAsync(request);
         Assert.NotEmpty(request.RequestId);   // filled in by the SDK before sending
-        var retried = await timely.Conversations.SendMessageAsync(request);
+        var retried = await timely.SendMessageAsync(request);
 
         Assert.Equal(first.Message, retried.Message);
-        Assert.Single((await timely.Conversations.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id })).Messages);
+        Assert.Single((await timely.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id })).Messages);
     }
 
     [Fact]
@@ -135,12 +133,12 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     {
         using var timely = server.NewClient();
         var create = new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() };
-        var conversation = (await timely.Conversations.CreateConversationAsync(create)).Conversation;
+        var conversation = (await timely.CreateConversationAsync(create)).Conversation;
         var ingest = new IngestCustomerMessageRequest { AgentId = conversation.AgentId, ChannelId = conversation.ChannelId, ContactId = conversation.ContactId, Content = "hello" };
-        await timely.Conversations.IngestCustomerMessageAsync(ingest);
+        await timely.IngestCustomerMessageAsync(ingest);
         var given = new SendMessageRequest { ConversationId = conversation.Id, SenderType = SenderType.Customer, Content = "hi", RequestId = NewId() };
         var kept = given.RequestId;
-        await timely.Conversations.SendMessageAsync(given);
+        await timely.SendMessageAsync(given);
 
         Assert.True(Guid.TryParse(create.RequestId, out _));
         Assert.True(Guid.TryParse(ingest.RequestId, out _));
@@ -151,12 +149,12 @@ public sealed class ClientTests(SdkServer server) : IClassFixture<SdkServer>
     public async Task ErrorsCarryTheirStatusAndDetails()
     {
         using var timely = server.NewClientFromContainer();
-        var bad = await Assert.ThrowsAsync<RpcException>(() => timely.Conversations.CreateConversationAsync(new CreateConversationRequest { AgentId = "x" }).ResponseAsync);
+        var bad = await Assert.ThrowsAsync<RpcException>(() => timely.CreateConversationAsync(new CreateConversationRequest { AgentId = "x" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
         Assert.Contains(bad.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations, v => v.Field == "agent_id");
 
-        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
-        var refused = await Assert.ThrowsAsync<RpcException>(() => timely.Conversations.ResumeConversationAsync(new ResumeConversationRequest { Id = conversation.Id }).ResponseAsync);
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest { AgentId = NewId(), ChannelId = NewId(), ContactId = NewId() })).Conversation;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => timely.ResumeConversationAsync(new ResumeConversationRequest { Id = conversation.Id }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Equal("TRANSITION_NOT_ALLOWED", refused.GetRpcStatus()!.GetDetail<ErrorInfo>()!.Reason);
     }

@@ -10,7 +10,7 @@ namespace Timely.Client.Tests;
 public sealed class RegistrationTests
 {
     // Grpc.Net.ClientFactory names a client's handler and channel options after its type.
-    private const string ClientName = nameof(ConversationService.ConversationServiceClient);
+    private const string ClientName = nameof(TimelyClient);
 
     [Fact]
     public void TheContainersClientHasKeepalivePingsQuickReconnectsAndRetries()
@@ -43,5 +43,6 @@ public sealed class RegistrationTests
         Assert.Equal(TimeSpan.FromMilliseconds(100), channel.InitialReconnectBackoff);
         Assert.Equal(TimeSpan.FromSeconds(3), channel.MaxReconnectBackoff);
         Assert.Equal(4, Assert.Single(channel.ServiceConfig!.MethodConfigs).RetryPolicy!.MaxAttempts);
+        Assert.IsType<TimelyClient>(provider.GetRequiredService<TimelyClient>());   // the factory builds it with its call invoker
     }
 }

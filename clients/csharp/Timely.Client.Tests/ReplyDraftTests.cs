@@ -20,14 +20,14 @@ public sealed class ReplyDraftTests(SdkServer server) : IClassFixture<SdkServer>
     public async Task DraftFromAnAsyncSequenceBecomesOneMessageAndLiveSubscribersSeeItGrow()
     {
         using var timely = server.NewClient();
-        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
         })).Conversation;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var live = timely.StreamLiveAsync(conversation.Id, ct: timeout.Token).GetAsyncEnumerator(timeout.Token);
         var first = live.MoveNextAsync().AsTask();   // subscribes
-        await timely.Conversations.SetActivityAsync(new SetActivityRequest { ConversationId = conversation.Id, Kind = AgentActivityKind.Typing });
+        await timely.SetActivityAsync(new SetActivityRequest { ConversationId = conversation.Id, Kind = AgentActivityKind.Typing });
         Assert.True(await first);
         Assert.Equal(AgentActivityKind.Typing, live.Current.Activity.Kind);
 
@@ -73,14 +73,14 @@ public sealed class ReplyDraftTests(SdkServer server) : IClassFixture<SdkServer>
     public async Task DraftEndedByTheServerThrowsItsStatus()
     {
         using var timely = server.NewClient();
-        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
         })).Conversation;
         async IAsyncEnumerable<string> HandedOffMidway()
         {
             yield return "Let me";
-            await timely.Conversations.HandoffConversationAsync(new HandoffConversationRequest { Id = conversation.Id, AssignedTo = Guid.NewGuid().ToString() });
+            await timely.HandoffConversationAsync(new HandoffConversationRequest { Id = conversation.Id, AssignedTo = Guid.NewGuid().ToString() });
             await Task.Delay(300);
             yield return " check";
         }

@@ -13,7 +13,7 @@ public sealed class ResumeTests : IDisposable
     public async Task UnaryCallsBridgeAThreeSecondOutage()
     {
         using var timely = server.NewClient();
-        await timely.Conversations.ListConversationsAsync(new ListConversationsRequest());   // connected
+        await timely.ListConversationsAsync(new ListConversationsRequest());   // connected
         for (var outage = 0; outage < 2; outage++)
         {
             server.Process.Kill();
@@ -23,7 +23,7 @@ public sealed class ResumeTests : IDisposable
                 await server.Process.StartAsync();
             });
             // Made while the server is down: each waits for it instead of failing with UNAVAILABLE.
-            var created = await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+            var created = await timely.CreateConversationAsync(new CreateConversationRequest
             {
                 AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
             });
@@ -45,7 +45,7 @@ public sealed class ResumeTests : IDisposable
 
         // Written once the hook ran, not after a sleep: the watch (from the present) sees it.
         await subscriptions.Reader.ReadAsync(timeout.Token);
-        var first = await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        var first = await timely.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = agent, ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
         });
@@ -57,7 +57,7 @@ public sealed class ResumeTests : IDisposable
         next = events.MoveNextAsync().AsTask();
         await server.Process.StartAsync();
         await subscriptions.Reader.ReadAsync(timeout.Token);
-        var second = await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        var second = await timely.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = agent, ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
         });
@@ -70,9 +70,8 @@ public sealed class ResumeTests : IDisposable
     public async Task StreamsSurviveAServerKilledAndRestartedMidStream()
     {
         using var timely = server.NewClient();
-        var api = timely.Conversations;
         var agent = Guid.NewGuid().ToString();
-        var conversation = (await api.CreateConversationAsync(new CreateConversationRequest
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = agent, ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
         })).Conversation;
@@ -86,19 +85,19 @@ public sealed class ResumeTests : IDisposable
         for (var attempt = 0; await Task.WhenAny(firstEvent, Task.Delay(100, timeout.Token)) != firstEvent; attempt++)
         {
             Assert.True(attempt < 100, "the watch never became live");
-            await api.UpdateConversationAsync(new UpdateConversationRequest
+            await timely.UpdateConversationAsync(new UpdateConversationRequest
             {
                 Conversation = new Conversation { Id = conversation.Id, Subject = $"probe {attempt}" },
                 UpdateMask = new FieldMask { Paths = { "subject" } },
             });
         }
         Assert.True(await firstEvent);
-        await Send(api, conversation.Id, 1, 50);
+        await Send(timely, conversation.Id, 1, 50);
 
         server.Process.Kill();
         await server.Process.StartAsync();
 
-        await Send(api, conversation.Id, 51, 100);
+        await Send(timely, conversation.Id, 51, 100);
         Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), await messages);
 
         // The watch, live before the first message, saw every message once: it resumed by cursor.
@@ -116,11 +115,11 @@ public sealed class ResumeTests : IDisposable
 
     public void Dispose() => server.Dispose();
 
-    private static async Task Send(ConversationService.ConversationServiceClient api, string conversationId, int from, int to)
+    private static async Task Send(TimelyClient timely, string conversationId, int from, int to)
     {
         for (var i = from; i <= to; i++)
         {
-            await api.SendMessageAsync(new SendMessageRequest { ConversationId = conversationId, SenderType = SenderType.Customer, Content = $"m{i}" });
+            await timely.SendMessageAsync(new SendMessageRequest { ConversationId = conversationId, SenderType = SenderType.Customer, Content = $"m{i}" });
         }
     }
 

@@ -149,7 +149,7 @@ internal sealed class ScenarioRun(SdkServer server)
         {
             for (var k = 0; k < ((int?)step["repeat"] ?? 1); k++)   // the same request object each time
             {
-                var invocation = method.Invoke(timely.Conversations, [request, callOptions])!;
+                var invocation = method.Invoke(timely, [request, callOptions])!;
                 using var disposable = (IDisposable)invocation;
                 var response = (Task)invocation.GetType().GetProperty("ResponseAsync")!.GetValue(invocation)!;
                 await response;

@@ -31,11 +31,11 @@ public sealed class TracingTests
         using (var caller = source.StartActivity("agent backend handles a message"))
         {
             traceId = caller!.TraceId;
-            conversationId = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+            conversationId = (await timely.CreateConversationAsync(new CreateConversationRequest
             {
                 AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
             })).Conversation.Id;
-            await timely.Conversations.SendMessageAsync(new SendMessageRequest
+            await timely.SendMessageAsync(new SendMessageRequest
             {
                 ConversationId = conversationId, SenderType = SenderType.AiAgent, Content = "Hi!",
             });

@@ -37,11 +37,11 @@ public sealed class WebhookTests
         }, admin);
         var verifier = new WebhookVerifier(created.Secret);
 
-        var conversation = (await timely.Conversations.CreateConversationAsync(new CreateConversationRequest
+        var conversation = (await timely.CreateConversationAsync(new CreateConversationRequest
         {
             AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
         })).Conversation;
-        await timely.Conversations.SendMessageAsync(new SendMessageRequest
+        await timely.SendMessageAsync(new SendMessageRequest
         {
             ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = "Your order ships today.",
         });

@@ -1,44 +1,53 @@
+using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Options;
 using Timely.Conversations.V1;
 
 namespace Timely.Client;
 
-/// <summary>A client of the Timely conversation service. <see cref="Conversations"/> is the generated
-/// client with every RPC (API key, default deadline, retries and request ids applied);
-/// <see cref="StreamMessagesAsync(string, long, CancellationToken)"/> and <see cref="WatchConversationsAsync(WatchConversationsRequest, CancellationToken)"/> follow the live feeds and
-/// resume them after any disconnect, so each item arrives exactly once.</summary>
-public sealed class TimelyClient : IDisposable
+/// <summary>A client of the Timely conversation service: every RPC of <c>timely.conversations.v1.ConversationService</c>
+/// as the generated client has it (<c>CreateConversationAsync</c>, <c>SendMessageAsync</c>, ...; API key, default
+/// deadline, retries and request ids applied), and the live feeds that resume after any disconnect, so each item
+/// arrives exactly once (<see cref="StreamMessagesAsync(string, long, CancellationToken)"/>,
+/// <see cref="WatchConversationsAsync(WatchConversationsRequest, CancellationToken)"/>): one surface, as in the JS
+/// and Python SDKs.</summary>
+public sealed class TimelyClient : ConversationService.ConversationServiceClient, IDisposable
 {
     private readonly GrpcChannel? ownedChannel;
     private readonly TimelyClientOptions options;
 
     /// <summary>A client with its own channel, for use without dependency injection.</summary>
-    public TimelyClient(TimelyClientOptions options)
+    public TimelyClient(TimelyClientOptions options) : this(OwnChannel(options), options)
     {
+    }
+
+    /// <summary>A client over a call invoker configured elsewhere (<c>AddTimelyClient</c> creates it through
+    /// Grpc.Net.ClientFactory with this constructor).</summary>
+    public TimelyClient(CallInvoker callInvoker, IOptions<TimelyClientOptions> options) : base(callInvoker)
+    {
+        this.options = options.Value;
+    }
+
+    private TimelyClient(GrpcChannel channel, TimelyClientOptions options) : base(channel.Intercept(new CallDefaultsInterceptor(options)))
+    {
+        ownedChannel = channel;
         this.options = options;
+    }
+
+    private static GrpcChannel OwnChannel(TimelyClientOptions options)
+    {
         var channelOptions = new GrpcChannelOptions { HttpHandler = TimelyChannel.CreateHandler() };
         TimelyChannel.Configure(channelOptions, options);
-        ownedChannel = GrpcChannel.ForAddress(options.Address, channelOptions);
-        Conversations = new ConversationService.ConversationServiceClient(ownedChannel.Intercept(new CallDefaultsInterceptor(options)));
+        return GrpcChannel.ForAddress(options.Address, channelOptions);
     }
-
-    /// <summary>A client over a generated client configured elsewhere (see <c>AddTimelyClient</c>).</summary>
-    public TimelyClient(ConversationService.ConversationServiceClient conversations, TimelyClientOptions options)
-    {
-        this.options = options;
-        Conversations = conversations;
-    }
-
-    /// <summary>The generated client: every RPC of <c>timely.conversations.v1.ConversationService</c>.</summary>
-    public ConversationService.ConversationServiceClient Conversations { get; }
 
     /// <summary>The messages of a conversation with a sequence above <paramref name="afterSequence"/>, then each new
     /// one, in order. Reconnects (with backoff) after a dropped connection or a server restart and resumes after
     /// the last message delivered. Completes when the conversation is closed and fully delivered.</summary>
     public IAsyncEnumerable<Message> StreamMessagesAsync(string conversationId, long afterSequence = 0, CancellationToken ct = default) =>
         ResumingStream.Read(
-            Conversations.StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
+            StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
             AfterMessage, options.MaxReconnectDelay, ct);
 
     /// <summary>As above; <paramref name="onSubscribed"/> runs each time the stream is (re)subscribed and live, before
@@ -46,7 +55,7 @@ public sealed class TimelyClient : IDisposable
     /// <c>onSubscribed</c>, Python's <c>on_subscribed</c>).</summary>
     public IAsyncEnumerable<Message> StreamMessagesAsync(string conversationId, long afterSequence, Action onSubscribed, CancellationToken ct = default) =>
         ResumingStream.Read(
-            Conversations.StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
+            StreamMessages, new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence },
             AfterMessage, options.MaxReconnectDelay, ct, (_, _) => onSubscribed());
 
     /// <summary>Like <see cref="StreamMessagesAsync(string, long, CancellationToken)"/>, with the conversation's updates too (delivery status changes,
@@ -56,7 +65,7 @@ public sealed class TimelyClient : IDisposable
     public IAsyncEnumerable<StreamMessagesResponse> StreamMessagesWithUpdatesAsync(
         string conversationId, long afterSequence = 0, string afterUpdateCursor = "", CancellationToken ct = default) =>
         ResumingStream.Read(
-            Conversations.StreamMessages,
+            StreamMessages,
             new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence, IncludeUpdates = true, AfterUpdateCursor = afterUpdateCursor },
             AfterMessageOrUpdate, options.MaxReconnectDelay, ct, StartedUpdates);
 
@@ -64,12 +73,12 @@ public sealed class TimelyClient : IDisposable
     /// <c>after_cursor</c> (or the present). Reconnects after a dropped connection or a server restart and resumes
     /// after the last event delivered. A cursor past retention surfaces as OUT_OF_RANGE.</summary>
     public IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(WatchConversationsRequest filter, CancellationToken ct = default) =>
-        ResumingStream.Read(Conversations.WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct);
+        ResumingStream.Read(WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct);
 
     /// <summary>As above; <paramref name="onSubscribed"/> runs each time the watch is (re)subscribed and live, before
     /// its first event. A watch without a cursor starts at the present: write or list after this, not before.</summary>
     public IAsyncEnumerable<ConversationEvent> WatchConversationsAsync(WatchConversationsRequest filter, Action onSubscribed, CancellationToken ct = default) =>
-        ResumingStream.Read(Conversations.WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct, (_, _) => onSubscribed());
+        ResumingStream.Read(WatchConversations, filter, AfterEvent, options.MaxReconnectDelay, ct, (_, _) => onSubscribed());
 
     /// <summary>Like <see cref="StreamMessagesAsync(string, long, CancellationToken)"/>, with the live-only items too: each item is a message, a reply
     /// draft update (<c>ReplyDraft</c>) or an agent's activity (<c>Activity</c>). Only messages of
@@ -78,7 +87,7 @@ public sealed class TimelyClient : IDisposable
     public IAsyncEnumerable<StreamMessagesResponse> StreamLiveAsync(
         string conversationId, long afterSequence = 0, MessageVisibility visibility = MessageVisibility.Unspecified, CancellationToken ct = default) =>
         ResumingStream.Read(
-            Conversations.StreamMessages,
+            StreamMessages,
             new StreamMessagesRequest { ConversationId = conversationId, AfterSequence = afterSequence, IncludeLive = true, Visibility = visibility },
             AfterLiveItem, options.MaxReconnectDelay, ct);
 
@@ -97,7 +106,7 @@ public sealed class TimelyClient : IDisposable
         {
             start.RequestId = Guid.NewGuid().ToString();
         }
-        using var call = Conversations.StreamReplyDraft(cancellationToken: ct);
+        using var call = StreamReplyDraft(cancellationToken: ct);
         try
         {
             await call.RequestStream.WriteAsync(new StreamReplyDraftRequest { Start = start }, ct);

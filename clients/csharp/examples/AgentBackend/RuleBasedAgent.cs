@@ -23,7 +23,7 @@ public sealed class RuleBasedAgent(TimelyClient timely, string agentId, string h
             if (WantsAHuman(e.Message.Content))
             {
                 await Say(e.Conversation.Id, "Of course, I'm bringing in a colleague from our team.", ct);
-                await timely.Conversations.HandoffConversationAsync(
+                await timely.HandoffConversationAsync(
                     new HandoffConversationRequest { Id = e.Conversation.Id, AssignedTo = humanId }, cancellationToken: ct);
             }
             else
@@ -45,7 +45,7 @@ public sealed class RuleBasedAgent(TimelyClient timely, string agentId, string h
     };
 
     private Task Say(string conversationId, string content, CancellationToken ct) =>
-        timely.Conversations.SendMessageAsync(new SendMessageRequest
+        timely.SendMessageAsync(new SendMessageRequest
         {
             ConversationId = conversationId, SenderType = SenderType.AiAgent, Content = content,
         }, cancellationToken: ct).ResponseAsync;
