@@ -30,12 +30,12 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
         using var subscription = signals.Subscribe(workspace, conversationId: null, live: includeLive);
         using var watch = watches.Follow((workspace, filter));
         using var open = new OpenStream(metrics, StreamKind.Watch);
-        var present = await log.GetPresentAsync(ct);
-        if (after > present)
+        var present = await log.GetPresentAsync(workspace, ct);
+        if (after > present.Position)
         {
             throw new PositionOutOfRangeException("after_cursor", "after_cursor is past the end of the event log");
         }
-        var position = after ?? present;
+        var position = after ?? present.Position;
         await live();
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
         async Task WriteLiveAsync(bool snapshot)
@@ -76,7 +76,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
             }
             foreach (var e in page.Events)
             {
-                if (visibility is not null && e.Message is { } m && m.Visibility != visibility)
+                if ((visibility is not null && e.Message is { } m && m.Visibility != visibility) || (after is null && !present.IsAfter(e)))
                 {
                     continue;
                 }

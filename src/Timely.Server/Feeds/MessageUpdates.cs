@@ -14,6 +14,7 @@ public sealed class MessageUpdates(
 {
     private readonly EventFilter filter = new(null, null, conversationId, []);
     private EventPosition position;
+    private LogPresent? start;   // when starting at the present: what it skips
 
     /// <summary>Where the updates start (after <see cref="StartAsync"/>) and, later, how far they were read.</summary>
     public EventPosition Position => position;
@@ -28,12 +29,13 @@ public sealed class MessageUpdates(
     /// subscription is in place, so no later update is missed.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
-        var present = await log.GetPresentAsync(ct);
-        if (after > present)
+        var present = await log.GetPresentAsync(workspace, ct);
+        if (after > present.Position)
         {
             throw new PositionOutOfRangeException("after_update_cursor", "after_update_cursor is past the end of the event log");
         }
-        position = after ?? present;
+        position = after ?? present.Position;
+        start = after is null ? present : null;
     }
 
     /// <summary>Writes every update after the position, a batch at a time.</summary>
@@ -47,7 +49,8 @@ public sealed class MessageUpdates(
                 throw new PositionOutOfRangeException("after_update_cursor",
                     "updates after this cursor were deleted by retention; list the messages again and stream from the present");
             }
-            foreach (var e in page.Events.Where(e => IsUpdate(e.Type) && (visibility is null || e.Message is null || e.Message.Visibility == visibility)))
+            foreach (var e in page.Events.Where(e => IsUpdate(e.Type) && (visibility is null || e.Message is null || e.Message.Visibility == visibility)
+                && start?.IsAfter(e) != false))
             {
                 await write(e);
             }

@@ -53,6 +53,26 @@ public sealed class EventLog(Database db)
             return EventPosition.Max(head, pruned);
         }, ct);
 
+    /// <summary>The present of the log for a watch of <paramref name="workspace"/> that starts now, and the ids of
+    /// the workspace's events committed above it (on PostgreSQL while an older transaction runs, see
+    /// PostgresDialect): the watch skips those, so it begins exactly after everything committed before it
+    /// instead of repeating them when they become final. (Past <see cref="MaxCommittedAboveHead"/> of them,
+    /// the rest may be delivered.)</summary>
+    public Task<LogPresent> GetPresentAsync(string workspace, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            await using var tx = await db.Dialect.BeginSnapshotAsync(c, ct);
+            var (head, pruned) = await BoundsAsync(c, tx, ct);
+            var committed = db.Dialect.CommittedAboveHeadSql is { } sql
+                ? (await c.QueryAsync<long>(new CommandDefinition(
+                    sql, new { Workspace = workspace, Limit = MaxCommittedAboveHead }, tx, cancellationToken: ct))).ToHashSet()
+                : [];
+            await tx.CommitAsync(ct);
+            return new LogPresent(EventPosition.Max(head, pruned), committed);
+        }, ct);
+
+    private const int MaxCommittedAboveHead = 10_000;
+
     /// <summary>How many events the log holds, and when its oldest one occurred (null when empty).</summary>
     public Task<(long Count, DateTimeOffset? Oldest)> StatisticsAsync(CancellationToken ct) =>
         db.ReadAsync(async c =>
@@ -149,4 +169,12 @@ public sealed class EventLog(Database db)
         var (txId, id) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
         return new EventPosition(txId, id);
     }
+}
+
+/// <summary>Where a watch from the present starts, and the ids of events after it that it skips (committed
+/// before it started, not final yet).</summary>
+public sealed record LogPresent(EventPosition Position, IReadOnlySet<long> CommittedAbove)
+{
+    /// <summary>Whether a watch from this present delivers <paramref name="e"/>.</summary>
+    public bool IsAfter(ConversationEvent e) => !CommittedAbove.Contains(e.Position.Id);
 }

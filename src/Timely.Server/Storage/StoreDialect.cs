@@ -34,6 +34,10 @@ public abstract class StoreDialect
     /// (a transaction begun before it is still running)? Null where that cannot happen.</summary>
     public abstract string? PendingEventsSql { get; }
 
+    /// <summary>A query of the ids of @Workspace's committed events that have not reached the head yet, in
+    /// log order, at most @Limit; null where every committed event is below the head.</summary>
+    public abstract string? CommittedAboveHeadSql { get; }
+
     /// <summary>The full-text search SQL of this database.</summary>
     public abstract ISearchSql Search { get; }
 

@@ -129,6 +129,32 @@ public sealed class ReplicaTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task AWatchFromThePresentStartsAfterWhatCommittedBeforeItWhileAnOlderTransactionRuns()
+    {
+        // An older transaction still running holds the log's head back: what commits meanwhile is committed
+        // but not final yet. A watch from the present must not deliver it as new once it becomes final.
+        var (a, b) = await TwoReplicas();
+        var agent = NewId();
+        await using var slow = new NpgsqlConnection(database!.ConnectionString);
+        await slow.OpenAsync();
+        await using var slowTransaction = await slow.BeginTransactionAsync();
+        await using (var takeId = new NpgsqlCommand("SELECT pg_current_xact_id()", slow, slowTransaction))
+        {
+            await takeId.ExecuteScalarAsync();   // a transaction id below everything written next
+        }
+        var conversation = await a.Client.CreateAsync(agentId: agent);
+        await a.Client.SendAsync(conversation.Id, SenderType.Customer, "before the watch");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var watch = b.Client.WatchConversations(new WatchConversationsRequest { AgentId = agent }, cancellationToken: timeout.Token);
+        await watch.ResponseHeadersAsync;
+        await slowTransaction.CommitAsync();
+        await a.Client.SendAsync(conversation.Id, SenderType.AiAgent, "after the watch");
+
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal("after the watch", watch.ResponseStream.Current.Event.Message?.Content);
+    }
+
+    [SkippableFact]
     public async Task SweepsOnTwoReplicasChangeEachConversationOnceWithOneEvent()
     {
         var fast = new Dictionary<string, string>

@@ -56,6 +56,9 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
     public override string? PendingEventsSql =>
         $"SELECT EXISTS (SELECT 1 FROM events WHERE workspace = @Workspace AND tx >= {OldestRunningTransaction})";
 
+    public override string? CommittedAboveHeadSql =>
+        $"SELECT id FROM events WHERE workspace = @Workspace AND tx >= {OldestRunningTransaction} ORDER BY tx, id LIMIT @Limit";
+
     public override ISearchSql Search { get; } = new PostgresSearchSql();
 
     public override bool IsUniqueViolation(Exception exception) =>

@@ -77,6 +77,8 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override string? PendingEventsSql => null;
 
+    public override string? CommittedAboveHeadSql => null;
+
     public override ISearchSql Search { get; } = new SqliteSearchSql();
 
     public override bool IsUniqueViolation(Exception exception) =>

@@ -1624,9 +1624,8 @@ export const ConversationService: GenService<{
    * empty). A cursor older than the retained log is OUT_OF_RANGE: list again
    * and watch from the present. The response headers arrive as soon as the
    * watch is subscribed: every change made after the client receives them is
-   * delivered (a change made just before may be delivered too, on PostgreSQL
-   * while an older transaction is still running). On server shutdown the stream ends with UNAVAILABLE: reconnect
-   * with the last cursor received.
+   * delivered, and none made before. On server shutdown the stream ends with
+   * UNAVAILABLE: reconnect with the last cursor received.
    *
    * @generated from rpc timely.conversations.v1.ConversationService.WatchConversations
    */
