@@ -18,6 +18,13 @@ public sealed class FeedOptions
     /// (PostgreSQL; that transaction may write no event and so wake nobody when it ends).</summary>
     public TimeSpan PendingRecheck { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>How many items a subscriber reads from the store at once: its memory bound.</summary>
+    /// <summary>How many items a subscriber reads from the store at once.</summary>
     public int BatchSize { get; set; } = 256;
+
+    /// <summary>How many bytes of items a subscriber reads from the store at once (always at least one item):
+    /// with <see cref="BatchSize"/>, its memory bound. Counted as the items' text in UTF-8 plus 256 bytes each,
+    /// about their encoded size; .NET holds that text in UTF-16, up to twice as many bytes. A stalled subscriber
+    /// holds at most one batch, and its group's latest shared read one more (<see cref="SharedReads{TGroup, TRead, TResult}"/>),
+    /// plus its stream's transport buffers.</summary>
+    public long MaxBatchBytes { get; set; } = 1024 * 1024;
 }
