@@ -187,7 +187,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
         long? maxBytes = null)
     {
-        var page = $"SELECT {StoreSql.MessageColumns}{(maxBytes is null ? "" : $", {StoreSql.MessageBytes("messages")} AS row_bytes")} " +
+        var page = $"SELECT {(maxBytes is null ? StoreSql.MessageColumns : $"id, sequence, {StoreSql.MessageBytes("messages")} AS row_bytes")} " +
             "FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
             "AND sequence > @AfterSequence" + (visibility is null ? "" : " AND visibility = @Visibility") + " ORDER BY sequence LIMIT @Limit";
         var parameters = new
@@ -201,7 +201,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             return rows.Select(r => r.ToDomain()).ToList();
         }
         var sized = await db.ReadAsync(c => c.QueryAsync<MessageRow, long, (MessageRow, long)>(new CommandDefinition(
-            StoreSql.StartingWithin(page, StoreSql.MessageColumns, "sequence"), parameters, cancellationToken: ct),
+            StoreSql.StartingWithin("messages", StoreSql.MessageColumns, page, "sequence"), parameters, cancellationToken: ct),
             (row, bytes) => (row, bytes), splitOn: "row_bytes"), ct);
         return StoreSql.WithinBudget(sized, budget, out _).Select(r => r.ToDomain()).ToList();
     }

@@ -36,12 +36,16 @@ internal static class StoreSql
     /// <summary>Allowance for a row's ids, numbers and times, and for the field tags of its encoding.</summary>
     public const int RowOverheadBytes = 256;
 
-    /// <summary>Wraps a keyset read (<paramref name="page"/>: at most @Limit rows in <paramref name="order"/>, each
-    /// with its size as row_bytes) so that only the rows that start within @MaxBytes come back, each with its size
-    /// last: <see cref="WithinBudget"/> cuts at the exact row, so a read fetches at most one row past its budget.</summary>
-    public static string StartingWithin(string page, string columns, string order) =>
-        $"SELECT {columns}, row_bytes FROM (SELECT page.*, SUM(page.row_bytes) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING " +
-        $"AND CURRENT ROW) AS running_bytes FROM ({page}) page) sized WHERE running_bytes - row_bytes < @MaxBytes ORDER BY {order}";
+    /// <summary>A keyset read bounded in bytes: <paramref name="page"/> reads the keys of at most @Limit rows of
+    /// <paramref name="table"/> (their id, their <paramref name="order"/> columns, and their size as row_bytes, which
+    /// octet_length takes from each value's header, without loading it); only the rows among them that start
+    /// within @MaxBytes are then loaded, each with its size last. <see cref="WithinBudget"/> cuts at the exact row,
+    /// so a read loads at most one row past its budget.</summary>
+    public static string StartingWithin(string table, string columns, string page, string order) =>
+        $"SELECT {string.Join(", ", columns.Split(", ").Select(c => "t." + c))}, sized.row_bytes FROM (SELECT page.id, page.row_bytes, " +
+        $"SUM(page.row_bytes) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_bytes FROM ({page}) page) sized " +
+        $"JOIN {table} t ON t.id = sized.id WHERE sized.running_bytes - sized.row_bytes < @MaxBytes " +
+        $"ORDER BY {string.Join(", ", order.Split(", ").Select(c => "t." + c))}";
 
     /// <summary>The rows of a <see cref="StartingWithin"/> read that fit <paramref name="maxBytes"/> by the
     /// <see cref="ByteBudget"/> rule; <paramref name="cut"/> is true when the budget left rows out.</summary>
@@ -153,7 +157,7 @@ internal static class StoreSql
         StoreDialect dialect, string workspace, EventFilter f, EventPosition after, int limit, long? maxBytes = null)
     {
         var sql = new StringBuilder(
-            $"SELECT {EventColumns}{(maxBytes is null ? "" : $", {EventBytes} AS row_bytes")} FROM events c " +
+            $"SELECT {(maxBytes is null ? EventColumns : $"c.id, c.tx, {EventBytes} AS row_bytes")} FROM events c " +
             "WHERE c.workspace = @Workspace AND (c.tx, c.id) > (@AfterTx, @AfterId)");
         sql.Append(dialect.FinalEventsCondition);
         var p = new DynamicParameters(new { Workspace = workspace, AfterTx = after.Tx, AfterId = after.Id, Limit = limit, MaxBytes = maxBytes });
@@ -162,7 +166,7 @@ internal static class StoreSql
         Equal(sql, p, "conversation_id", "ConversationId", f.ConversationId?.ToString());
         Statuses(sql, p, f.Statuses, "(c.status IN {0} OR c.old_status IN {0})");
         sql.Append(" ORDER BY c.tx, c.id LIMIT @Limit");
-        return (maxBytes is null ? sql.ToString() : StartingWithin(sql.ToString(), EventColumns, "tx, id"), p);
+        return (maxBytes is null ? sql.ToString() : StartingWithin("events", EventColumns, sql.ToString(), "tx, id"), p);
     }
 
     /// <summary>"(@Name0, @Name1, ...)" with one bound parameter per value: Dapper would pass a list to
