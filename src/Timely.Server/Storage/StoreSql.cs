@@ -42,7 +42,7 @@ internal static class StoreSql
     /// within @MaxBytes are then loaded, each with its size last. <see cref="WithinBudget"/> cuts at the exact row,
     /// so a read loads at most one row past its budget.</summary>
     public static string StartingWithin(string table, string columns, string page, string order) =>
-        $"SELECT {string.Join(", ", columns.Split(", ").Select(c => "t." + c))}, sized.row_bytes FROM (SELECT page.id, page.row_bytes, " +
+        $"SELECT {string.Join(", ", columns.Split(", ").Select(c => "t." + c))}, CAST(sized.row_bytes AS BIGINT) AS row_bytes FROM (SELECT page.id, page.row_bytes, " +
         $"SUM(page.row_bytes) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_bytes FROM ({page}) page) sized " +
         $"JOIN {table} t ON t.id = sized.id WHERE sized.running_bytes - sized.row_bytes < @MaxBytes " +
         $"ORDER BY {string.Join(", ", order.Split(", ").Select(c => "t." + c))}";
