@@ -9,12 +9,12 @@ namespace Timely.Server.Tests.Feeds;
 /// <summary>A server that gives up on a stalled subscriber after 2 s instead of 30 s.</summary>
 public sealed class StallServer() : TimelyServer(clock: null, new Dictionary<string, string?>
 {
-    ["Feeds:StalledSubscriberTimeout"] = "00:00:02",
+    ["Feeds:StalledSubscriberTimeout"] = StalledSubscriberTests.Stall.ToString(),
 });
 
 /// <summary>Subscribers that never read while 2,000 maximum-size messages are written: one live from the start, one
 /// that catches up from the start halfway through. The server holds at most a batch of Feeds:MaxBatchBytes for each
-/// (never the 256 messages of a batch bounded only in items, about 22 MiB of strings here), ends each with
+/// (never the 256 messages of a batch bounded only in items: 25 MiB measured with Feeds:MaxBatchBytes at its maximum), ends each with
 /// RESOURCE_EXHAUSTED once a write waited Feeds:StalledSubscriberTimeout for it, and a client that resumes from the
 /// last position it received gets the rest exactly once, in order. Measures the process's managed memory, so it
 /// runs alone (the collection of <see cref="SlowSubscriberTests"/>).</summary>
@@ -22,6 +22,8 @@ public sealed class StallServer() : TimelyServer(clock: null, new Dictionary<str
 public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper output) : IClassFixture<StallServer>
 {
     private const int Total = 2000;
+
+    public static readonly TimeSpan Stall = TimeSpan.FromSeconds(2);
 
     /// <summary>What the two stalled subscribers may hold together, and the test's own client buffers for them:
     /// per subscriber a batch of 1 MiB (its text in UTF-16: ~0.7 MiB for these messages) and its group's latest shared read,
@@ -84,6 +86,7 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
         await WriteLargestAsync(conversationId, 0, Total / 2, timeout.Token);
         using var catchUp = open(server.ClientWith(server.AdminKey, catchUpChannel), await fromStart(), timeout.Token);
         await catchUp.ResponseHeadersAsync;   // its first read is done: it holds a batch of the 1,000 messages behind it
+        var stalledSince = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(200, timeout.Token);   // and has written what its transport takes
         var held = GC.GetTotalMemory(forceFullCollection: true) - baseline;
         Phase("half");
@@ -91,9 +94,11 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
         Phase("written");
         await client.CloseConversationAsync(new CloseConversationRequest { Id = conversationId }, cancellationToken: timeout.Token);
 
-        foreach (var call in new[] { live, catchUp })
+        // Each client reads again once the server gave up on it (2 s after its last write began waiting), both at once.
+        await Task.Delay(Stall + TimeSpan.FromSeconds(1) - stalledSince.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero, timeout.Token);
+        await Task.WhenAll(new[] { live, catchUp }.Select(call => Task.Run(async () =>
         {
-            // The client reads again: what the transport held before the server gave up, then the status.
+            // What the transport held before the server gave up, then the status.
             var received = new List<(long? Sequence, string Position)>();
             var ended = await Assert.ThrowsAsync<RpcException>(async () =>
             {
@@ -119,8 +124,8 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
                 }
             }
             Assert.Equal(Enumerable.Range(1, Total).Select(i => (long)i), before.Concat(rest));
-            Phase("resumed");
-        }
+        }, timeout.Token)));
+        Phase("resumed");
 
         var released = GC.GetTotalMemory(forceFullCollection: true) - baseline;
         var figures = $"{typeof(TResponse).Name}: two stalled subscribers held {held / 1024.0 / 1024:0.00} MiB of managed memory " +
