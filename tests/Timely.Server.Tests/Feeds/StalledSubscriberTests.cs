@@ -142,13 +142,17 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
         var scratch = await client.CreateAsync();
         using var watch = client.WatchConversations(new WatchConversationsRequest { ConversationId = scratch.Id }, cancellationToken: ct);
         await watch.ResponseHeadersAsync;
+        var watching = Task.Run(async () =>   // read as the messages come: a watcher that waits for them would stall
+        {
+            while (await watch.ResponseStream.MoveNext(ct) && watch.ResponseStream.Current.Event.Type != ConversationEventType.StatusChanged)
+            {
+            }
+        }, ct);
         await WriteLargestAsync(scratch.Id, 0, 40, ct);
         await client.CloseConversationAsync(new CloseConversationRequest { Id = scratch.Id }, cancellationToken: ct);
+        await watching;
         using var stream = client.StreamMessages(new StreamMessagesRequest { ConversationId = scratch.Id }, cancellationToken: ct);
         while (await stream.ResponseStream.MoveNext(ct))
-        {
-        }
-        while (await watch.ResponseStream.MoveNext(ct) && watch.ResponseStream.Current.Event.Type != ConversationEventType.StatusChanged)
         {
         }
     }
