@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using Timely.Conversations.V1;
 using Timely.Server.Auth;
 using Timely.Server.Domain;
@@ -16,7 +17,8 @@ namespace Timely.Server.Api;
 [Authorize(Policy = AuthPolicies.Read)]
 public sealed partial class ConversationApi(
     IConversationStore store, TokenCodec tokens, MessageFeed messageFeed, EventFeed eventFeed,
-    KeyRevocations revocations, IHostApplicationLifetime lifetime, LiveHub liveHub, ReplyDrafts drafts, ReceiptStore receipts, EventLog eventLog)
+    KeyRevocations revocations, IHostApplicationLifetime lifetime, LiveHub liveHub, ReplyDrafts drafts, ReceiptStore receipts, EventLog eventLog,
+    IOptions<FeedOptions> feedOptions)
     : ConversationService.ConversationServiceBase
 {
     [Authorize(Policy = AuthPolicies.Write)]
@@ -231,8 +233,10 @@ public sealed partial class ConversationApi(
     }
 
     [EnableRateLimiting(AuthPolicies.Streams)]
-    public override async Task StreamMessages(StreamMessagesRequest request, IServerStreamWriter<StreamMessagesResponse> responseStream, ServerCallContext context)
+    public override async Task StreamMessages(StreamMessagesRequest request, IServerStreamWriter<StreamMessagesResponse> stream, ServerCallContext context)
     {
+        var responseStream = Stalling(stream, nameof(StreamMessages), request.IncludeUpdates ? "after_sequence,after_update_cursor" : "after_sequence",
+            "after_sequence set to the sequence of the last message received" + (request.IncludeUpdates ? " and after_update_cursor to the cursor of the last update received" : ""));
         var workspace = Caller.Workspace(context);
         var check = new RequestChecker();
         var conversationId = check.Id("conversation_id", request.ConversationId);
@@ -260,8 +264,9 @@ public sealed partial class ConversationApi(
     }
 
     [EnableRateLimiting(AuthPolicies.Streams)]
-    public override async Task WatchConversations(WatchConversationsRequest request, IServerStreamWriter<WatchConversationsResponse> responseStream, ServerCallContext context)
+    public override async Task WatchConversations(WatchConversationsRequest request, IServerStreamWriter<WatchConversationsResponse> stream, ServerCallContext context)
     {
+        var responseStream = Stalling(stream, nameof(WatchConversations), "after_cursor", "after_cursor set to the cursor of the last event received");
         var workspace = Caller.Workspace(context);
         var check = new RequestChecker();
         var filter = new EventFilter(
@@ -295,6 +300,17 @@ public sealed partial class ConversationApi(
             (current, now) => WithHandoff(Lifecycle.Change(current, action, now, actor), handoffContext, now),
             context.CancellationToken);
         return conversation.ToProto();
+    }
+
+    /// <summary>The live stream <paramref name="stream"/>, ended with RESOURCE_EXHAUSTED once a write waits for its client longer
+    /// than Feeds:StalledSubscriberTimeout; the status tells the client to call <paramref name="rpc"/> again with <paramref name="resume"/>.</summary>
+    private StallingWriter<T> Stalling<T>(IServerStreamWriter<T> stream, string rpc, string resumeFrom, string resume)
+    {
+        var timeout = feedOptions.Value.StalledSubscriberTimeout;
+        var seconds = timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        return new StallingWriter<T>(stream, timeout, () => new SubscriberStalledException(resumeFrom,
+            $"a write to this stream waited {seconds} s for the client to read, so the server ended the stream; nothing is lost: " +
+            $"call {rpc} again with {resume}"));
     }
 
     /// <summary>Sends the response headers as soon as a stream is subscribed, so a client can tell that

@@ -25,6 +25,12 @@ public static class ErrorMapping
         DraftIdleException e => Build(Code.DeadlineExceeded, e.Message),
         PermissionDeniedException e => Build(Code.PermissionDenied, e.Message, new ErrorInfo { Reason = e.Reason, Domain = ErrorDomain }),
         PositionOutOfRangeException e => Build(Code.OutOfRange, e.Message, BadRequest([new FieldViolation(e.Field, e.Message)])),
+        SubscriberStalledException e => Build(Code.ResourceExhausted, e.Message, new ErrorInfo
+        {
+            Reason = SubscriberStalledException.Reason,
+            Domain = ErrorDomain,
+            Metadata = { ["resume_from"] = e.ResumeFrom },
+        }),
         StoreUnavailableException e => Build(Code.Unavailable, e.Message, new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }),
         _ => null,
     };

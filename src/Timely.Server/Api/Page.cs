@@ -8,22 +8,20 @@ namespace Timely.Server.Api;
 public static class Page
 {
     /// <summary>Adds the first rows to <paramref name="items"/>: at most <paramref name="pageSize"/>, and
-    /// only while the page stays under <see cref="Limits.MaxPageBytes"/> (always at least one, which fits
-    /// since every item is far smaller). Returns how many were added: the next page starts after the last.</summary>
+    /// only while the page stays under <see cref="Limits.MaxPageBytes"/> (<see cref="ByteBudget"/>: always at least
+    /// one, which fits since every item is far smaller). Returns how many were added: the next page starts after the last.</summary>
     public static int Fill<TRow, TItem>(IReadOnlyList<TRow> rows, int pageSize, Func<TRow, TItem> toProto, RepeatedField<TItem> items)
         where TItem : IMessage
     {
-        var bytes = 0;
+        var budget = new ByteBudget(Limits.MaxPageBytes);
         foreach (var row in rows.Take(pageSize))
         {
             var item = toProto(row);
-            var size = CodedOutputStream.ComputeMessageSize(item) + 1;   // with its field tag
-            if (items.Count > 0 && bytes + size > Limits.MaxPageBytes)
+            if (!budget.TryTake(CodedOutputStream.ComputeMessageSize(item) + 1))   // with its field tag
             {
                 break;
             }
             items.Add(item);
-            bytes += size;
         }
         return items.Count;
     }

@@ -75,6 +75,16 @@ public sealed class PositionOutOfRangeException(string field, string message) : 
     public string Field { get; } = field;
 }
 
+/// <summary>A live stream's client stopped reading for longer than the server waits (RESOURCE_EXHAUSTED, reason
+/// <see cref="Reason"/>): the stream was ended, and the client resumes from the last position it received
+/// (<see cref="ResumeFrom"/>, the request fields to set). Nothing is lost.</summary>
+public sealed class SubscriberStalledException(string resumeFrom, string message) : Exception(message)
+{
+    public const string Reason = "SUBSCRIBER_STALLED";
+
+    public string ResumeFrom { get; } = resumeFrom;
+}
+
 /// <summary>The database cannot be reached right now (UNAVAILABLE): retry later.</summary>
 public sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
 

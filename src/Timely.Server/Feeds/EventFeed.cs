@@ -13,7 +13,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
 {
     // No caller's token: the read is shared, each caller stops waiting for it on its own.
     private readonly SharedReads<(string Workspace, EventFilter Filter), (EventPosition After, int Limit), EventPage> watches =
-        new(signals, (key, what) => log.ListAsync(key.Workspace, key.Filter, what.After, what.Limit, CancellationToken.None));
+        new(signals, (key, what) => log.ListAsync(key.Workspace, key.Filter, what.After, what.Limit, CancellationToken.None, options.Value.MaxBatchBytes));
 
     /// <summary>Writes every matching event after <paramref name="after"/> (or after the present when
     /// null), then each new one, until <paramref name="ct"/> is cancelled. A position past the present
@@ -87,7 +87,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
                 }
             }
             position = page.ReadThrough;
-            if (page.Events.Count < o.BatchSize)
+            if (!page.Full)
             {
                 readAfter = await subscription.WaitAsync(page.Pending ? o.PendingRecheck : o.PollInterval, clock, ct);
                 storeChange = subscription.TakeStoreChange() || page.Pending;

@@ -7,7 +7,8 @@ namespace Timely.Server.Feeds;
 
 /// <summary>Replay-then-live delivery of one conversation's messages. The subscriber reads the store
 /// by sequence whenever it is woken, so a message committed while the stream switches from replay to
-/// live is read exactly once, and a slow reader holds at most one batch in memory. Subscribers of one
+/// live is read exactly once, and a slow reader holds at most one batch in memory (<see cref="FeedOptions.BatchSize"/>
+/// items, <see cref="FeedOptions.MaxBatchBytes"/> bytes). Subscribers of one
 /// conversation share the read that follows a wake-up (<see cref="SharedReads{TGroup, TRead, TResult}"/>).
 /// Counts its open streams, and the lag of each message it delivers live (after the replay).</summary>
 public sealed class MessageFeed(
@@ -17,7 +18,7 @@ public sealed class MessageFeed(
     private static readonly TimeSpan DraftSettleTimeout = TimeSpan.FromSeconds(5);
 
     private readonly SharedReads<(string Workspace, Guid Conversation), (long AfterSequence, int Limit), Tail> tails =
-        new(signals, (key, what) => ReadTailAsync(store, key, what));
+        new(signals, (key, what) => ReadTailAsync(store, key, what, options.Value.MaxBatchBytes));
 
     /// <summary>Writes every message after <paramref name="afterSequence"/>, then each new one, until the
     /// conversation is closed and fully delivered (returns) or <paramref name="ct"/> is cancelled. An unknown
@@ -137,11 +138,11 @@ public sealed class MessageFeed(
                         metrics.Delivered(StreamKind.Messages, clock.GetUtcNow() - message.CreatedAt);
                     }
                 }
-                if (batch.Count < o.BatchSize || position >= conversation.LastSequence)
+                if (batch.Count == 0 || position >= conversation.LastSequence)
                 {
-                    break;
+                    break; // a batch cut by its bytes stops short of a full count: the last sequence tells
                 }
-                batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct); // catching up: our own reads
+                batch = await store.ListMessagesAsync(workspace, conversationId, position, o.BatchSize, ct, maxBytes: o.MaxBatchBytes); // catching up: our own reads
             }
             if (deferred.Count > 0)
             {
@@ -149,7 +150,7 @@ public sealed class MessageFeed(
             }
             if (updates is not null)
             {
-                await updates.DeliverAsync(o.BatchSize, ct);
+                await updates.DeliverAsync(o.BatchSize, o.MaxBatchBytes, ct);
             }
             if (conversation.Status == ConversationStatus.Closed)
             {
@@ -158,7 +159,7 @@ public sealed class MessageFeed(
                 while (updates is { Pending: true })
                 {
                     await subscription.WaitAsync(o.PendingRecheck, clock, ct);
-                    await updates.DeliverAsync(o.BatchSize, ct);
+                    await updates.DeliverAsync(o.BatchSize, o.MaxBatchBytes, ct);
                 }
                 await SettleDraftsAsync();
                 return;
@@ -170,14 +171,15 @@ public sealed class MessageFeed(
     /// <summary>The conversation as read, and its messages after the position asked for (at most a batch).</summary>
     private sealed record Tail(Conversation? Conversation, IReadOnlyList<Message> Messages);
 
-    private static async Task<Tail> ReadTailAsync(IConversationStore store, (string Workspace, Guid Conversation) key, (long AfterSequence, int Limit) what)
+    private static async Task<Tail> ReadTailAsync(
+        IConversationStore store, (string Workspace, Guid Conversation) key, (long AfterSequence, int Limit) what, long maxBytes)
     {
         // The conversation first: if it is closed in this read, every message up to its last
         // sequence is committed, so reading up to there delivers everything before the close.
         // No caller's token: the read is shared, each caller stops waiting for it on its own.
         var conversation = await store.GetConversationAsync(key.Workspace, key.Conversation, CancellationToken.None);
         var messages = conversation is not null && conversation.LastSequence > what.AfterSequence
-            ? await store.ListMessagesAsync(key.Workspace, key.Conversation, what.AfterSequence, what.Limit, CancellationToken.None)
+            ? await store.ListMessagesAsync(key.Workspace, key.Conversation, what.AfterSequence, what.Limit, CancellationToken.None, maxBytes: maxBytes)
             : [];
         return new Tail(conversation, messages);
     }

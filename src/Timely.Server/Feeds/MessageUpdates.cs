@@ -38,12 +38,13 @@ public sealed class MessageUpdates(
         start = after is null ? present : null;
     }
 
-    /// <summary>Writes every update after the position, a batch at a time.</summary>
-    public async Task DeliverAsync(int batchSize, CancellationToken ct)
+    /// <summary>Writes every update after the position, a batch (at most <paramref name="batchSize"/> events,
+    /// <paramref name="maxBytes"/> bytes) at a time.</summary>
+    public async Task DeliverAsync(int batchSize, long maxBytes, CancellationToken ct)
     {
         while (true)
         {
-            var page = await log.ListAsync(workspace, filter, position, batchSize, ct);
+            var page = await log.ListAsync(workspace, filter, position, batchSize, ct, maxBytes);
             if (position < page.PrunedThrough)
             {
                 throw new PositionOutOfRangeException("after_update_cursor",
@@ -56,7 +57,7 @@ public sealed class MessageUpdates(
             }
             position = page.ReadThrough;
             Pending = page.Pending;
-            if (page.Events.Count < batchSize)
+            if (!page.Full)
             {
                 return;
             }

@@ -184,14 +184,26 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     }
 
     public async Task<IReadOnlyList<Message>> ListMessagesAsync(
-        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null)
+        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
+        long? maxBytes = null)
     {
-        var rows = await db.ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(
-            $"SELECT {StoreSql.MessageColumns} FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
-            "AND sequence > @AfterSequence" + (visibility is null ? "" : " AND visibility = @Visibility") + " ORDER BY sequence LIMIT @Limit",
-            new { Workspace = workspace, ConversationId = conversationId.ToString(), AfterSequence = afterSequence, Limit = limit, Visibility = (long?)visibility },
-            cancellationToken: ct)), ct);
-        return rows.Select(r => r.ToDomain()).ToList();
+        var page = $"SELECT {(maxBytes is null ? StoreSql.MessageColumns : $"id, sequence, {StoreSql.MessageBytes("messages")} AS row_bytes")} " +
+            "FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+            "AND sequence > @AfterSequence" + (visibility is null ? "" : " AND visibility = @Visibility") + " ORDER BY sequence LIMIT @Limit";
+        var parameters = new
+        {
+            Workspace = workspace, ConversationId = conversationId.ToString(), AfterSequence = afterSequence, Limit = limit,
+            Visibility = (long?)visibility, MaxBytes = maxBytes,
+        };
+        if (maxBytes is not { } budget)
+        {
+            var rows = await db.ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(page, parameters, cancellationToken: ct)), ct);
+            return rows.Select(r => r.ToDomain()).ToList();
+        }
+        var sized = await db.ReadAsync(c => c.QueryAsync<MessageRow, long, (MessageRow, long)>(new CommandDefinition(
+            StoreSql.StartingWithin("messages", StoreSql.MessageColumns, page, "sequence"), parameters, cancellationToken: ct),
+            (row, bytes) => (row, bytes), splitOn: "row_bytes"), ct);
+        return StoreSql.WithinBudget(sized, budget, out _).Select(r => r.ToDomain()).ToList();
     }
 
     public Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct) =>

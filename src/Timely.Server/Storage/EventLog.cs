@@ -14,15 +14,21 @@ public sealed class EventLog(Database db)
         "SELECT (SELECT value FROM counters WHERE name = 'events_pruned_through_tx') AS tx, " +
         "(SELECT value FROM counters WHERE name = 'events_pruned_through') AS id";
 
-    /// <summary>Final events after <paramref name="after"/> that match the filter, and how far the log was read.</summary>
-    public Task<EventPage> ListAsync(string workspace, EventFilter filter, EventPosition after, int limit, CancellationToken ct) =>
+    /// <summary>Final events after <paramref name="after"/> that match the filter, and how far the log was read.
+    /// With <paramref name="maxBytes"/>, only as many as fit in that many bytes (<see cref="ByteBudget"/>, at least
+    /// one), counted as <see cref="StoreSql.EventBytes"/> does: the read itself stops there.</summary>
+    public Task<EventPage> ListAsync(string workspace, EventFilter filter, EventPosition after, int limit, CancellationToken ct, long? maxBytes = null) =>
         db.ReadAsync(async c =>
         {
             // One snapshot for the events, the log's head and the retention mark, so that ReadThrough
             // never passes an event this read could not see.
             await using var tx = await db.Dialect.BeginSnapshotAsync(c, ct);
-            var (sql, parameters) = StoreSql.ListEvents(db.Dialect, workspace, filter, after, limit);
-            var rows = (await c.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct))).ToList();
+            var (sql, parameters) = StoreSql.ListEvents(db.Dialect, workspace, filter, after, limit, maxBytes);
+            var cut = false;
+            var rows = maxBytes is { } budget
+                ? StoreSql.WithinBudget(await c.QueryAsync<EventRow, long, (EventRow, long)>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct),
+                    (row, bytes) => (row, bytes), splitOn: "row_bytes"), budget, out cut)
+                : (await c.QueryAsync<EventRow>(new CommandDefinition(sql, parameters, tx, cancellationToken: ct))).ToList();
             var (head, pruned) = await BoundsAsync(c, tx, ct);
             var pending = db.Dialect.PendingEventsSql is { } pendingSql
                 && await c.ExecuteScalarAsync<bool>(new CommandDefinition(pendingSql, new { Workspace = workspace }, tx, cancellationToken: ct));
@@ -40,8 +46,9 @@ public sealed class EventLog(Database db)
             await tx.CommitAsync(ct);
 
             var events = rows.Select(r => r.ToDomain(r.MessageId is null ? null : messages.GetValueOrDefault(r.MessageId))).ToList();
-            var readThrough = rows.Count == limit ? events[^1].Position : EventPosition.Max(after, head);
-            return new EventPage(events, readThrough, pruned, pending);
+            var full = cut || rows.Count == limit;
+            var readThrough = full ? events[^1].Position : EventPosition.Max(after, head);
+            return new EventPage(events, readThrough, pruned, pending, full);
         }, ct);
 
     /// <summary>The present of the log: a watch that starts here receives every event that becomes final

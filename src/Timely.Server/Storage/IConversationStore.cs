@@ -31,9 +31,12 @@ public interface IConversationStore
     Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
         string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct);
 
-    /// <summary>Messages after <paramref name="afterSequence"/> in sequence order; only those of <paramref name="visibility"/> when it is set.</summary>
+    /// <summary>Messages after <paramref name="afterSequence"/> in sequence order; only those of <paramref name="visibility"/> when it is set.
+    /// With <paramref name="maxBytes"/>, only as many as fit in that many bytes (<see cref="ByteBudget"/>, at least one),
+    /// counted as <see cref="StoreSql.MessageBytes"/> does: the read itself stops there, whatever the messages' size.</summary>
     Task<IReadOnlyList<Message>> ListMessagesAsync(
-        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null);
+        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
+        long? maxBytes = null);
 
     /// <summary>True when a write with this request id is recorded in the workspace.</summary>
     Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct);
@@ -104,5 +107,7 @@ public sealed record EventFilter(Guid? AgentId, Guid? ChannelId, Guid? Conversat
 
 /// <summary>Matching events; the position up to which the log was read (to continue from); the highest
 /// position retention has deleted (a position below it has lost events); and whether committed events
-/// wait to become final (a transaction begun before them is still running: read again soon).</summary>
-public sealed record EventPage(IReadOnlyList<ConversationEvent> Events, EventPosition ReadThrough, EventPosition PrunedThrough, bool Pending);
+/// wait to become final (a transaction begun before them is still running: read again soon). <paramref name="Full"/>:
+/// the read stopped at its limit in events or in bytes, so more may follow ReadThrough at once.</summary>
+public sealed record EventPage(
+    IReadOnlyList<ConversationEvent> Events, EventPosition ReadThrough, EventPosition PrunedThrough, bool Pending, bool Full);

@@ -21,6 +21,43 @@ internal static class StoreSql
     public const string EventColumns =
         "tx, id, workspace, conversation_id, agent_id, channel_id, type, occurred_at, status, old_status, message_id, conversation, details";
 
+    /// <summary>What a message row stands for in bytes when a read is bounded in bytes: its text columns in
+    /// UTF-8 (what makes up nearly all of its encoded size) plus <see cref="RowOverheadBytes"/>.</summary>
+    public static string MessageBytes(string alias) =>
+        $"(octet_length({alias}.content) + octet_length({alias}.metadata) + octet_length({alias}.media_url) + " +
+        $"octet_length({alias}.media_type) + octet_length({alias}.delivery_error) + {RowOverheadBytes})";
+
+    /// <summary>An event row's bytes: its conversation snapshot and details in UTF-8, its message's bytes
+    /// (<see cref="MessageBytes"/>) and <see cref="RowOverheadBytes"/>.</summary>
+    public static readonly string EventBytes =
+        $"(octet_length(c.conversation) + COALESCE(octet_length(c.details), 0) + {RowOverheadBytes} + COALESCE((SELECT {MessageBytes("m")} " +
+        "FROM messages m WHERE m.workspace = c.workspace AND m.id = c.message_id), 0))";
+
+    /// <summary>Allowance for a row's ids, numbers and times, and for the field tags of its encoding.</summary>
+    public const int RowOverheadBytes = 256;
+
+    /// <summary>A keyset read bounded in bytes: <paramref name="page"/> reads the keys of at most @Limit rows of
+    /// <paramref name="table"/> (their id, their <paramref name="order"/> columns, and their size as row_bytes, which
+    /// octet_length takes from each value's header, without loading it); only the rows among them that start
+    /// within @MaxBytes are then loaded, each with its size last. <see cref="WithinBudget"/> cuts at the exact row,
+    /// so a read loads at most one row past its budget.</summary>
+    public static string StartingWithin(string table, string columns, string page, string order) =>
+        $"SELECT {string.Join(", ", columns.Split(", ").Select(c => "t." + c))}, CAST(sized.row_bytes AS BIGINT) AS row_bytes FROM (SELECT page.id, page.row_bytes, " +
+        $"SUM(page.row_bytes) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_bytes FROM ({page}) page) sized " +
+        $"JOIN {table} t ON t.id = sized.id WHERE sized.running_bytes - sized.row_bytes < @MaxBytes " +
+        $"ORDER BY {string.Join(", ", order.Split(", ").Select(c => "t." + c))}";
+
+    /// <summary>The rows of a <see cref="StartingWithin"/> read that fit <paramref name="maxBytes"/> by the
+    /// <see cref="ByteBudget"/> rule; <paramref name="cut"/> is true when the budget left rows out.</summary>
+    public static List<TRow> WithinBudget<TRow>(IEnumerable<(TRow Row, long Bytes)> rows, long maxBytes, out bool cut)
+    {
+        var budget = new ByteBudget(maxBytes);
+        var all = rows.ToList();
+        var taken = all.TakeWhile(r => budget.TryTake(r.Bytes)).Select(r => r.Row).ToList();
+        cut = taken.Count < all.Count;
+        return taken;
+    }
+
     public const string GetConversation =
         $"SELECT {ConversationColumns} FROM conversations WHERE workspace = @Workspace AND id = @Id";
 
@@ -117,18 +154,19 @@ internal static class StoreSql
 
     /// <summary>Final events after a position, matching a watch filter, in log order.</summary>
     public static (string Sql, DynamicParameters Parameters) ListEvents(
-        StoreDialect dialect, string workspace, EventFilter f, EventPosition after, int limit)
+        StoreDialect dialect, string workspace, EventFilter f, EventPosition after, int limit, long? maxBytes = null)
     {
         var sql = new StringBuilder(
-            $"SELECT {EventColumns} FROM events c WHERE c.workspace = @Workspace AND (c.tx, c.id) > (@AfterTx, @AfterId)");
+            $"SELECT {(maxBytes is null ? EventColumns : $"c.id, c.tx, {EventBytes} AS row_bytes")} FROM events c " +
+            "WHERE c.workspace = @Workspace AND (c.tx, c.id) > (@AfterTx, @AfterId)");
         sql.Append(dialect.FinalEventsCondition);
-        var p = new DynamicParameters(new { Workspace = workspace, AfterTx = after.Tx, AfterId = after.Id, Limit = limit });
+        var p = new DynamicParameters(new { Workspace = workspace, AfterTx = after.Tx, AfterId = after.Id, Limit = limit, MaxBytes = maxBytes });
         Equal(sql, p, "agent_id", "AgentId", f.AgentId?.ToString());
         Equal(sql, p, "channel_id", "ChannelId", f.ChannelId?.ToString());
         Equal(sql, p, "conversation_id", "ConversationId", f.ConversationId?.ToString());
         Statuses(sql, p, f.Statuses, "(c.status IN {0} OR c.old_status IN {0})");
         sql.Append(" ORDER BY c.tx, c.id LIMIT @Limit");
-        return (sql.ToString(), p);
+        return (maxBytes is null ? sql.ToString() : StartingWithin("events", EventColumns, sql.ToString(), "tx, id"), p);
     }
 
     /// <summary>"(@Name0, @Name1, ...)" with one bound parameter per value: Dapper would pass a list to

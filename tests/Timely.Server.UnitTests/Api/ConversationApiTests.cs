@@ -42,7 +42,7 @@ public sealed class ConversationApiTests
                 Options.Create(new AuthOptions()), TimeProvider.System),
             new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
             live, new ReplyDrafts(live, signals, store, Options.Create(new DraftOptions()), TimeProvider.System),
-            new ReceiptStore(database, TimeProvider.System), events);
+            new ReceiptStore(database, TimeProvider.System), events, options);
     }
 
     /// <summary>The query fingerprint of a ListConversations without filters.</summary>

@@ -28,6 +28,16 @@ public sealed class ErrorMappingTests
     }
 
     [Fact]
+    public void StalledSubscriberIsResourceExhaustedWithItsReasonAndTheFieldsToResumeFrom()
+    {
+        var (code, status) = Map(new SubscriberStalledException("after_cursor", "call WatchConversations again"));
+        var info = status.GetDetail<ErrorInfo>();
+        Assert.Equal(StatusCode.ResourceExhausted, code);
+        Assert.Equal(("SUBSCRIBER_STALLED", "timely.conversations.v1", "call WatchConversations again"), (info.Reason, info.Domain, status.Message));
+        Assert.Equal(new Dictionary<string, string> { ["resume_from"] = "after_cursor" }, info.Metadata);
+    }
+
+    [Fact]
     public void RefusedTransitionIsAFailedPreconditionWithItsReasonAndStatus()
     {
         var (code, status) = Map(new TransitionRefusedException("HUMAN_OWNS_CONVERSATION", ConversationStatus.Human, "the AI may not write"));

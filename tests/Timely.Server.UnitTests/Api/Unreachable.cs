@@ -27,7 +27,8 @@ public sealed class UnreachableStore : IConversationStore
         Refuse<IReadOnlyList<MessageHit>>();
     public Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct) => Refuse<bool>();
     public Task<IReadOnlyList<Message>> ListMessagesAsync(
-        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null) =>
+        string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
+        long? maxBytes = null) =>
         Refuse<IReadOnlyList<Message>>();
     public Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
         ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct) =>

@@ -1609,7 +1609,15 @@ export const ConversationService: GenService<{
    * OK. The response headers arrive as soon as the stream is subscribed:
    * every message written after the client receives them is delivered. On
    * server shutdown it ends with UNAVAILABLE: reconnect with the last
-   * sequence received.
+   * sequence received. The server reads ahead of a client at most one batch
+   * (256 messages, 1 MiB of them; settings Feeds:BatchSize and
+   * Feeds:MaxBatchBytes). A client that reads nothing while one write waits
+   * for it for 30 s (Feeds:StalledSubscriberTimeout) is ended with
+   * RESOURCE_EXHAUSTED and a google.rpc.ErrorInfo of reason
+   * SUBSCRIBER_STALLED, after the messages already sent: call again with
+   * `after_sequence` set to the last sequence received (and, with
+   * `include_updates`, `after_update_cursor` to the last update's cursor);
+   * nothing is lost.
    *
    * @generated from rpc timely.conversations.v1.ConversationService.StreamMessages
    */
@@ -1625,7 +1633,12 @@ export const ConversationService: GenService<{
    * and watch from the present. The response headers arrive as soon as the
    * watch is subscribed: every change made after the client receives them is
    * delivered, and none made before. On server shutdown the stream ends with
-   * UNAVAILABLE: reconnect with the last cursor received.
+   * UNAVAILABLE: reconnect with the last cursor received. As StreamMessages,
+   * the server reads ahead at most one batch (256 events, 1 MiB of them), and
+   * a client that reads nothing while one write waits for it for 30 s is
+   * ended with RESOURCE_EXHAUSTED (ErrorInfo reason SUBSCRIBER_STALLED) after
+   * the events already sent: call again with `after_cursor` set to the last
+   * cursor received; nothing is lost.
    *
    * @generated from rpc timely.conversations.v1.ConversationService.WatchConversations
    */
