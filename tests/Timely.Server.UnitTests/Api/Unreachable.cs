@@ -50,6 +50,7 @@ public sealed class UnreachableDialect : StoreDialect
     public override string EventLogHeadSql => throw Refused();
     public override string FinalEventsCondition => throw Refused();
     public override string? PendingEventsSql => throw Refused();
+    public override string? CommittedAboveHeadSql => throw Refused();
     public override ISearchSql Search => throw Refused();
 
     public override Task<DbConnection> OpenAsync(CancellationToken ct) => throw Refused();
