@@ -75,6 +75,10 @@ public sealed record LiveItem(string Workspace, Conversation Conversation, Draft
     /// <summary>When not 0, the item is about the message with this sequence (a draft's COMMITTED, the end of
     /// an activity by a message): a conversation's stream delivers it after that message.</summary>
     public long AfterSequence { get; init; }
+
+    /// <summary>The order in which this replica's hub saw the item (0 before): a subscriber that started from a
+    /// snapshot skips the queued items the snapshot already holds.</summary>
+    public long Stamp { get; init; }
 }
 
 /// <summary>A reply draft ended without a message because no text arrived in time (DEADLINE_EXCEEDED).</summary>

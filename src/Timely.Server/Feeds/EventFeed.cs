@@ -30,6 +30,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
         using var subscription = signals.Subscribe(workspace, conversationId: null, live: includeLive);
         using var watch = watches.Follow((workspace, filter));
         using var open = new OpenStream(metrics, StreamKind.Watch);
+        long snapshotUpTo = 0;
         var present = await log.GetPresentAsync(workspace, ct);
         if (after > present.Position)
         {
@@ -44,10 +45,11 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
             {
                 return;
             }
-            var items = subscription.TakeLive(out var overflow);
+            // What queued before the last snapshot is in it: skipped, so that nothing arrives twice.
+            var items = subscription.TakeLive(out var overflow).Where(i => i.Stamp > snapshotUpTo).ToList();
             if (snapshot || overflow)
             {
-                items = [.. hub.Snapshot(workspace, conversationId: null)];
+                items = [.. hub.Snapshot(workspace, conversationId: null, out snapshotUpTo)];
             }
             foreach (var item in items.Where(i => Matches(filter, i.Conversation)))
             {

@@ -15,37 +15,39 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
     private readonly Lock gate = new();
     private readonly Dictionary<Guid, DraftText> drafts = [];
     private readonly Dictionary<(Guid Conversation, Guid Sender), LiveItem> activities = [];
-    private long remembered;
+    private long stamp;
     private const int PruneEvery = 1024;
 
     /// <summary>A remote draft not heard of for this long is forgotten (its replica may have died).</summary>
     public static readonly TimeSpan ForgetRemoteDraft = TimeSpan.FromMinutes(2);
 
-    /// <summary>Publishes an item of this replica: here and to the other replicas.</summary>
-    public void Publish(LiveItem item)
+    /// <summary>Publishes an item of this replica: here and to the other replicas. Returns it as published (stamped).</summary>
+    public LiveItem Publish(LiveItem item)
     {
-        Remember(item);
+        item = Remember(item);
         signals.Publish(item);
         relay.Send(item);
+        return item;
     }
 
-    void ILiveObserver.Received(LiveItem item)
-    {
-        Remember(item);
-        signals.Publish(item);
-    }
+    void ILiveObserver.Received(LiveItem item) => signals.Publish(Remember(item));
 
     /// <summary>Completes when every item published so far has left for the other replicas.</summary>
     public Task FlushAsync(CancellationToken ct) => relay.FlushAsync(ct);
 
     /// <summary>The drafts in progress and the activities that have not expired, of one conversation or of
     /// a whole workspace.</summary>
-    public IReadOnlyList<LiveItem> Snapshot(string workspace, Guid? conversationId)
+    public IReadOnlyList<LiveItem> Snapshot(string workspace, Guid? conversationId) => Snapshot(workspace, conversationId, out _);
+
+    /// <summary>As above; <paramref name="upTo"/> is the stamp of the last item it holds the effect of: a
+    /// subscriber skips the queued items stamped up to it.</summary>
+    public IReadOnlyList<LiveItem> Snapshot(string workspace, Guid? conversationId, out long upTo)
     {
         var now = clock.GetUtcNow();
         var items = new List<LiveItem>();
         lock (gate)
         {
+            upTo = stamp;
             foreach (var (id, d) in drafts)
             {
                 if (d.Workspace == workspace && (conversationId is null || conversationId == id) && now - d.LastHeard < ForgetRemoteDraft)
@@ -72,8 +74,7 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
     {
         var now = clock.GetUtcNow();
         var activity = new ActivityUpdate(kind, sender, senderId, kind == AgentActivityKind.None ? null : now + ttl, now);
-        var item = new LiveItem(workspace, conversation, null, activity);
-        Publish(item);
+        var item = Publish(new LiveItem(workspace, conversation, null, activity));
         if (kind != AgentActivityKind.None)
         {
             _ = ExpireAsync(item, ttl);
@@ -117,12 +118,13 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
         Publish(item with { Activity = activity with { Kind = AgentActivityKind.None, ExpiresAt = null, OccurredAt = clock.GetUtcNow() } });
     }
 
-    private void Remember(LiveItem item)
+    private LiveItem Remember(LiveItem item)
     {
         var now = clock.GetUtcNow();
         lock (gate)
         {
-            if (++remembered % PruneEvery == 0)
+            item = item with { Stamp = ++stamp };
+            if (stamp % PruneEvery == 0)
             {
                 Prune(now);
             }
@@ -157,6 +159,7 @@ public sealed class LiveHub(ChangeSignals signals, ILiveRelay relay, TimeProvide
                 }
             }
         }
+        return item;
     }
 
     /// <summary>Forgets what another replica will not end any more (it may have died): expired activities,

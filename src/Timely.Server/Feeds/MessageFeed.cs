@@ -36,6 +36,7 @@ public sealed class MessageFeed(
         var o = options.Value;
         using var subscription = signals.Subscribe(workspace, conversationId, live: writeLive is not null);
         var deferred = new List<LiveItem>();
+        long snapshotUpTo = 0;
         var endedDrafts = new HashSet<Guid>();
         using var tail = tails.Follow((workspace, conversationId));
         using var open = new OpenStream(metrics, StreamKind.Messages);
@@ -47,10 +48,11 @@ public sealed class MessageFeed(
             {
                 return;
             }
-            var items = subscription.TakeLive(out var overflow);
+            // What queued before the last snapshot is in it: skipped, so that nothing arrives twice.
+            var items = subscription.TakeLive(out var overflow).Where(i => i.Stamp > snapshotUpTo).ToList();
             if (snapshot || overflow)
             {
-                items = [.. hub.Snapshot(workspace, conversationId)]; // a fresh start replaces what queued
+                items = [.. hub.Snapshot(workspace, conversationId, out snapshotUpTo)]; // a fresh start replaces what queued
             }
             foreach (var item in items)
             {
