@@ -37,6 +37,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
             throw new PositionOutOfRangeException("after_cursor", "after_cursor is past the end of the event log");
         }
         var position = after ?? present.Position;
+        var start = after is null ? present : null;   // from the present: what it skips
         await live();
         var readAfter = signals.Tick(); // the first read starts after the subscription: no change falls between
         async Task WriteLiveAsync(bool snapshot)
@@ -78,7 +79,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
             }
             foreach (var e in page.Events)
             {
-                if ((visibility is not null && e.Message is { } m && m.Visibility != visibility) || (after is null && !present.IsAfter(e)))
+                if ((visibility is not null && e.Message is { } m && m.Visibility != visibility) || start?.IsAfter(e) == false)
                 {
                     continue;
                 }

@@ -14,7 +14,7 @@ public sealed class MessageUpdates(
 {
     private readonly EventFilter filter = new(null, null, conversationId, []);
     private EventPosition position;
-    private LogPresent? start;   // when starting at the present: what it skips
+    private LogPresent? start;   // from the present: what it skips
 
     /// <summary>Where the updates start (after <see cref="StartAsync"/>) and, later, how far they were read.</summary>
     public EventPosition Position => position;
