@@ -125,6 +125,9 @@ public sealed class SearchTests(TimelyServer server) : IClassFixture<TimelyServe
         Assert.True(ids.Take(100).Count(id => contents[id].StartsWith($"{w} {w} {w}", StringComparison.Ordinal)) > 50,
             "the first hits should be the messages that repeat the word");
         Assert.True(rank.Count == 1000);
+        // Every hit of every page has its own snippet (the page's snippets are read in one pass over its rowids).
+        Assert.All(paged, h => Assert.Contains($"<mark>{w}</mark>", h.Snippet));
+        Assert.All(paged, h => Assert.StartsWith(h.Snippet.Replace("<mark>", "").Replace("</mark>", "").TrimEnd('…'), h.Message.Content));
     }
 
     [Fact]

@@ -13,6 +13,8 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
     private readonly string connectionString;
     private readonly SqliteGroupCommit writer;
     private readonly ConditionalWeakTable<DbConnection, Dictionary<string, SqliteCommand>> prepared = new();
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = new();
+    private readonly long memoryMapBytes;
 
     public SqliteDialect(IOptions<StorageOptions> options, TimelyMetrics metrics)
     {
@@ -26,6 +28,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
             Pooling = true,
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
+        memoryMapBytes = sqlite.MemoryMapBytes;
         writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics);
     }
 
@@ -33,6 +36,15 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
+        // A pooled connection keeps its handle, and the handle its settings: configured once, when new.
+        var handle = connection.Handle!;
+        if (!configured.TryGetValue(handle, out _))
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = $"PRAGMA mmap_size = {memoryMapBytes};";
+            await pragma.ExecuteNonQueryAsync(ct);
+            configured.TryAdd(handle, true);
+        }
         return connection;
     }
 
@@ -102,8 +114,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     private async Task<SqliteConnection> OpenWriterAsync(SqliteSynchronous synchronous, CancellationToken ct)
     {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(ct);
+        var connection = (SqliteConnection)await OpenAsync(ct);
         await using var pragma = connection.CreateCommand();
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
         // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted and overwritten content
