@@ -192,10 +192,11 @@ public sealed partial class ConversationApi(
 
         _ = await store.GetConversationAsync(workspace, conversationId, context.CancellationToken)
             ?? throw NotFoundException.Conversation(conversationId);
-        var rows = await store.ListMessagesAsync(workspace, conversationId, after, pageSize + 1, context.CancellationToken, visibility);
+        // Only what fits the page's bytes is read: the largest messages are about 140 KB each.
+        var (rows, more) = await store.ListMessagePageAsync(workspace, conversationId, after, pageSize, Limits.MaxPageBytes, visibility, context.CancellationToken);
         var response = new ListMessagesResponse();
         var taken = Page.Fill(rows, pageSize, m => m.ToProto(), response.Messages);
-        if (taken < rows.Count)
+        if (taken < rows.Count || more)
         {
             response.NextPageToken = tokens.SequenceToken(workspace, scope, rows[taken - 1].Sequence);
         }

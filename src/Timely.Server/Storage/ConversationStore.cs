@@ -187,24 +187,47 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
         long? maxBytes = null)
     {
-        var page = $"SELECT {(maxBytes is null ? StoreSql.MessageColumns : $"id, sequence, {StoreSql.MessageBytes("messages")} AS row_bytes")} " +
-            "FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
-            "AND sequence > @AfterSequence" + (visibility is null ? "" : " AND visibility = @Visibility") + " ORDER BY sequence LIMIT @Limit";
-        var parameters = new
+        if (maxBytes is { } budget)
+        {
+            return (await ReadMessagesWithinAsync(workspace, conversationId, afterSequence, limit, budget, visibility, ct)).Messages;
+        }
+        var rows = await db.ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(
+            MessagesAfter(StoreSql.MessageColumns, visibility), MessagesAfterParameters(workspace, conversationId, afterSequence, limit, visibility, null),
+            cancellationToken: ct)), ct);
+        return rows.Select(r => r.ToDomain()).ToList();
+    }
+
+    public async Task<MessagePage> ListMessagePageAsync(
+        string workspace, Guid conversationId, long afterSequence, int pageSize, long maxBytes, MessageVisibility? visibility, CancellationToken ct)
+    {
+        var (messages, cut) = await ReadMessagesWithinAsync(workspace, conversationId, afterSequence, pageSize + 1, maxBytes, visibility, ct);
+        return messages.Count > pageSize ? new MessagePage(messages[..pageSize], More: true) : new MessagePage(messages, cut);
+    }
+
+    /// <summary>At most <paramref name="limit"/> messages after <paramref name="afterSequence"/> that fit <paramref name="maxBytes"/>;
+    /// only those are loaded (<see cref="StoreSql.StartingWithin"/>). Cut is true when the budget left messages out.</summary>
+    private async Task<(List<Message> Messages, bool Cut)> ReadMessagesWithinAsync(
+        string workspace, Guid conversationId, long afterSequence, int limit, long maxBytes, MessageVisibility? visibility, CancellationToken ct)
+    {
+        var keys = MessagesAfter($"id, sequence, {StoreSql.MessageBytes("messages")} AS row_bytes", visibility);
+        var sized = await db.ReadAsync(c => c.QueryAsync<MessageRow, long, (MessageRow, long)>(new CommandDefinition(
+            StoreSql.StartingWithin("messages", StoreSql.MessageColumns, keys, "sequence"),
+            MessagesAfterParameters(workspace, conversationId, afterSequence, limit, visibility, maxBytes), cancellationToken: ct),
+            (row, bytes) => (row, bytes), splitOn: "row_bytes"), ct);
+        var rows = StoreSql.WithinBudget(sized, maxBytes, out var cut);
+        return (rows.Select(r => r.ToDomain()).ToList(), cut);
+    }
+
+    private static string MessagesAfter(string columns, MessageVisibility? visibility) =>
+        $"SELECT {columns} FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+        "AND sequence > @AfterSequence" + (visibility is null ? "" : " AND visibility = @Visibility") + " ORDER BY sequence LIMIT @Limit";
+
+    private static object MessagesAfterParameters(
+        string workspace, Guid conversationId, long afterSequence, int limit, MessageVisibility? visibility, long? maxBytes) => new
         {
             Workspace = workspace, ConversationId = conversationId.ToString(), AfterSequence = afterSequence, Limit = limit,
             Visibility = (long?)visibility, MaxBytes = maxBytes,
         };
-        if (maxBytes is not { } budget)
-        {
-            var rows = await db.ReadAsync(c => c.QueryAsync<MessageRow>(new CommandDefinition(page, parameters, cancellationToken: ct)), ct);
-            return rows.Select(r => r.ToDomain()).ToList();
-        }
-        var sized = await db.ReadAsync(c => c.QueryAsync<MessageRow, long, (MessageRow, long)>(new CommandDefinition(
-            StoreSql.StartingWithin("messages", StoreSql.MessageColumns, page, "sequence"), parameters, cancellationToken: ct),
-            (row, bytes) => (row, bytes), splitOn: "row_bytes"), ct);
-        return StoreSql.WithinBudget(sized, budget, out _).Select(r => r.ToDomain()).ToList();
-    }
 
     public Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct) =>
         db.ReadAsync(async c => await c.QuerySingleOrDefaultAsync<RequestRow>(new CommandDefinition(

@@ -38,6 +38,12 @@ public interface IConversationStore
         string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
         long? maxBytes = null);
 
+    /// <summary>A page of a list of messages: at most <paramref name="pageSize"/> after <paramref name="afterSequence"/>, and only as many
+    /// as fit <paramref name="maxBytes"/> (counted as <see cref="StoreSql.MessageBytes"/> does, at least one): the read loads no
+    /// more than that, however large the messages. <see cref="MessagePage.More"/> says whether messages follow the page.</summary>
+    Task<MessagePage> ListMessagePageAsync(
+        string workspace, Guid conversationId, long afterSequence, int pageSize, long maxBytes, MessageVisibility? visibility, CancellationToken ct);
+
     /// <summary>True when a write with this request id is recorded in the workspace.</summary>
     Task<bool> HasRequestAsync(string workspace, string requestId, CancellationToken ct);
 
@@ -111,3 +117,6 @@ public sealed record EventFilter(Guid? AgentId, Guid? ChannelId, Guid? Conversat
 /// the read stopped at its limit in events or in bytes, so more may follow ReadThrough at once.</summary>
 public sealed record EventPage(
     IReadOnlyList<ConversationEvent> Events, EventPosition ReadThrough, EventPosition PrunedThrough, bool Pending, bool Full);
+
+/// <summary>A page of messages, and whether more follow it (cut by the page's items or bytes).</summary>
+public sealed record MessagePage(IReadOnlyList<Message> Messages, bool More);

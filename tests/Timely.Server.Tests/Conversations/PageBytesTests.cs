@@ -12,8 +12,10 @@ public sealed class PageBytesTests(TimelyServer server) : IClassFixture<TimelySe
 {
     private const int PageBudget = 3 * 1024 * 1024;
 
-    [Fact]
-    public async Task MaximumSizeMessagesArePagedUnderTheDefaultReceiveLimit()
+    [Theory]
+    [InlineData(0)]     // the default page size, 50
+    [InlineData(500)]   // the largest: the read itself stops at the page's bytes, and the page says more follow
+    public async Task MaximumSizeMessagesArePagedUnderTheDefaultReceiveLimit(int pageSize)
     {
         var conversation = await server.Client.CreateAsync();
         await Task.WhenAll(Enumerable.Range(0, 5).Select(w => Task.Run(async () =>
@@ -31,7 +33,7 @@ public sealed class PageBytesTests(TimelyServer server) : IClassFixture<TimelySe
         var token = "";
         do
         {
-            var page = await client.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id, PageToken = token });
+            var page = await client.ListMessagesAsync(new ListMessagesRequest { ConversationId = conversation.Id, PageSize = pageSize, PageToken = token });
             Assert.InRange(page.CalculateSize(), 1, PageBudget + 1024);
             sequences.AddRange(page.Messages.Select(m => m.Sequence));
             token = page.NextPageToken;

@@ -30,6 +30,9 @@ public sealed class UnreachableStore : IConversationStore
         string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,
         long? maxBytes = null) =>
         Refuse<IReadOnlyList<Message>>();
+    public Task<MessagePage> ListMessagePageAsync(
+        string workspace, Guid conversationId, long afterSequence, int pageSize, long maxBytes, MessageVisibility? visibility, CancellationToken ct) =>
+        Refuse<MessagePage>();
     public Task<IReadOnlyList<ConversationRef>> ListIdleAsync(
         ConversationStatus status, IReadOnlyList<SenderType> lastSenders, DateTimeOffset idleSince, int limit, CancellationToken ct) =>
         Refuse<IReadOnlyList<ConversationRef>>();
