@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Timely.Server.Domain;
 
@@ -20,8 +19,26 @@ public static class Snippets
                 html.Append(open ? "</mark>" : "<mark>");
                 open = !open;
             }
-            html.Append(WebUtility.HtmlEncode(part.text));
+            Escape(part.text, html);
         }
         return open ? html.Append("</mark>").ToString() : html.ToString();
+    }
+
+    /// <summary>Escapes the five characters that mean something in HTML, and nothing else: "café" stays
+    /// "café" (WebUtility.HtmlEncode writes "caf&amp;#233;", and so for every accented Latin letter).</summary>
+    private static void Escape(string text, StringBuilder html)
+    {
+        foreach (var c in text)
+        {
+            html.Append(c switch
+            {
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '&' => "&amp;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => c.ToString(),
+            });
+        }
     }
 }

@@ -56,6 +56,26 @@ public sealed class SearchTests(TimelyServer server) : IClassFixture<TimelyServe
     }
 
     [Fact]
+    public async Task AccentsAreIgnoredOnEveryStore()
+    {
+        var w = Unique();
+        var c = await client.CreateAsync(subject: $"{w} Crème brûlée");
+        var accented = (await client.SendAsync(c.Id, SenderType.Customer, $"{w} le café est fermé")).Message.Id;
+        var plain = (await client.SendAsync(c.Id, SenderType.Customer, $"{w} the cafe is closed")).Message.Id;
+
+        async Task<IEnumerable<string>> Found(string query) =>
+            (await SearchAllAsync(new SearchMessagesRequest { Query = query })).Select(h => h.MessageId).Order();
+
+        Assert.Equal(new[] { accented, plain }.Order(), await Found($"{w} cafe"));
+        Assert.Equal(new[] { accented, plain }.Order(), await Found($"{w} CAFÉ"));
+        Assert.Equal(new[] { accented }, await Found($"{w} \"cafe est ferme\""));
+        Assert.Equal(new[] { accented }, await Found($"{w} fer*"));
+        var hit = Assert.Single((await client.SearchMessagesAsync(new SearchMessagesRequest { Query = $"{w} ferme" })).Hits);
+        Assert.Contains("<mark>fermé</mark>", hit.Snippet);
+        Assert.Single((await client.SearchConversationsAsync(new SearchConversationsRequest { Query = $"{w} creme brulee" })).Conversations);
+    }
+
+    [Fact]
     public async Task SnippetsAreEscapedHtml()
     {
         var w = Unique();

@@ -25,11 +25,16 @@ public sealed class SearchSqlTests
     {
         var p = new DynamicParameters();
         var sql = new PostgresSearchSql().Match(Query, p);
-        Assert.Equal("(phraseto_tsquery('simple', @Term0) && phraseto_tsquery('simple', @Term1) && to_tsquery('simple', @Term2) && "
-            + "!!phraseto_tsquery('simple', @Term3) && !!phraseto_tsquery('simple', @Term4) && phraseto_tsquery('simple', @Term5))", sql);
+        Assert.Equal("(phraseto_tsquery('timely_search', @Term0) && phraseto_tsquery('timely_search', @Term1) && to_tsquery('timely_search', @Term2) && "
+            + "!!phraseto_tsquery('timely_search', @Term3) && !!phraseto_tsquery('timely_search', @Term4) && phraseto_tsquery('timely_search', @Term5))", sql);
         Assert.Equal("'ref':*", p.Get<string>("Term2"));
         Assert.Equal("gift card", p.Get<string>("Term4"));
     }
+
+    [Fact]
+    public void SnippetsEscapeOnlyWhatHtmlReads() =>
+        Assert.Equal("café &quot;x&quot; &#39;y&#39; 日本 <mark>über</mark>",
+            Snippets.ToHtml($"café \"x\" 'y' 日本 {MessageHit.MatchStart}über{MessageHit.MatchEnd}"));
 
     [Fact]
     public void SnippetsBecomeEscapedHtmlWithMarks() =>

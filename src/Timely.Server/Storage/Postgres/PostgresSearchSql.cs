@@ -3,13 +3,17 @@ using Timely.Server.Domain;
 
 namespace Timely.Server.Storage.Postgres;
 
-/// <summary>Search on PostgreSQL: the generated tsvector columns of migration 0005 ('simple'). The query
+/// <summary>Search on PostgreSQL: the generated tsvector columns of migrations 0005 and 0010 (configuration
+/// timely_search: 'simple' without accents). The query
 /// becomes a tsquery built from the parsed terms: each word or phrase through phraseto_tsquery (which
 /// tokenises it as to_tsvector tokenised the text, and reads no operators), each prefix through
 /// to_tsquery of a quoted lexeme of letters and digits only, joined with &amp;&amp; and !!. Relevance is
 /// ts_rank, which depends only on the message and the query, scaled to an integer.</summary>
 public sealed class PostgresSearchSql : ISearchSql
 {
+    /// <summary>The text search configuration of the tsvector columns (migration 0010): queries and snippets use it too.</summary>
+    private const string Configuration = "'timely_search'";
+
     private static readonly string HeadlineOptions =
         $"StartSel={MessageHit.MatchStart}, StopSel={MessageHit.MatchEnd}, MaxWords=24, MinWords=8, ShortWord=0, MaxFragments=2, FragmentDelimiter=\" … \"";
 
@@ -20,7 +24,7 @@ public sealed class PostgresSearchSql : ISearchSql
         {
             var term = query.Terms[i];
             p.Add($"Term{i}", term.IsPrefix ? $"'{term.Text}':*" : term.Text);
-            var tsquery = term.IsPrefix ? $"to_tsquery('simple', @Term{i})" : $"phraseto_tsquery('simple', @Term{i})";
+            var tsquery = term.IsPrefix ? $"to_tsquery({Configuration}, @Term{i})" : $"phraseto_tsquery({Configuration}, @Term{i})";
             parts.Add(term.Excluded ? $"!!{tsquery}" : tsquery);
         }
         p.Add("Headline", HeadlineOptions);
@@ -29,7 +33,7 @@ public sealed class PostgresSearchSql : ISearchSql
 
     // The candidates are the newest @RankedHits hits (ids are UUIDv7: by time), and ts_rank scores only those.
     public string Messages(string match, string filters, string after) =>
-        $"SELECT page.*, ts_headline('simple', page.content, {match}, @Headline) AS snippet FROM (" +
+        $"SELECT page.*, ts_headline({Configuration}, page.content, {match}, @Headline) AS snippet FROM (" +
         $"SELECT * FROM (SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, " +
         $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score FROM (SELECT m.* FROM messages m " +
         (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
