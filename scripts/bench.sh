@@ -8,6 +8,9 @@
 #     search      SearchMessages p50/p99 over N generated messages on SQLite, or with --postgres (first) on a
 #                 throwaway PostgreSQL (options: N, default 1000000; --baseline old/timely-server.dll, same database)
 #     webhooks    webhook events/s to a local receiver (options: N, default 5000; --baseline old/timely-server.dll)
+#     feeds --fanout-only [--baseline old/timely-server.dll]
+#                 only the fan-out latency rows (1/100/1,000 subscribers, with server and client CPU per delivered
+#                 message), no PostgreSQL; with a baseline, each row on the old build, then on this one, in one run
 #     all         feeds and throughput (the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +36,10 @@ if [ "$what" = search ] && [ "${1:-}" = --postgres ]; then
 fi
 if [ "$what" = search ] || [ "$what" = webhooks ]; then
   exec dotnet run -c Release --no-build --project bench/Timely.Bench -- "$what" "$@"
+fi
+
+if [ "$what" = feeds ] && [ "${1:-}" = --fanout-only ]; then
+  exec dotnet run -c Release --no-build --project bench/Timely.Bench -- feeds "$@"
 fi
 
 # A throwaway PostgreSQL of its own (not the tests' port 54329), stopped however the run ends: the feeds'

@@ -18,16 +18,23 @@ public enum Feed
 /// message, over many messages sent one after another.</summary>
 public static class FanOutLatency
 {
-    public sealed record Result(Feed Feed, int Subscribers, int Messages, int Samples, Percentiles FromReturn, Percentiles FromCall, int Early);
+    /// <param name="ServerCpu">CPU the server spent per delivered message (its SendMessage calls included), in
+    /// microseconds, while the messages were sent and delivered; null without a meter.</param>
+    /// <param name="ClientCpu">The same of this process: the writer and every subscriber's gRPC client.</param>
+    public sealed record Result(Feed Feed, int Subscribers, int Messages, int Samples, Percentiles FromReturn, Percentiles FromCall, int Early,
+        double? ServerCpu = null, double? ClientCpu = null);
 
     public sealed record Percentiles(double P50, double P99, double Max);
 
-    public static Task<Result> RunAsync(ServerUnderTest server, Feed feed, int subscribers, int messages) =>
-        RunAsync(server, server, feed, subscribers, messages);
+    /// <summary>With <paramref name="measureCpu"/>, also the CPU of the server and of this process (the client) per delivered
+    /// message, from /proc, over the messages sent (not the subscribing or the warm-up).</summary>
+    public static Task<Result> RunAsync(ServerUnderTest server, Feed feed, int subscribers, int messages, bool measureCpu = false) =>
+        RunAsync(server, server, feed, subscribers, messages, measureCpu ? new CpuMeter([server.ProcessId], postmasterPid: null) : null);
 
     /// <summary>Writes through <paramref name="writeTo"/> and subscribes on <paramref name="readFrom"/>: two replicas on
     /// one PostgreSQL database measure the delivery across replicas (LISTEN/NOTIFY).</summary>
-    public static async Task<Result> RunAsync(ServerUnderTest writeTo, ServerUnderTest readFrom, Feed feed, int subscribers, int messages)
+    public static async Task<Result> RunAsync(
+        ServerUnderTest writeTo, ServerUnderTest readFrom, Feed feed, int subscribers, int messages, CpuMeter? cpu = null)
     {
         var writer = writeTo.NewClient();
         var readers = readFrom.NewClient();
@@ -70,6 +77,7 @@ public static class FanOutLatency
         }
 
         var (called, sent) = (new long[messages], new long[messages]);
+        var cpuBefore = cpu?.Take();
         for (var i = 0; i < messages; i++)
         {
             called[i] = Stopwatch.GetTimestamp();
@@ -83,6 +91,7 @@ public static class FanOutLatency
             }
         }
         await Task.WhenAll(reading).WaitAsync(TimeSpan.FromMinutes(2));
+        var usage = cpu is null ? null : cpu.Between(cpuBefore!, cpu.Take(), (long)messages * subscribers);
         calls.ForEach(c => c.Call.Dispose());
 
         var (fromReturn, fromCall) = (new List<double>(), new List<double>());
@@ -97,7 +106,8 @@ public static class FanOutLatency
                 fromCall.Add(Milliseconds(r[i] - called[i]));
             }
         }
-        return new Result(feed, subscribers, messages, fromReturn.Count, Summarise(fromReturn), Summarise(fromCall), early);
+        return new Result(feed, subscribers, messages, fromReturn.Count, Summarise(fromReturn), Summarise(fromCall), early,
+            usage?.ServerMs * 1000, usage?.ClientMs * 1000);
     }
 
     private sealed record Subscription(IDisposable Call, Task Live, IAsyncEnumerable<long> Sequences);

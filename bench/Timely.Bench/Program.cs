@@ -5,6 +5,8 @@ using Timely.Bench;
 //   throughput [options]                   req/s against a bare grpc-dotnet server; options in ThroughputBenchmark.cs
 //   search [N] [--baseline old.dll] [--postgres-port P]  SearchMessages p50/p99 over N generated messages (default 1,000,000)
 //   webhooks [N] [--baseline old.dll]      webhook events delivered per second to a local receiver (default N 5,000)
+//   feeds [new.dll] --fanout-only [--baseline old.dll]  only the fan-out latency rows (with server and client CPU per
+//                                          delivered message); with a baseline, each row on the old build, then on the new one
 // Builds nothing itself: build the servers first (scripts/bench.sh does).
 var mode = args.FirstOrDefault() is "feeds" or "throughput" or "search" or "webhooks" ? args[0] : "feeds";
 var rest = args.FirstOrDefault() is "feeds" or "throughput" or "search" or "webhooks" ? args[1..] : args;
@@ -34,5 +36,5 @@ if (!File.Exists(serverDll))
     Console.Error.WriteLine($"No server at {serverDll}: run 'dotnet build -c Release src/Timely.Server' first.");
     return 2;
 }
-await LiveFeeds.RunAsync(serverDll, postgres);
+await LiveFeeds.RunAsync(serverDll, postgres, baseline, fanOutOnly: rest.Contains("--fanout-only"));
 return 0;

@@ -252,6 +252,7 @@ public sealed partial class ConversationApi(
         }
         check.ThrowIfInvalid();
         var afterUpdate = tokens.ReadCursor(workspace, request.AfterUpdateCursor, "after_update_cursor");
+        var wire = FanOutResponses.OnProtobufWire(context);
 
         await UntilShutdown(context, ct =>
         {
@@ -259,7 +260,7 @@ public sealed partial class ConversationApi(
                 e => responseStream.WriteAsync(new StreamMessagesResponse { Update = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct), visibility);
             return messageFeed.StreamAsync(workspace, conversationId, request.AfterSequence,
                 updates is null ? Live(context) : () => context.WriteResponseHeadersAsync(new Metadata { { UpdateCursorHeader, tokens.Cursor(workspace, updates.Position) } }),
-                m => responseStream.WriteAsync(new StreamMessagesResponse { Message = m.ToProto() }, ct), ct,
+                m => responseStream.WriteAsync(FanOutResponses.Of(m, wire), ct), ct,
                 visibility, request.IncludeLive ? item => responseStream.WriteAsync(item.ToStreamResponse(), ct) : null, updates);
         });
     }
@@ -278,9 +279,10 @@ public sealed partial class ConversationApi(
         var visibility = ReadVisibility(check, context, "visibility", request.Visibility);
         check.ThrowIfInvalid();
         var after = tokens.ReadCursor(workspace, request.AfterCursor);
+        var wire = FanOutResponses.OnProtobufWire(context);
 
         await UntilShutdown(context, ct => eventFeed.WatchAsync(workspace, filter, after, Live(context),
-            e => responseStream.WriteAsync(new WatchConversationsResponse { Event = e.ToProto(tokens.Cursor(workspace, e.Position)) }, ct), ct,
+            e => responseStream.WriteAsync(FanOutResponses.Of(e, workspace, tokens, wire), ct), ct,
             visibility, request.IncludeLive));
     }
 

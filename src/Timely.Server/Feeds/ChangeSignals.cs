@@ -143,6 +143,9 @@ public sealed class ChangeSubscription : IDisposable
     private int stored = 1; // 1 while a store change may be unread (the first read is due)
     private int overflowed;
     private readonly Channel<Domain.LiveItem>? live;
+    private ITimer? poll;               // the safety poll of the current wait (ArmPoll), made by pollClock
+    private TimeProvider? pollClock;
+    private int pollDue;                // 1 once the poll fell due, until a wait returns
 
     internal ChangeSubscription(ChangeSignals owner, string workspace, Guid? conversationId, bool live = false)
     {
@@ -208,26 +211,48 @@ public sealed class ChangeSubscription : IDisposable
 
     /// <summary>Waits for a change, or for <paramref name="timeout"/> to pass (a safety poll: the store is
     /// the source of truth, so the caller re-reads it either way). Returns the tick the next read must
-    /// start after to see every change signalled so far.</summary>
+    /// start after to see every change signalled so far. A wait costs no timer or token source of its own:
+    /// one timer per subscription is re-armed (1,000 subscribers woken by one change re-arm 1,000 timers,
+    /// not create and link 3,000 objects).</summary>
     public async Task<long> WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
-        if (pending.Reader.TryRead(out _))
+        if (!pending.Reader.TryRead(out _))
         {
-            return Volatile.Read(ref lastSignal);
+            Volatile.Write(ref pollDue, 0);
+            ArmPoll(timeout, clock);
+            await pending.Reader.ReadAsync(ct);
         }
-        using var poll = new CancellationTokenSource(timeout, clock);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, poll.Token);
-        try
-        {
-            await pending.Reader.ReadAsync(either.Token);
-            return Volatile.Read(ref lastSignal);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        // A poll that fell due, also one armed by an earlier wait, asks for a fresh read: at worst one read more.
+        if (Interlocked.Exchange(ref pollDue, 0) == 1)
         {
             Volatile.Write(ref stored, 1);
-            return owner.Tick(); // the safety poll is due: a fresh read
+            return owner.Tick();
         }
+        return Volatile.Read(ref lastSignal);
     }
 
-    public void Dispose() => owner.Remove(this);
+    /// <summary>Arms the safety poll; only the subscription's one reader waits, so only it arms.</summary>
+    private void ArmPoll(TimeSpan timeout, TimeProvider clock)
+    {
+        if (!ReferenceEquals(pollClock, clock))
+        {
+            poll?.Dispose();
+            (poll, pollClock) = (clock.CreateTimer(static s => ((ChangeSubscription)s!).PollFellDue(), this,
+                Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan), clock);
+        }
+        poll!.Change(timeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private void PollFellDue()
+    {
+        Volatile.Write(ref pollDue, 1);
+        pending.Writer.TryWrite(true);
+    }
+
+    /// <summary>Ends the subscription; call it once its reader no longer waits.</summary>
+    public void Dispose()
+    {
+        owner.Remove(this);
+        poll?.Dispose();
+    }
 }

@@ -1,4 +1,6 @@
 using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Web;
 using Timely.Conversations.V1;
 using Timely.Server.Tests.Infrastructure;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
@@ -120,6 +122,44 @@ public sealed class StreamMessagesTests(TimelyServer server) : IClassFixture<Tim
         await FailsWith(StatusCode.OutOfRange, () => ReadToEnd(conversation.Id, afterSequence: 2));
         await FailsOnField("after_sequence", () => ReadToEnd(conversation.Id, afterSequence: -1));
         await FailsOnField("conversation_id", () => ReadToEnd("nope", afterSequence: 0));
+    }
+
+    /// <summary>A live message is serialized once for all its subscribers (Api/FanOutResponses.cs): gRPC and grpc-web
+    /// subscribers of the stream and of a watch read it back whole, equal to what the conversation lists.</summary>
+    [Fact]
+    public async Task LiveMessageReachesGrpcAndGrpcWebSubscribersOfStreamAndWatchWhole()
+    {
+        using var webChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.WebPort}", new GrpcChannelOptions
+        {
+            HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
+            HttpVersion = System.Net.HttpVersion.Version11,
+            HttpVersionPolicy = System.Net.Http.HttpVersionPolicy.RequestVersionExact,
+        });
+        var web = server.ClientWith(server.AdminKey, webChannel);
+        var agent = NewId();
+        var conversation = await client.CreateAsync(agentId: agent);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var streams = new[] { client, web, client }
+            .Select(c => c.StreamMessages(new StreamMessagesRequest { ConversationId = conversation.Id }, cancellationToken: timeout.Token)).ToList();
+        var watches = new[] { client, web, web }
+            .Select(c => c.WatchConversations(new WatchConversationsRequest { AgentId = agent }, cancellationToken: timeout.Token)).ToList();
+        await Task.WhenAll(watches.Select(w => w.ResponseHeadersAsync));
+
+        await client.SendAsync(conversation.Id, SenderType.Customer, "to everyone, once");
+        var listed = (await client.AllMessagesAsync(conversation.Id)).Single();
+        foreach (var call in streams)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+            Assert.Equal(listed, call.ResponseStream.Current.Message);
+        }
+        foreach (var call in watches)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+            Assert.Equal(listed, call.ResponseStream.Current.Event.Message);
+            Assert.NotEmpty(call.ResponseStream.Current.Event.Cursor);
+        }
+        streams.ForEach(c => c.Dispose());
+        watches.ForEach(c => c.Dispose());
     }
 
     private async Task<List<Message>> Read(string conversationId, long afterSequence, int count)
