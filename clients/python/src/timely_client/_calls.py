@@ -209,7 +209,7 @@ class Resumption:
     @contextlib.contextmanager
     def call(self, call: Any) -> Iterator[Any]:
         """One call of the stream, cancelled when done. A dropped connection sets `delay` (backoff), a stall sets
-        none (it is not an outage: the server is up and the caller reads again); any other error is raised as a
+        it to 0 (not an outage: the server is up and the caller reads again); any other error is raised as a
         TimelyError."""
         self.delay = None
         try:
