@@ -15,11 +15,13 @@ namespace Timely.Client.Tests;
 /// <summary>The SDK scenarios of tests/sdk-scenarios/scenarios.json (the same for C#, JS and Python), each a
 /// theory case run through this SDK's public API against one server process. The vocabulary is in
 /// tests/sdk-scenarios/README.md; results go to $TIMELY_TEST_OUTPUT/sdk-scenarios/csharp.jsonl.</summary>
-public sealed class ScenarioTests(SdkServer server) : IClassFixture<SdkServer>
+public sealed class ScenarioTests(ScenarioServer fixture) : IClassFixture<ScenarioServer>
 {
     private const string Runner = "csharp";
 
-    private static readonly JsonArray All = JsonNode.Parse(Repository.ReadFile("tests/sdk-scenarios/scenarios.json"))!["scenarios"]!.AsArray();
+    private static readonly JsonNode Suite = JsonNode.Parse(Repository.ReadFile("tests/sdk-scenarios/scenarios.json"))!;
+
+    private static readonly JsonArray All = Suite["scenarios"]!.AsArray();
 
     private static readonly string? ResultsFile = PrepareResults();
 
@@ -43,7 +45,7 @@ public sealed class ScenarioTests(SdkServer server) : IClassFixture<SdkServer>
         var scenario = All.Single(s => (string?)s!["name"] == name)!;
         var stopwatch = Stopwatch.StartNew();
         Exception? failure = null;
-        var run = new ScenarioRun(server);
+        var run = new ScenarioRun(fixture.Server);
         foreach (var id in scenario["ids"]?.AsArray() ?? [])
         {
             run.Vars[(string)id!] = Guid.NewGuid().ToString();
@@ -72,6 +74,10 @@ public sealed class ScenarioTests(SdkServer server) : IClassFixture<SdkServer>
         }
     }
 
+    /// <summary>The settings of the scenarios' server (its environment), from scenarios.json.</summary>
+    internal static Dictionary<string, string> ServerSettings() =>
+        Suite["server"]?.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!) ?? [];
+
     private static string? PrepareResults()
     {
         if (Environment.GetEnvironmentVariable("TIMELY_TEST_OUTPUT") is not { Length: > 0 } output)
@@ -83,6 +89,14 @@ public sealed class ScenarioTests(SdkServer server) : IClassFixture<SdkServer>
         File.Delete(file);
         return file;
     }
+}
+
+/// <summary>The server the scenarios run against, with the settings of scenarios.json.</summary>
+public sealed class ScenarioServer : IDisposable
+{
+    public SdkServer Server { get; } = new(ScenarioTests.ServerSettings());
+
+    public void Dispose() => Server.Dispose();
 }
 
 /// <summary>One scenario's run: its client, its named results and its open streams.</summary>
@@ -123,6 +137,15 @@ internal sealed class ScenarioRun(SdkServer server)
             else if (step["subscribed"] is { } subscribed)
             {
                 await SubscribedAsync(Stream((string)subscribed!));
+            }
+            else if (step["pause"] is { } pause)
+            {
+                Stream((string)pause!).Pause();
+            }
+            else if (step["unpause"] is { } unpause)
+            {
+                await Task.Delay((int?)step["afterMs"] ?? 0);
+                Stream((string)unpause!).Unpause();
             }
             else if (step["next"] is { } next)
             {
@@ -250,6 +273,7 @@ internal sealed class ScenarioRun(SdkServer server)
                 await foreach (var item in items)
                 {
                     stream.Add(JsonNode.Parse(Formatter.Format(item))!);
+                    await stream.ReadingAsync();
                 }
             }
             catch (Exception e) when (!stream.Cancellation.IsCancellationRequested)
@@ -323,6 +347,10 @@ internal sealed class ScenarioRun(SdkServer server)
         {
             return Guid.NewGuid().ToString();
         }
+        if (reference.StartsWith("$text:", StringComparison.Ordinal))
+        {
+            return new string('x', int.Parse(reference["$text:".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        }
         var path = reference[1..].Split('.');
         Assert.True(Vars.ContainsKey(path[0]), $"unknown reference {reference}");
         return Lookup(Vars[path[0]], path.Skip(1))?.DeepClone();
@@ -384,6 +412,7 @@ internal sealed class ScenarioRun(SdkServer server)
     {
         private readonly List<JsonNode> items = [];
         private int subscriptions;
+        private volatile TaskCompletionSource? paused;
 
         public CancellationTokenSource Cancellation { get; } = new(TimeSpan.FromMinutes(3));
 
@@ -407,6 +436,14 @@ internal sealed class ScenarioRun(SdkServer server)
         }
 
         public void Subscribed() => Interlocked.Increment(ref subscriptions);
+
+        /// <summary>The reader takes no item from the SDK's stream until <see cref="Unpause"/>.</summary>
+        public void Pause() => paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Unpause() => paused?.TrySetResult();
+
+        /// <summary>Completes when the reader may take the next item (at once unless paused); the scenario's end stops the wait.</summary>
+        public Task ReadingAsync() => paused?.Task.WaitAsync(Cancellation.Token) ?? Task.CompletedTask;
 
         /// <summary>Each item exactly once: a message stream's sequences follow each other, a watch's cursors never repeat.</summary>
         public void Add(JsonNode item)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
+using Google.Rpc;
 using Grpc.Core;
 
 namespace Timely.Client;
@@ -10,7 +11,8 @@ internal static class ResumingStream
     /// <summary>The items of the server stream that <paramref name="open"/> starts with (a copy of) <paramref name="request"/>,
     /// across reconnects. <paramref name="advance"/> gives the item of each response (null to skip a repeat) and moves
     /// the request past it, so that after a dropped connection or a server restart the stream is opened again (with
-    /// backoff) from the last item delivered. Completes when a call ends OK. <paramref name="started"/>, when given,
+    /// backoff) from the last item delivered, and at once after the server ended it as stalled (the caller read
+    /// nothing for a while). Completes when a call ends OK. <paramref name="started"/>, when given,
     /// reads each call's response headers into the request before its first item (a position the server names there).</summary>
     public static async IAsyncEnumerable<TItem> Read<TRequest, TResponse, TItem>(
         Func<TRequest, CallOptions, AsyncServerStreamingCall<TResponse>> open,
@@ -32,24 +34,26 @@ internal static class ResumingStream
                 await Task.Delay(Delay(attempt++, maxDelay), ct);
                 continue;
             }
-            while (true)
+            Next next;
+            while ((next = await TryMoveNext(call.ResponseStream, ct)) == Next.Item)
             {
-                var next = await TryMoveNext(call.ResponseStream, ct);
-                if (next is null)
-                {
-                    break;   // dropped: reconnect
-                }
-                if (next == false)
-                {
-                    yield break;   // ended OK (StreamMessages: the conversation is closed)
-                }
                 attempt = 0;
                 if (advance(resumeFrom, call.ResponseStream.Current) is { } item)
                 {
                     yield return item;
                 }
             }
-            await Task.Delay(Delay(attempt++, maxDelay), ct);
+            switch (next)
+            {
+                case Next.End:
+                    yield break;   // ended OK (StreamMessages: the conversation is closed)
+                case Next.Stalled:
+                    attempt = 0;   // not an outage: the server is up and the caller reads again, so resume at once
+                    break;
+                default:
+                    await Task.Delay(Delay(attempt++, maxDelay), ct);   // dropped: reconnect
+                    break;
+            }
         }
     }
 
@@ -68,16 +72,35 @@ internal static class ResumingStream
         }
     }
 
-    /// <summary>True with an item, false at the end of the stream, null when the connection dropped.</summary>
-    private static async Task<bool?> TryMoveNext<T>(IAsyncStreamReader<T> stream, CancellationToken ct)
+    /// <summary>What a read of a stream gave.</summary>
+    private enum Next
+    {
+        /// <summary>With an item.</summary>
+        Item,
+
+        /// <summary>At the end of the stream (OK).</summary>
+        End,
+
+        /// <summary>The connection dropped or the server went away.</summary>
+        Dropped,
+
+        /// <summary>The server ended the stream because the caller read nothing for a while.</summary>
+        Stalled,
+    }
+
+    private static async Task<Next> TryMoveNext<T>(IAsyncStreamReader<T> stream, CancellationToken ct)
     {
         try
         {
-            return await stream.MoveNext(ct);
+            return await stream.MoveNext(ct) ? Next.Item : Next.End;
         }
         catch (RpcException e) when (IsTransient(e) && !ct.IsCancellationRequested)
         {
-            return null;
+            return Next.Dropped;
+        }
+        catch (RpcException e) when (IsStalled(e) && !ct.IsCancellationRequested)
+        {
+            return Next.Stalled;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
         {
@@ -86,10 +109,16 @@ internal static class ResumingStream
     }
 
     /// <summary>The connection dropped or the server went away (restart, shutdown, a replica lost). Anything
-    /// else (OUT_OF_RANGE, PERMISSION_DENIED, NOT_FOUND, ...) is the caller's to handle and is not retried.</summary>
+    /// else but a stall (OUT_OF_RANGE, PERMISSION_DENIED, NOT_FOUND, ...) is the caller's to handle and is not retried.</summary>
     private static bool IsTransient(RpcException e) =>
         e.StatusCode == StatusCode.Unavailable
         || (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && e.Status.DebugException is IOException or HttpRequestException);
+
+    /// <summary>The server ended the stream because one write waited Feeds:StalledSubscriberTimeout (30 s) for the caller
+    /// to read: RESOURCE_EXHAUSTED with the ErrorInfo reason SUBSCRIBER_STALLED, after everything already sent, so nothing
+    /// is lost. Any other RESOURCE_EXHAUSTED (a rate limit, a quota of streams) is the caller's.</summary>
+    private static bool IsStalled(RpcException e) =>
+        e.StatusCode == StatusCode.ResourceExhausted && e.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason == "SUBSCRIBER_STALLED";
 
     /// <summary>Exponential backoff from 100 ms up to <paramref name="max"/>, with jitter so clients of a
     /// restarted server do not all come back at once.</summary>

@@ -11,6 +11,7 @@ import {
   ReplyDraftState, type ReplyDraft, type StreamReplyDraftRequestSchema, type StreamReplyDraftResponse,
 } from "./gen/timely/conversations/v1/conversation_ai_live_pb.js";
 import type { ConversationEvent } from "./gen/timely/conversations/v1/conversation_event_pb.js";
+import { ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
 
 export interface TimelyClientOptions {
   /** The service's address: the gRPC port for Node (http://localhost:50051), the web port for browsers. */
@@ -294,7 +295,8 @@ function withRequestIds(client: Client<typeof ConversationService>): Client<type
 }
 
 /** The items of the stream `open()` starts, across reconnects: after a dropped connection it waits (backoff)
- * and calls `open()` again, which resumes from the position its caller kept. Ends when a stream ends OK. */
+ * and calls `open()` again, which resumes from the position its caller kept; after the server ended it as
+ * stalled it calls again at once. Ends when a stream ends OK. */
 async function* resuming<T>(open: () => AsyncIterable<T>, maxDelayMs: number, signal?: AbortSignal): AsyncGenerator<T> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -304,23 +306,32 @@ async function* resuming<T>(open: () => AsyncIterable<T>, maxDelayMs: number, si
       }
       return; // ended OK (StreamMessages: the conversation is closed)
     } catch (error) {
-      rethrowUnlessTransient(error, signal);
+      if (rethrowUnlessResumable(error, signal) === "stalled") {
+        attempt = -1;   // not an outage: the server is up and the caller reads again, so resume at once
+        continue;
+      }
     }
     await sleep(reconnectDelay(attempt, maxDelayMs), signal);
   }
 }
 
-/** The connection dropped or the server went away: reconnect. Anything else is the caller's to handle.
+/** Why a stream that ended with `error` resumes: "dropped" when the connection dropped or the server went away
+ * (reconnect with backoff), "stalled" when the server ended it because one write waited
+ * Feeds:StalledSubscriberTimeout (30 s) for the caller to read (RESOURCE_EXHAUSTED with the ErrorInfo reason
+ * SUBSCRIBER_STALLED, after all it had sent: nothing is lost). Anything else, another RESOURCE_EXHAUSTED (a rate
+ * limit, the quota of streams) included, is thrown: the caller's to handle.
  * A dropped HTTP/2 stream surfaces as CANCELED (reset by the peer), a dropped HTTP/1.1 response as ABORTED,
  * a refused connection as UNAVAILABLE, a stream reset by a proxy whose upstream died (nginx: INTERNAL_ERROR)
  * as INTERNAL caused by an HTTP/2 stream error; the service itself sends none of these on a stream. */
-function rethrowUnlessTransient(error: unknown, signal?: AbortSignal): void {
+function rethrowUnlessResumable(error: unknown, signal?: AbortSignal): "dropped" | "stalled" {
   const e = ConnectError.from(error);
   const reset = e.code === Code.Internal && (e.cause as { code?: string } | undefined)?.code === "ERR_HTTP2_STREAM_ERROR";
   const dropped = e.code === Code.Unavailable || e.code === Code.Canceled || e.code === Code.Aborted || reset;
-  if (signal?.aborted || !dropped) {
+  const stalled = e.code === Code.ResourceExhausted && e.findDetails(ErrorInfoSchema).some((i) => i.reason === "SUBSCRIBER_STALLED");
+  if (signal?.aborted || !(dropped || stalled)) {
     throw e;
   }
+  return stalled ? "stalled" : "dropped";
 }
 
 function reconnectDelay(attempt: number, maxMs: number): number {

@@ -1,7 +1,7 @@
 // Streams survive the server being killed and restarted: every item arrives exactly once, in order.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { SenderType, createTimelyClient, type TimelyClient } from "../src/node.js";
+import { Code, ConnectError, SenderType, createTimelyClient, type TimelyClient } from "../src/node.js";
 import { TestServer, newId } from "./server.js";
 
 const server = new TestServer();
@@ -70,3 +70,31 @@ for (const transport of ["grpc", "grpc-web"] as const) {
     assert.deepEqual(events.map((e) => e.conversation?.id), created);
   });
 }
+
+/** A stream resumes after a stall (RESOURCE_EXHAUSTED with the reason SUBSCRIBER_STALLED, in the SDK scenarios),
+ * but not after any RESOURCE_EXHAUSTED: a stream refused for the key's quota of streams is thrown. */
+test("a stream over the quota of streams is thrown, not resumed", async () => {
+  const capped = new TestServer({ Limits__MaxStreamsPerKey: "1" });
+  const abort = new AbortController();
+  const timeout = setTimeout(() => abort.abort(), 60_000);
+  try {
+    await capped.start();
+    const holder = createTimelyClient({ baseUrl: capped.grpcUrl, apiKey: capped.apiKey });
+    const { conversation } = await holder.createConversation({ agentId: newId(), channelId: newId(), contactId: newId() });
+    let onSubscribed = () => {};
+    const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+    const holding = holder.streamMessages(conversation!.id, 0n, { signal: abort.signal, onSubscribed }).next();   // the key's one stream
+    holding.catch(() => {});
+    await subscribed;
+    for (const transport of ["grpc", "grpc-web"] as const) {
+      const timely = createTimelyClient({ baseUrl: transport === "grpc" ? capped.grpcUrl : capped.webUrl, apiKey: capped.apiKey, transport });
+      await assert.rejects(
+        timely.streamMessages(conversation!.id, 0n, { signal: abort.signal }).next(),
+        (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted && !abort.signal.aborted, transport);
+    }
+  } finally {
+    clearTimeout(timeout);
+    abort.abort();
+    await capped.dispose();
+  }
+});

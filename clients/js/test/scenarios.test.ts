@@ -19,14 +19,16 @@ type Step = Record<string, Json>;
 interface Scenario { name: string; ids?: string[]; only?: string[]; steps: Step[] }
 
 const repository = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const { scenarios } = JSON.parse(readFileSync(join(repository, "tests/sdk-scenarios/scenarios.json"), "utf8")) as { scenarios: Scenario[] };
+const { server: settings, scenarios } = JSON.parse(readFileSync(join(repository, "tests/sdk-scenarios/scenarios.json"), "utf8")) as {
+  server?: Record<string, string>; scenarios: Scenario[];
+};
 const results = process.env.TIMELY_TEST_OUTPUT ? join(process.env.TIMELY_TEST_OUTPUT, "sdk-scenarios", "js.jsonl") : undefined;
 if (results) {
   mkdirSync(dirname(results), { recursive: true });
   rmSync(results, { force: true });
 }
 
-const server = new TestServer();
+const server = new TestServer(settings);
 before(() => server.start());
 after(() => server.dispose());
 
@@ -38,8 +40,18 @@ class OpenStream {
   waitedSubscriptions = 0;
   read = 0;
   error?: unknown;
+  /** Resolves when the reader may take the next item: at once unless paused. */
+  reading = Promise.resolve();
+  unpause = () => {};
 
-  constructor(readonly kind: string) {}
+  constructor(readonly kind: string) {
+    this.abort.signal.addEventListener("abort", () => this.unpause());
+  }
+
+  /** The reader takes no item from the SDK's stream until `unpause()`. */
+  pause(): void {
+    this.reading = new Promise((resolve) => (this.unpause = resolve));
+  }
 
   /** Each item exactly once: a message stream's sequences follow each other, a watch's cursors never repeat. */
   add(item: Json): void {
@@ -66,6 +78,7 @@ class Run {
     if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.resolve(v)]));
     if (typeof value !== "string" || !value.startsWith("$") || value === "$nonempty") return value;
     if (value === "$uuid") return crypto.randomUUID();
+    if (value.startsWith("$text:")) return "x".repeat(Number(value.slice("$text:".length)));
     const [name, ...path] = value.slice(1).split(".");
     assert.ok(name in this.vars, `unknown reference ${value}`);
     return lookup(this.vars[name], path);
@@ -93,7 +106,11 @@ class Run {
       else if ("server" in step) await this.server(step);
       else if ("open" in step) await this.open(step);
       else if ("subscribed" in step) await this.subscribed(this.stream(step.subscribed));
-      else if ("next" in step) await this.next(step);
+      else if ("pause" in step) this.stream(step.pause).pause();
+      else if ("unpause" in step) {
+        await delay(step.afterMs ?? 0);
+        this.stream(step.unpause).unpause();
+      } else if ("next" in step) await this.next(step);
       else assert.fail(`unknown step ${JSON.stringify(step)}`);
     }
   }
@@ -159,7 +176,10 @@ class Run {
     this.streams.set(step.as, stream);
     void (async () => {
       try {
-        for await (const item of items) stream.add(toJson(schema, item as never, { alwaysEmitImplicit: true }));
+        for await (const item of items) {
+          stream.add(toJson(schema, item as never, { alwaysEmitImplicit: true }));
+          await stream.reading;
+        }
       } catch (e) {
         if (!stream.abort.signal.aborted) stream.error ??= e;
       }

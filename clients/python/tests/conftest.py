@@ -112,8 +112,9 @@ class Server:
             self.process.wait(timeout=60)
 
 
-def _serve():
-    s = Server()
+def serve(settings: dict[str, str] | None = None):
+    """A started server (with extra `settings`, environment variables) for a fixture, removed after it."""
+    s = Server(settings)
     s.start()
     yield s
     s.kill()
@@ -122,16 +123,10 @@ def _serve():
 
 @pytest.fixture(scope="session")
 def server():
-    yield from _serve()
-
-
-@pytest.fixture(scope="module")
-def module_server():
-    """A server of the test module's own, which its tests may kill and restart one after the other."""
-    yield from _serve()
+    yield from serve()
 
 
 @pytest.fixture
 def fresh_server():
     """A server of its own, for a test that kills and restarts it."""
-    yield from _serve()
+    yield from serve()

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
 import threading
 import uuid
 
-from timely_client import AsyncTimelyClient, SenderType, TimelyClient
+import grpc
+import pytest
+
+from conftest import Server
+from timely_client import AsyncTimelyClient, SenderType, TimelyClient, TimelyError
 
 
 def new_conversation(timely: TimelyClient) -> str:
@@ -65,3 +71,37 @@ def test_async_watch_resumes_after_the_server_restarts(fresh_server):
     sequences = asyncio.run(asyncio.wait_for(scenario(), 90))
     assert sequences == list(range(sequences[0], sequences[-1] + 1))
     assert len(sequences) >= 21
+
+
+def test_a_stream_over_the_quota_of_streams_is_raised_not_resumed():
+    """A stream resumes after a stall (RESOURCE_EXHAUSTED with the reason SUBSCRIBER_STALLED, in the SDK scenarios),
+    but not after any RESOURCE_EXHAUSTED: a stream refused for the key's quota of streams is raised, by both clients."""
+    server = Server({"Limits__MaxStreamsPerKey": "1"})
+    server.start()
+    try:
+        with TimelyClient(server.target, server.api_key) as timely:
+            conversation_id = new_conversation(timely)
+            subscribed = threading.Event()
+            holding = timely.stream_messages(conversation_id, on_subscribed=subscribed.set)   # the key's one stream
+
+            def hold() -> None:
+                with contextlib.suppress(TimelyError):   # CANCELLED when the client closes, at the end
+                    next(holding, None)
+
+            threading.Thread(target=hold, daemon=True).start()
+            assert subscribed.wait(30)
+
+            with pytest.raises(TimelyError) as refused:
+                next(timely.stream_messages(conversation_id))
+            assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+            async def refused_async() -> TimelyError:
+                async with AsyncTimelyClient(server.target, server.api_key) as client:
+                    with pytest.raises(TimelyError) as error:
+                        await asyncio.wait_for(client.stream_messages(conversation_id).__anext__(), 30)
+                    return error.value
+
+            assert asyncio.run(refused_async()).code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        server.kill()
+        shutil.rmtree(server.folder, ignore_errors=True)

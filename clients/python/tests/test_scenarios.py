@@ -18,10 +18,12 @@ import pytest
 from google.protobuf import json_format, symbol_database
 
 from timely.conversations.v1 import conversation_service_pb2 as service
+from conftest import serve
 from timely_client import AsyncTimelyClient, TimelyClient, TimelyError
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-SCENARIOS = json.loads((REPOSITORY / "tests/sdk-scenarios/scenarios.json").read_text())["scenarios"]
+SUITE = json.loads((REPOSITORY / "tests/sdk-scenarios/scenarios.json").read_text())
+SCENARIOS = SUITE["scenarios"]
 RUNNERS = ("python-sync", "python-asyncio")
 METHODS = service.DESCRIPTOR.services_by_name["ConversationService"].methods_by_name
 
@@ -46,6 +48,8 @@ class Stream:
         self.read = 0
         self.error: BaseException | None = None
         self.stopped = False
+        self.reading = threading.Event()  # cleared while paused: the reader takes no item from the SDK's stream
+        self.reading.set()
 
     def subscribed(self) -> None:
         self.subscriptions += 1
@@ -74,6 +78,7 @@ class SyncSdk:
             try:
                 for item in items:
                     stream.add(as_json(item))
+                    stream.reading.wait()
             except BaseException as error:  # noqa: BLE001 (the scenario reports it)
                 if not stream.stopped:
                     stream.error = stream.error or error
@@ -98,6 +103,8 @@ class AsyncSdk:
             try:
                 async for item in items:
                     stream.add(as_json(item))
+                    if not stream.reading.is_set():
+                        await asyncio.to_thread(stream.reading.wait)
             except asyncio.CancelledError:
                 raise
             except BaseException as error:  # noqa: BLE001 (the scenario reports it)
@@ -129,6 +136,8 @@ class Run:
             return value
         if value == "$uuid":
             return str(uuid.uuid4())
+        if value.startswith("$text:"):
+            return "x" * int(value[len("$text:"):])
         name, *path = value[1:].split(".")
         assert name in self.vars, f"unknown reference {value}"
         return lookup(self.vars[name], path)
@@ -155,6 +164,11 @@ class Run:
                 await self.open(step)
             elif "subscribed" in step:
                 await self.subscribed(self.streams[step["subscribed"]])
+            elif "pause" in step:
+                self.streams[step["pause"]].reading.clear()
+            elif "unpause" in step:
+                await asyncio.sleep(step.get("afterMs", 0) / 1000)
+                self.streams[step["unpause"]].reading.set()
             elif "next" in step:
                 await self.next(step)
             else:
@@ -248,6 +262,7 @@ class Run:
         """Ends the streams and leaves the server running for the next scenario, whatever happened."""
         for stream in self.streams.values():
             stream.stopped = True
+            stream.reading.set()
         await self.sdk.close()
         if self.pending_start:
             await asyncio.gather(self.pending_start, return_exceptions=True)
@@ -290,15 +305,21 @@ async def run_scenario(server: Any, runner: str, scenario: dict[str, Any]) -> No
         await run.end()
 
 
+@pytest.fixture(scope="module")
+def scenario_server():
+    """The server of the scenarios, with the settings of scenarios.json; they kill and restart it one after the other."""
+    yield from serve(SUITE.get("server"))
+
+
 @pytest.mark.parametrize(
     "runner,scenario",
     [pytest.param(r, s, id=f"{r}: {s['name']}") for r in RUNNERS for s in SCENARIOS if r in s.get("only", RUNNERS)],
 )
-def test_scenario(module_server, runner, scenario):
+def test_scenario(scenario_server, runner, scenario):
     started = time.monotonic()
     failure: BaseException | None = None
     try:
-        asyncio.run(asyncio.wait_for(run_scenario(module_server, runner, scenario), 300))
+        asyncio.run(asyncio.wait_for(run_scenario(scenario_server, runner, scenario), 300))
     except BaseException as error:
         failure = error
     if RESULTS:

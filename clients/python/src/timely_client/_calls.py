@@ -16,7 +16,8 @@ from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
 
 from .errors import TimelyError
 
-# Stream errors after which a stream reconnects and resumes; anything else is the caller's to handle.
+# Stream errors after which a stream reconnects and resumes (with backoff); a stall resumes too (at once, see
+# `is_stalled`), anything else is the caller's to handle.
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE}
 
 
@@ -27,6 +28,16 @@ def is_transient(error: Any) -> bool:
     code = error.code()
     reset = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED) and "RST_STREAM" in (error.details() or "")
     return code in TRANSIENT or reset
+
+
+def is_stalled(error: Any) -> bool:
+    """The server ended the stream because one write waited Feeds:StalledSubscriberTimeout (30 s) for the caller to
+    read: RESOURCE_EXHAUSTED with the ErrorInfo reason SUBSCRIBER_STALLED, after all it had sent, so nothing is lost.
+    Any other RESOURCE_EXHAUSTED (a rate limit, the quota of streams) is the caller's."""
+    if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return False
+    info = TimelyError.from_rpc_error(error).error_info
+    return info is not None and info.reason == "SUBSCRIBER_STALLED"
 
 
 def channel_options(max_attempts: int, max_reconnect_delay: float) -> list[tuple[str, Any]]:
@@ -197,16 +208,21 @@ class Resumption:
 
     @contextlib.contextmanager
     def call(self, call: Any) -> Iterator[Any]:
-        """One call of the stream, cancelled when done. A dropped connection sets `delay` (backoff); any other
-        error is raised as a TimelyError."""
+        """One call of the stream, cancelled when done. A dropped connection sets `delay` (backoff), a stall sets
+        it to 0 (not an outage: the server is up and the caller reads again); any other error is raised as a
+        TimelyError."""
         self.delay = None
         try:
             yield call
         except grpc.RpcError as error:
-            if not is_transient(error):
+            if is_stalled(error):
+                self.delay = 0.0
+                self._attempt = 0
+            elif is_transient(error):
+                self.delay = reconnect_delay(self._attempt, self._max_delay)
+                self._attempt += 1
+            else:
                 raise TimelyError.from_rpc_error(error) from None
-            self.delay = reconnect_delay(self._attempt, self._max_delay)
-            self._attempt += 1
         finally:
             call.cancel()
 

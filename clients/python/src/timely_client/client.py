@@ -188,7 +188,8 @@ class TimelyClient(_calls.ClientBase):
     ) -> Iterator[Any]:
         """The items of a server stream across reconnects: after a dropped connection or a server restart, it
         waits (backoff) and calls `method` again with the request that `advance` moved past the last item
-        delivered. Ends when a call ends OK (a message stream: when the conversation is closed). Each call waits
+        delivered; after the server ended the stream as stalled (the caller read nothing for a while), it calls
+        again at once. Ends when a call ends OK (a message stream: when the conversation is closed). Each call waits
         for the server to be reachable (wait_for_ready): grpcio 1.51's blocking iterator can wait forever on a
         call that failed at once because the connection was refused, as it is right after a restart."""
         stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay, on_subscribed)
