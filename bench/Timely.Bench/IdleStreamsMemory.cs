@@ -11,8 +11,9 @@ public static class IdleStreamsMemory
     }
 
     /// <summary>Half the streams follow one conversation each (StreamMessages over 100 conversations),
-    /// half watch the workspace (WatchConversations): the two kinds a deployment holds open.</summary>
-    public static async Task<Result> RunAsync(ServerUnderTest server, int streams)
+    /// half watch the workspace (WatchConversations): the two kinds a deployment holds open. <paramref name="whileOpen"/>
+    /// runs once the open figure is taken, before the streams close (e.g. a heap dump).</summary>
+    public static async Task<Result> RunAsync(ServerUnderTest server, int streams, Func<Task>? whileOpen = null)
     {
         var client = server.NewClient();
         var conversations = new List<string>();
@@ -48,6 +49,10 @@ public static class IdleStreamsMemory
         }
         await Settle();
         var open = server.ResidentBytes();
+        if (whileOpen is not null)
+        {
+            await whileOpen();
+        }
 
         calls.ForEach(c => c.Dispose());
         await Settle();
