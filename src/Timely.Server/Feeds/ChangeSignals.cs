@@ -133,27 +133,33 @@ public sealed class ChangeSignals : IChangeObserver
     }
 }
 
-/// <summary>One subscriber's pending wake-up.</summary>
+/// <summary>One subscriber's pending wake-up: a flag, and the one wait in progress, if any. Ten thousand idle
+/// streams hold ten thousand of these, so it keeps no channel of its own: the live-item mailbox comes with the
+/// first live item, and a wait allocates only what one wait needs.</summary>
 public sealed class ChangeSubscription : IDisposable
 {
     private readonly ChangeSignals owner;
-    private readonly Channel<bool> pending = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly bool acceptsLive;
+    private int pending; // 1 while a wake-up is pending: however many arrive, the subscriber holds one
+    private TaskCompletionSource? waiter; // the wait in progress (one reader)
     private long lastSignal;
     private int stored = 1; // 1 while a store change may be unread (the first read is due)
     private int overflowed;
-    private readonly Channel<Domain.LiveItem>? live;
+    private Channel<Domain.LiveItem>? live;
 
     internal ChangeSubscription(ChangeSignals owner, string workspace, Guid? conversationId, bool live = false)
     {
         this.owner = owner;
         Workspace = workspace;
         ConversationId = conversationId;
-        this.live = live ? Channel.CreateBounded<Domain.LiveItem>(new BoundedChannelOptions(LiveCapacity) { SingleReader = true }) : null;
+        acceptsLive = live;
     }
 
     /// <summary>Live items a subscription holds before it counts as overflowed.</summary>
     public const int LiveCapacity = 1024;
+
+    /// <summary>Whether the live-item mailbox exists yet: not before the first live item arrives.</summary>
+    internal bool HasLiveMailbox => Volatile.Read(ref live) is not null;
 
     /// <summary>True (once) when a store change was signalled, or a safety poll fell due, since the last call:
     /// only then does the subscriber need to read the store.</summary>
@@ -164,7 +170,8 @@ public sealed class ChangeSubscription : IDisposable
     public List<Domain.LiveItem> TakeLive(out bool overflow)
     {
         var items = new List<Domain.LiveItem>();
-        while (live is not null && live.Reader.TryRead(out var item))
+        var mailbox = Volatile.Read(ref live);
+        while (mailbox is not null && mailbox.Reader.TryRead(out var item))
         {
             items.Add(item);
         }
@@ -174,15 +181,22 @@ public sealed class ChangeSubscription : IDisposable
 
     internal void Deliver(Domain.LiveItem item)
     {
-        if (live is null)
+        if (!acceptsLive)
         {
             return;
         }
-        if (!live.Writer.TryWrite(item))
+        var mailbox = Volatile.Read(ref live) ?? CreateMailbox();
+        if (!mailbox.Writer.TryWrite(item))
         {
             Volatile.Write(ref overflowed, 1);
         }
-        pending.Writer.TryWrite(true);
+        Wake();
+    }
+
+    private Channel<Domain.LiveItem> CreateMailbox()
+    {
+        var created = Channel.CreateBounded<Domain.LiveItem>(new BoundedChannelOptions(LiveCapacity) { SingleReader = true });
+        return Interlocked.CompareExchange(ref live, created, null) ?? created;
     }
 
     public string Workspace { get; }
@@ -203,29 +217,45 @@ public sealed class ChangeSubscription : IDisposable
             seen = previous;
         }
         Volatile.Write(ref stored, 1);
-        pending.Writer.TryWrite(true);
+        Wake();
+    }
+
+    /// <summary>Sets the pending flag, then completes the wait in progress. A waiter publishes itself, then
+    /// checks the flag: one of the two sees the other (both are full fences), so no wake-up is lost.</summary>
+    private void Wake()
+    {
+        Interlocked.Exchange(ref pending, 1);
+        Interlocked.Exchange(ref waiter, null)?.TrySetResult();
     }
 
     /// <summary>Waits for a change, or for <paramref name="timeout"/> to pass (a safety poll: the store is
     /// the source of truth, so the caller re-reads it either way). Returns the tick the next read must
-    /// start after to see every change signalled so far.</summary>
+    /// start after to see every change signalled so far. One caller at a time.</summary>
     public async Task<long> WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
-        if (pending.Reader.TryRead(out _))
+        if (Interlocked.Exchange(ref pending, 0) == 1)
         {
             return Volatile.Read(ref lastSignal);
         }
-        using var poll = new CancellationTokenSource(timeout, clock);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, poll.Token);
+        var wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref waiter, wait);
         try
         {
-            await pending.Reader.ReadAsync(either.Token);
+            if (Interlocked.Exchange(ref pending, 0) == 0)
+            {
+                await wait.Task.WaitAsync(timeout, clock, ct);
+                Interlocked.Exchange(ref pending, 0); // the wake-up that completed the wait: taken
+            }
             return Volatile.Read(ref lastSignal);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (TimeoutException)
         {
             Volatile.Write(ref stored, 1);
             return owner.Tick(); // the safety poll is due: a fresh read
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref waiter, null, wait);
         }
     }
 
