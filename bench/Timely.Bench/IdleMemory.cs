@@ -11,7 +11,12 @@ public static class IdleMemory
     {
         Console.WriteLine($"Timely.Grpc idle-stream memory · {Environment.ProcessorCount} cores · {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB · .NET {Environment.Version}");
         Console.WriteLine($"Server resident memory (VmRSS) with {streams:N0} idle open streams (half StreamMessages over 100 conversations, half WatchConversations)");
-        Console.WriteLine($"{"build",-10} {"before MiB",10} {"open MiB",9} {"KiB/stream",10} {"closed MiB",10}");
+        Console.WriteLine("  'files' = the part of 'before' that maps files (the runtime's and the assemblies' images)");
+        if (gcdumpFolder is not null)
+        {
+            Console.WriteLine("  'dumped' = open, after the heap dump (which collects the whole heap): the figure without uncollected garbage");
+        }
+        Console.WriteLine($"{"build",-10} {"before MiB",10} {"files MiB",9} {"open MiB",9} {"KiB/stream",10} {"closed MiB",10}{(gcdumpFolder is null ? "" : $" {"dumped MiB",10} {"KiB/stream",10}")}");
         var builds = baselineDll is null ? [("this tree", serverDll)] : new[] { ("baseline", baselineDll), ("this tree", serverDll) };
         foreach (var (name, dll) in builds)
         {
@@ -22,8 +27,9 @@ public static class IdleMemory
         }
     }
 
-    public static void Print(string build, IdleStreamsMemory.Result m) => Console.WriteLine(
-        $"{build,-10} {m.BeforeBytes / 1048576.0,10:0.0} {m.OpenBytes / 1048576.0,9:0.0} {m.PerStreamKiB,10:0.0} {m.AfterBytes / 1048576.0,10:0.0}");
+    private static void Print(string build, IdleStreamsMemory.Result m) => Console.WriteLine(
+        $"{build,-10} {m.BeforeBytes / 1048576.0,10:0.0} {m.BeforeFileBytes / 1048576.0,9:0.0} {m.OpenBytes / 1048576.0,9:0.0} {m.PerStreamKiB,10:0.0} {m.AfterBytes / 1048576.0,10:0.0}"
+        + (m.OpenAfterDumpBytes == 0 ? "" : $" {m.OpenAfterDumpBytes / 1048576.0,10:0.0} {(m.OpenAfterDumpBytes - m.BeforeBytes) / 1024.0 / m.Streams,10:0.0}"));
 
     private static async Task GcDumpAsync(int processId, string file)
     {
