@@ -2,6 +2,8 @@
 # Builds the server and the benchmarks in Release and runs them; prints the figures.
 #   scripts/bench.sh [all|feeds|throughput] [throughput options]
 #     feeds       live-feed latency (also across two PostgreSQL replicas) and idle-stream memory
+#     memory      only the idle-stream memory, in about a minute (options: N streams, default 10000;
+#                 --baseline old/timely-server.dll, both builds in one run; --gcdump DIR, heap dumps with the streams open)
 #     throughput  req/s of the RPCs against a bare grpc-dotnet server, on SQLite and a throwaway PostgreSQL
 #                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
 #                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
@@ -17,8 +19,8 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 [ $# -eq 0 ] || shift
 case "$what" in
-  all | feeds | throughput | search | webhooks) ;;
-  *) echo "usage: $0 [all|feeds|throughput|search|webhooks] [throughput options | N]" >&2; exit 2 ;;
+  all | feeds | memory | throughput | search | webhooks) ;;
+  *) echo "usage: $0 [all|feeds|memory|throughput|search|webhooks] [throughput options | N]" >&2; exit 2 ;;
 esac
 
 dotnet build -c Release src/Timely.Server --verbosity quiet
@@ -34,7 +36,7 @@ if [ "$what" = search ] && [ "${1:-}" = --postgres ]; then
   dotnet run -c Release --no-build --project bench/Timely.Bench -- search "$@" --postgres-port "$pg_port"
   exit
 fi
-if [ "$what" = search ] || [ "$what" = webhooks ]; then
+if [ "$what" = search ] || [ "$what" = webhooks ] || [ "$what" = memory ]; then
   exec dotnet run -c Release --no-build --project bench/Timely.Bench -- "$what" "$@"
 fi
 

@@ -119,9 +119,14 @@ public sealed class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>The server process's resident memory, from /proc.</summary>
-    public long ResidentBytes()
+    public long ResidentBytes() => StatusBytes("VmRSS:");
+
+    /// <summary>The part of <see cref="ResidentBytes"/> that maps files (the runtime's and the assemblies' images).</summary>
+    public long ResidentFileBytes() => StatusBytes("RssFile:");
+
+    private long StatusBytes(string field)
     {
-        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 

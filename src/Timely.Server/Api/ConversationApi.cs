@@ -325,14 +325,13 @@ public sealed partial class ConversationApi(
     /// last position; on revocation, UNAUTHENTICATED.</summary>
     private async Task UntilShutdown(ServerCallContext context, Func<CancellationToken, Task> stream)
     {
-        using var revoked = new CancellationTokenSource();
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, revoked.Token);
-        var keyWatch = WatchKeyAsync(KeyRevocations.KeyId(context.GetHttpContext().User), revoked, either.Token);
+        using var key = revocations.Watch(KeyRevocations.KeyId(context.GetHttpContext().User));
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, key.Revoked);
         try
         {
             await stream(either.Token);
         }
-        catch (OperationCanceledException) when (revoked.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (key.Revoked.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key of this stream was revoked"));
         }
@@ -343,20 +342,6 @@ public sealed partial class ConversationApi(
         finally
         {
             await either.CancelAsync();
-            await keyWatch;
-        }
-    }
-
-    private async Task WatchKeyAsync(Guid keyId, CancellationTokenSource revoked, CancellationToken ct)
-    {
-        try
-        {
-            await revocations.WaitUntilRevokedAsync(keyId, ct);
-            await revoked.CancelAsync();
-        }
-        catch (OperationCanceledException)
-        {
-            // the stream ended first
         }
     }
 

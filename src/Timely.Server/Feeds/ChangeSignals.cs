@@ -133,16 +133,19 @@ public sealed class ChangeSignals : IChangeObserver
     }
 }
 
-/// <summary>One subscriber's pending wake-up.</summary>
+/// <summary>One subscriber's pending wake-up: a flag, and the one wait in progress, if any. Ten thousand idle
+/// streams hold ten thousand of these, so it keeps no channel of its own: the live-item mailbox comes with the
+/// first live item, and a wait allocates only what one wait needs.</summary>
 public sealed class ChangeSubscription : IDisposable
 {
     private readonly ChangeSignals owner;
-    private readonly Channel<bool> pending = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly bool acceptsLive;
+    private int pending; // 1 while a wake-up is pending: however many arrive, the subscriber holds one
+    private TaskCompletionSource? waiter; // the wait in progress (one reader)
     private long lastSignal;
     private int stored = 1; // 1 while a store change may be unread (the first read is due)
     private int overflowed;
-    private readonly Channel<Domain.LiveItem>? live;
+    private Channel<Domain.LiveItem>? live;
     private ITimer? poll;               // the safety poll of the current wait (ArmPoll), made by pollClock
     private TimeProvider? pollClock;
     private int pollDue;                // 1 once the poll fell due, until a wait returns
@@ -152,11 +155,14 @@ public sealed class ChangeSubscription : IDisposable
         this.owner = owner;
         Workspace = workspace;
         ConversationId = conversationId;
-        this.live = live ? Channel.CreateBounded<Domain.LiveItem>(new BoundedChannelOptions(LiveCapacity) { SingleReader = true }) : null;
+        acceptsLive = live;
     }
 
     /// <summary>Live items a subscription holds before it counts as overflowed.</summary>
     public const int LiveCapacity = 1024;
+
+    /// <summary>Whether the live-item mailbox exists yet: not before the first live item arrives.</summary>
+    internal bool HasLiveMailbox => Volatile.Read(ref live) is not null;
 
     /// <summary>True (once) when a store change was signalled, or a safety poll fell due, since the last call:
     /// only then does the subscriber need to read the store.</summary>
@@ -167,7 +173,8 @@ public sealed class ChangeSubscription : IDisposable
     public List<Domain.LiveItem> TakeLive(out bool overflow)
     {
         var items = new List<Domain.LiveItem>();
-        while (live is not null && live.Reader.TryRead(out var item))
+        var mailbox = Volatile.Read(ref live);
+        while (mailbox is not null && mailbox.Reader.TryRead(out var item))
         {
             items.Add(item);
         }
@@ -177,15 +184,22 @@ public sealed class ChangeSubscription : IDisposable
 
     internal void Deliver(Domain.LiveItem item)
     {
-        if (live is null)
+        if (!acceptsLive)
         {
             return;
         }
-        if (!live.Writer.TryWrite(item))
+        var mailbox = Volatile.Read(ref live) ?? CreateMailbox();
+        if (!mailbox.Writer.TryWrite(item))
         {
             Volatile.Write(ref overflowed, 1);
         }
-        pending.Writer.TryWrite(true);
+        Wake();
+    }
+
+    private Channel<Domain.LiveItem> CreateMailbox()
+    {
+        var created = Channel.CreateBounded<Domain.LiveItem>(new BoundedChannelOptions(LiveCapacity) { SingleReader = true });
+        return Interlocked.CompareExchange(ref live, created, null) ?? created;
     }
 
     public string Workspace { get; }
@@ -206,21 +220,42 @@ public sealed class ChangeSubscription : IDisposable
             seen = previous;
         }
         Volatile.Write(ref stored, 1);
-        pending.Writer.TryWrite(true);
+        Wake();
+    }
+
+    /// <summary>Sets the pending flag, then completes the wait in progress. A waiter publishes itself, then
+    /// checks the flag: one of the two sees the other (both are full fences), so no wake-up is lost.</summary>
+    private void Wake()
+    {
+        Interlocked.Exchange(ref pending, 1);
+        Interlocked.Exchange(ref waiter, null)?.TrySetResult();
     }
 
     /// <summary>Waits for a change, or for <paramref name="timeout"/> to pass (a safety poll: the store is
     /// the source of truth, so the caller re-reads it either way). Returns the tick the next read must
-    /// start after to see every change signalled so far. A wait costs no timer or token source of its own:
-    /// one timer per subscription is re-armed (1,000 subscribers woken by one change re-arm 1,000 timers,
-    /// not create and link 3,000 objects).</summary>
+    /// start after to see every change signalled so far. One caller at a time. A wait makes one completion
+    /// and no timer: one timer per subscription is re-armed (1,000 subscribers woken by one change re-arm
+    /// 1,000 timers, not create and link 3,000 objects).</summary>
     public async Task<long> WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
-        if (!pending.Reader.TryRead(out _))
+        if (Interlocked.Exchange(ref pending, 0) == 0)
         {
-            Volatile.Write(ref pollDue, 0);
-            ArmPoll(timeout, clock);
-            await pending.Reader.ReadAsync(ct);
+            var wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref waiter, wait);
+            try
+            {
+                if (Interlocked.Exchange(ref pending, 0) == 0)
+                {
+                    Volatile.Write(ref pollDue, 0);
+                    ArmPoll(timeout, clock);
+                    await wait.Task.WaitAsync(ct);
+                    Interlocked.Exchange(ref pending, 0); // the wake-up that completed the wait: taken
+                }
+            }
+            finally
+            {
+                Interlocked.CompareExchange(ref waiter, null, wait);
+            }
         }
         // A poll that fell due, also one armed by an earlier wait, asks for a fresh read: at worst one read more.
         if (Interlocked.Exchange(ref pollDue, 0) == 1)
@@ -246,7 +281,7 @@ public sealed class ChangeSubscription : IDisposable
     private void PollFellDue()
     {
         Volatile.Write(ref pollDue, 1);
-        pending.Writer.TryWrite(true);
+        Wake();
     }
 
     /// <summary>Ends the subscription; call it once its reader no longer waits.</summary>
