@@ -37,6 +37,7 @@ public sealed class MessageFeed(
         using var subscription = signals.Subscribe(workspace, conversationId, live: writeLive is not null);
         var deferred = new List<LiveItem>();
         long snapshotUpTo = 0;
+        var shownDrafts = new HashSet<Guid>();   // drafts this stream has written in progress
         var endedDrafts = new HashSet<Guid>();
         using var tail = tails.Follow((workspace, conversationId));
         using var open = new OpenStream(metrics, StreamKind.Messages);
@@ -72,6 +73,10 @@ public sealed class MessageFeed(
             {
                 endedDrafts.Add(ended.DraftId);
             }
+            else if (item.Draft is { } shown)
+            {
+                shownDrafts.Add(shown.DraftId);
+            }
             await writeLive!(item);
         }
         async Task ReleaseDeferredAsync()
@@ -92,7 +97,10 @@ public sealed class MessageFeed(
                 return;
             }
             await WriteLiveAsync(snapshot: false);
+            // The drafts in progress now, and those this stream showed in progress: the hub forgets a draft as it
+            // publishes its end, a moment before the end reaches this stream's mailbox.
             var inProgress = hub.Snapshot(workspace, conversationId).Where(i => i.Draft is not null).Select(i => i.Draft!.DraftId).ToHashSet();
+            inProgress.UnionWith(shownDrafts);
             var deadline = Environment.TickCount64 + (long)DraftSettleTimeout.TotalMilliseconds;
             while (inProgress.Except(endedDrafts).Any() && Environment.TickCount64 < deadline)
             {
