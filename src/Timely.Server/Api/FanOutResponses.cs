@@ -44,7 +44,12 @@ internal static class FanOutResponses
             return shared;
         }
         var built = new Shared<T>(workspace, build(item, workspace, tokens), fromSerialized);
-        return table.TryAdd(item, built) || !table.TryGetValue(item, out shared) || shared.Workspace != workspace ? built : shared;
+        if (table.TryAdd(item, built))
+        {
+            return built;
+        }
+        // Another subscriber added it first: share theirs (one built for another workspace is not kept).
+        return table.TryGetValue(item, out shared) && shared.Workspace == workspace ? shared : built;
     }
 
     /// <summary>One item's response, and its serialized twin once a subscriber on the protobuf wire asked for it.</summary>
