@@ -257,6 +257,17 @@ public sealed class SearchTests(TimelyServer server) : IClassFixture<TimelyServe
         await client.UpdateConversationAsync(new UpdateConversationRequest { Conversation = new Conversation { Id = neither.Id, Subject = $"{w} screen now" } });
         Assert.Contains(neither.Id, await Found(new() { Query = $"{w} screen", AgentId = agent }));
         Assert.DoesNotContain(neither.Id, await Found(new() { Query = $"{w} keyboard", AgentId = agent }));
+
+        // So does a change of the tags; a message, which rewrites the conversation's row but not its subject
+        // or tags, leaves both findable as they are.
+        await client.UpdateConversationAsync(new UpdateConversationRequest
+        {
+            Conversation = new Conversation { Id = byTag.Id, Tags = { "display" } },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "tags" } },
+        });
+        await client.SendAsync(neither.Id, SenderType.Customer, "still there?");
+        Assert.Equal([neither.Id, byMessage.Id, bySubject.Id], await Found(new() { Query = $"{w} screen", AgentId = agent }));
+        Assert.Equal([byTag.Id], await Found(new() { Query = "display", AgentId = agent }));
     }
 
     [Fact]

@@ -1,15 +1,16 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using Timely.Server.Observability;
 
 namespace Timely.Server.Storage.Sqlite;
 
 /// <summary>Group commit on SQLite's single writer connection. Concurrent writes queue; one loop takes
-/// everything queued (up to <see cref="MaxBatch"/>), runs each write in its own savepoint of one
-/// transaction and commits them together: one lock, one commit and (with synchronous = FULL) one sync
-/// for the whole group. A write that fails is rolled back to its savepoint and fails alone; each
-/// write's caller gets its own result once the group is committed, never before.</summary>
+/// everything queued (up to <see cref="MaxBatch"/>), runs the writes in one transaction and commits them
+/// together: one lock, one commit and (with synchronous = FULL) one sync for the whole group. A write that
+/// fails fails alone (see <see cref="RunGroupAsync"/>); each write's caller gets its own result once the
+/// group is committed, never before.</summary>
 internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConnection>> openConnection, TimelyMetrics metrics) : IAsyncDisposable
 {
     private const int MaxBatch = 256;
@@ -82,29 +83,10 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
                 connection = await openConnection(CancellationToken.None);
                 savepoint = new Savepoint(connection);
             }
-            // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, not at the first write.
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
-            foreach (var write in batch)
+            if (!await RunGroupAsync(batch, isolated: false))
             {
-                if (write.CancellationToken.IsCancellationRequested)
-                {
-                    write.Fail(new OperationCanceledException(write.CancellationToken));
-                    continue;
-                }
-                savepoint!.Run(savepoint.Save, transaction);
-                try
-                {
-                    await write.RunAsync(connection, transaction);
-                    savepoint.Run(savepoint.Release, transaction);
-                }
-                catch (Exception e)
-                {
-                    savepoint.Run(savepoint.Rollback, transaction);
-                    savepoint.Run(savepoint.Release, transaction);
-                    write.Fail(e);
-                }
+                await RunGroupAsync(batch, isolated: true);
             }
-            await transaction.CommitAsync(CancellationToken.None);
             metrics.GroupCommitted(batch.Count);
             foreach (var write in batch)
             {
@@ -125,6 +107,59 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
                 connection = null;
             }
         }
+    }
+
+    /// <summary>Runs the group's writes in one transaction and commits it. Not isolated, the writes share the
+    /// transaction as they are: a write that fails having changed nothing (a refusal, found by its reads)
+    /// fails alone, and one that fails after changing rows makes the whole group roll back and return false,
+    /// to run again isolated, each write in a savepoint. The common case pays no savepoint: three statements
+    /// per write, and a savepoint makes SQLite's full-text index flush what it holds into a segment of its
+    /// own, merged later (measured: 63 µs per indexed message with a savepoint each, 17 µs without).</summary>
+    private async Task<bool> RunGroupAsync(List<PendingWrite> batch, bool isolated)
+    {
+        var db = connection!.Handle!;
+        // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, not at the first write.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
+        foreach (var write in batch.Where(w => !w.Failed))
+        {
+            if (write.CancellationToken.IsCancellationRequested)
+            {
+                write.Fail(new OperationCanceledException(write.CancellationToken));
+                continue;
+            }
+            if (isolated)
+            {
+                savepoint!.Run(savepoint.Save, transaction);
+            }
+            var changesBefore = raw.sqlite3_total_changes(db);
+            try
+            {
+                await write.RunAsync(connection, transaction);
+                if (isolated)
+                {
+                    savepoint!.Run(savepoint.Release, transaction);
+                }
+            }
+            catch (Exception e) when (isolated)
+            {
+                savepoint!.Run(savepoint.Rollback, transaction);
+                savepoint.Run(savepoint.Release, transaction);
+                write.Fail(e);
+            }
+            catch (Exception e) when (raw.sqlite3_total_changes(db) == changesBefore && raw.sqlite3_get_autocommit(db) == 0)
+            {
+                write.Fail(e);
+            }
+            catch when (raw.sqlite3_get_autocommit(db) == 0)
+            {
+                // Rows of the failed write are in the transaction: the group again, isolated. (When SQLite
+                // has ended the transaction itself, on I/O errors, the group fails as a whole.)
+                await transaction.RollbackAsync(CancellationToken.None);
+                return false;
+            }
+        }
+        await transaction.CommitAsync(CancellationToken.None);
+        return true;
     }
 
     /// <summary>The savepoint of each write, its three statements kept prepared (they run for every write).</summary>
@@ -158,6 +193,9 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
         public abstract void Complete();
 
         public abstract void Fail(Exception exception);
+
+        /// <summary>The write failed alone; a group run again leaves it out.</summary>
+        public abstract bool Failed { get; }
     }
 
     private sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) : PendingWrite(ct)
@@ -183,5 +221,7 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<SqliteConne
         }
 
         public override void Fail(Exception exception) => completion.TrySetException(exception);
+
+        public override bool Failed => completion.Task.IsFaulted || completion.Task.IsCanceled;
     }
 }
