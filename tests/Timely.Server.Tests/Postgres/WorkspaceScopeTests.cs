@@ -23,7 +23,7 @@ public sealed partial class WorkspaceScopeTests
 {
     private static readonly string[] TenantTables =
     [
-        "conversations", "conversation_tags", "messages", "events", "request_ids", "inbound_messages", "webhook_endpoints", "webhook_deliveries",
+        "conversations", "conversation_tags", "conversation_search", "messages", "events", "request_ids", "inbound_messages", "webhook_endpoints", "webhook_deliveries",
         "erasures", "erasure_items", "retention_policies", "message_revisions", "read_horizons",
     ];
 

@@ -3,8 +3,9 @@ using Timely.Server.Domain;
 
 namespace Timely.Server.Storage.Postgres;
 
-/// <summary>Search on PostgreSQL: the generated tsvector columns of migrations 0005 and 0010 (configuration
-/// timely_search: 'simple' without accents). The query
+/// <summary>Search on PostgreSQL: the generated tsvector column of messages (migrations 0005 and 0010) and the
+/// conversation_search table of subjects and tags (0011), configuration timely_search ('simple' without
+/// accents). The query
 /// becomes a tsquery built from the parsed terms: each word or phrase through phraseto_tsquery (which
 /// tokenises it as to_tsvector tokenised the text, and reads no operators), each prefix through
 /// to_tsquery of a quoted lexeme of letters and digits only, joined with &amp;&amp; and !!. Relevance is
@@ -42,6 +43,7 @@ public sealed class PostgresSearchSql : ISearchSql
         ") page ORDER BY page.score DESC, page.id";
 
     public string ConversationMatches(string match, bool publicOnly = false) =>
-        $" AND (c.search @@ {match} OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace = @Workspace AND m.search @@ {match}" +
+        $" AND (c.id IN (SELECT s.conversation_id FROM conversation_search s WHERE s.workspace = @Workspace AND s.search @@ {match})" +
+        $" OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace = @Workspace AND m.search @@ {match}" +
         $"{(publicOnly ? " AND m.visibility = 1" : "")}))";
 }
