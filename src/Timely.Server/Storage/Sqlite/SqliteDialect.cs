@@ -29,7 +29,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
         memoryMapBytes = sqlite.MemoryMapBytes;
-        writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics);
+        writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics, beforeCommit: SqliteSearchSql.IndexNewMessages);
     }
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)

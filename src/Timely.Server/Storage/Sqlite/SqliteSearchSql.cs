@@ -3,12 +3,20 @@ using Timely.Server.Domain;
 
 namespace Timely.Server.Storage.Sqlite;
 
-/// <summary>Search on SQLite: FTS5 (migration 0005). The query becomes an FTS5 expression of quoted
+/// <summary>Search on SQLite: FTS5 (migrations 0005 and 0011). The query becomes an FTS5 expression of quoted
 /// strings only (a quoted string is a phrase of its tokens, so no caller text is read as FTS5 syntax);
 /// relevance is bm25, negated (higher is better) and scaled to an integer so a page token can carry it.</summary>
 public sealed class SqliteSearchSql : ISearchSql
 {
     private const string Snippet = "snippet(messages_fts, 0, char(57344), char(57345), '…', 24)";
+
+    /// <summary>Indexes the messages written since the last run and moves the mark (migration 0011): the group
+    /// commit runs it in each group's transaction, just before the commit.</summary>
+    public const string IndexNewMessages =
+        "INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages " +
+        "WHERE rowid > (SELECT value FROM counters WHERE name = 'messages_fts_through');\n" +
+        "UPDATE counters SET value = (SELECT COALESCE(MAX(rowid), 0) FROM messages) " +
+        "WHERE name = 'messages_fts_through' AND value <> (SELECT COALESCE(MAX(rowid), 0) FROM messages)";
 
     public string Match(SearchQuery query, DynamicParameters p)
     {
