@@ -10,7 +10,8 @@ namespace Timely.Server.Storage.Sqlite;
 /// everything queued (up to <see cref="MaxBatch"/>), runs the writes in one transaction and commits them
 /// together: one lock, one commit and (with synchronous = FULL) one sync for the whole group. A write that
 /// fails fails alone (see <see cref="RunGroupAsync"/>); each write's caller gets its own result once the
-/// group is committed, never before.</summary>
+/// group is committed, never before. <c>beforeCommit</c> runs in every group's transaction after its writes
+/// (the dialect's: the full-text index of the group's new messages, <see cref="SqliteSearchSql.IndexNewMessages"/>).</summary>
 internal sealed class SqliteGroupCommit(
     Func<CancellationToken, Task<SqliteConnection>> openConnection, TimelyMetrics metrics, string? beforeCommit = null) : IAsyncDisposable
 {
@@ -158,9 +159,9 @@ internal sealed class SqliteGroupCommit(
                 return false;
             }
         }
-        if (statements!.BeforeCommit is { } last)
+        if (statements!.BeforeCommit is { } groupEnd)
         {
-            statements.Run(last, transaction);
+            statements.Run(groupEnd, transaction);
         }
         await transaction.CommitAsync(CancellationToken.None);
         return true;
