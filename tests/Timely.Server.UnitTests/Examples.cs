@@ -1,10 +1,18 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Timely.Server.Domain;
+using Timely.Server.Observability;
 
 namespace Timely.Server.UnitTests;
 
-/// <summary>Domain values to start a test from: one conversation with known ids, in any status.</summary>
+/// <summary>Domain values to start a test from: one conversation with known ids, in any status; and the
+/// service's instruments, for the parts that record them.</summary>
 public static class Examples
 {
+    /// <summary>The service's instruments on a meter factory of their own.</summary>
+    public static TimelyMetrics Metrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+
     /// <summary>A well-formed id for requests.</summary>
     public const string Uuid = "0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a79";
 

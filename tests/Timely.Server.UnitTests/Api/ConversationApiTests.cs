@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.DependencyInjection;
 using System.Security.Claims;
 using Grpc.Core;
 using Grpc.Core.Testing;
@@ -12,7 +10,6 @@ using Timely.Server.Api;
 using Timely.Server.Auth;
 using Timely.Server.Domain;
 using Timely.Server.Feeds;
-using Timely.Server.Observability;
 using Timely.Server.Storage;
 using static Timely.Server.UnitTests.Examples;
 using Proto = Timely.Conversations.V1;
@@ -32,7 +29,7 @@ public sealed class ConversationApiTests
     {
         var signals = new ChangeSignals();
         var options = Options.Create(new FeedOptions());
-        var metrics = new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        var metrics = Examples.Metrics();
         var database = new Database(new UnreachableDialect(), signals, new NoOtherReplicas(), metrics);
         var events = new EventLog(database);
         var live = new LiveHub(signals, new NoLiveRelay(), TimeProvider.System);

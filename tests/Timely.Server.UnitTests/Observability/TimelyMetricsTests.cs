@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Timely.Server.Domain;
 using Timely.Server.Observability;
 
@@ -13,7 +12,7 @@ public sealed class TimelyMetricsTests
     [Fact]
     public void RecordingOnTheHotPathAllocatesNothing()
     {
-        var metrics = new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        var metrics = Examples.Metrics();
         var measurements = 0L;
         using var listener = new MeterListener
         {

@@ -1,7 +1,4 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Timely.Server.Observability;
 using Timely.Server.Storage;
 using Timely.Server.Storage.Sqlite;
 
@@ -19,7 +16,7 @@ public sealed class SqliteDialectTests : IDisposable
     {
         var options = new StorageOptions { Sqlite = { Path = Path.Combine(folder, $"map-{bytes}.db"), MemoryMapBytes = bytes } };
         await using var dialect = new SqliteDialect(Options.Create(options),
-            new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()));
+            Examples.Metrics());
         // The second and third opens reuse a pooled connection, configured once when it was new.
         for (var open = 0; open < 3; open++)
         {

@@ -1,9 +1,6 @@
 using System.Data.Common;
-using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
-using Timely.Server.Observability;
 using Timely.Server.Storage.Sqlite;
 
 namespace Timely.Server.UnitTests.Storage;
@@ -20,7 +17,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         await using var setup = await OpenAsync(CancellationToken.None);
         await setup.ExecuteAsync("PRAGMA journal_mode = WAL; CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
         writer = new SqliteGroupCommit(OpenAsync,
-            new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()));
+            Examples.Metrics());
     }
 
     [Fact]

@@ -1,9 +1,6 @@
 using System.Data.Common;
-using System.Diagnostics.Metrics;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Timely.Server.Observability;
 using Timely.Server.Storage;
 using Timely.Server.Storage.Sqlite;
 
@@ -20,7 +17,7 @@ public sealed class SqliteMessageIndexTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         dialect = new SqliteDialect(Options.Create(new StorageOptions { Sqlite = { Path = Path.Combine(folder, "index.db") } }),
-            new TimelyMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()));
+            Examples.Metrics());
         await dialect.MigrateAsync(CancellationToken.None);
     }
 
