@@ -265,7 +265,7 @@ class ConversationServiceServicer(object):
     def SearchMessages(self, request, context):
         """Finds the messages whose text matches `query`, in the conversations that
         match the filters, most relevant first (ties by message id). See
-        SearchMessagesRequest.query for the syntax. Only the newest 10,000
+        SearchMessagesRequest.query for the syntax. Only the newest 5,000
         matching messages are ranked (a server setting): a query that matches
         more returns the most relevant of those; add a word or a filter to reach
         older ones.
