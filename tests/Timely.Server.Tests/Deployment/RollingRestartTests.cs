@@ -26,6 +26,7 @@ namespace Timely.Server.Tests.Deployment;
 public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
 {
     private const int Conversations = 4, WritersPerConversation = 2;
+    private static readonly TimeSpan WriterPeriod = TimeSpan.FromMilliseconds(250);
 
     private readonly TestDatabase? database = TestDatabase.PostgresServer is null ? null : TestDatabase.Create();
     private readonly List<Replica> replicas = [];
@@ -96,13 +97,16 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             followers.AddRange([watcher, .. streams]);
         }
 
-        // Writers: each message has its own content and request id, retried until acknowledged.
+        // Writers: each message has its own content and request id, retried until acknowledged. Each sends at most
+        // one message per WriterPeriod (32 a second in all, each fanned out to 25 subscribers): unpaced, or every 20 ms,
+        // the replicas' fan-out kept both cores busy and each restarted replica took 30-40 s to start (3.5 s idle).
         using var writersStop = new CancellationTokenSource();
         var acknowledged = new ConcurrentDictionary<string, (string Conversation, long Sequence)>();
         var attempts = 0;
         var writers = ids.SelectMany(id => Enumerable.Range(0, WritersPerConversation).Select(w => Task.Run(async () =>
         {
-            for (var i = 0; !writersStop.IsCancellationRequested; i++)
+            using var pace = new PeriodicTimer(WriterPeriod);
+            for (var i = 0; !writersStop.IsCancellationRequested && await pace.WaitForNextTickAsync(); i++)
             {
                 var request = new SendMessageRequest
                 {
@@ -114,12 +118,21 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
         }))).ToList();
 
         // Each replica in turn: a graceful stop, then (second round) a crash; each back on its ports.
+        var clock = Stopwatch.StartNew();
+        var phases = new List<string>();
+        void Phase(string name)
+        {
+            phases.Add($"{name} {clock.Elapsed.TotalSeconds:0.0}s");
+            output.WriteLine(phases[^1]);
+        }
         var restarts = 0;
         await Task.Delay(1500);
         foreach (var replica in replicas)
         {
             Assert.Equal(0, await replica.TerminateAsync());
+            Phase("stopped");
             await replica.StartAsync();
+            Phase("listening");
             restarts++;
             await Task.Delay(1500);
         }
@@ -128,11 +141,13 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             replica.Kill();
             await Task.Delay(500);
             await replica.StartAsync();
+            Phase("killed, listening");
             restarts++;
             await Task.Delay(1500);
         }
         await writersStop.CancelAsync();
         await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+        Phase("writers stopped");
 
         // Stored: each acknowledged message once, sequences 1..N, nothing else.
         foreach (var id in ids)
@@ -151,6 +166,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
         {
             await Task.Delay(200);
         }
+        Phase("subscribers caught up");
         await followersStop.CancelAsync();
         await Task.WhenAll(following.Concat(watching));
         foreach (var follower in followers.Concat(watchers))
@@ -168,7 +184,8 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
             $"{acknowledged.Count} messages acknowledged in {attempts} attempts; {followers.Count + watchers.Length} subscribers " +
             "(gRPC, grpc-web, C#, JS and Python SDKs), " +
             $"{followers.Concat(watchers).Sum(f => f.Reconnections)} reconnections (besides the SDK's own); 0 lost, 0 duplicated";
-        output.WriteLine(figures);
+        Phase("swept");
+        output.WriteLine(figures + "; " + string.Join(", ", phases));
         Figures.Write(figures);
     }
 
