@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# A section's heading, with how far into the run it starts (where the minutes go).
+section() { printf '== %s (%dm%02ds into the run)\n' "$1" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 bash scripts/install-deps.sh
 export PATH="$root/node_modules/.bin:$PATH"   # buf finds its plugins (protoc-gen-es) on PATH
 
-echo "== Contracts: buf lint, no break of the released contract, one version, deploy/ manifests, generated code up to date"
+section "Contracts: buf lint, no break of the released contract, one version, deploy/ manifests, generated code up to date"
 bash scripts/contract.sh
 bash scripts/version.sh
 node tests/deploy/validate-manifests.mjs
@@ -30,20 +32,20 @@ run_suite() {
   [ "$status" -eq 0 ] || { echo "$name failed" >&2; exit "$status"; }
 }
 
-echo "== .NET: build, publish (what the container image runs), test on SQLite"
+section ".NET: build, publish (what the container image runs), test on SQLite"
 dotnet build Timely.Grpc.sln -c Release --no-restore -warnaserror --verbosity quiet
 bash scripts/publish.sh test-output/publish
 export TIMELY_PUBLISHED_SERVER="$root/test-output/publish"
 run_suite dotnet.log ".NET tests" dotnet test Timely.Grpc.sln -c Release --no-build --logger "console;verbosity=minimal"
 
-echo "== .NET: the C# client SDK packs"
+section ".NET: the C# client SDK packs"
 dotnet pack clients/csharp/Timely.Client -c Release --no-build --verbosity quiet -o test-output/packages
 ls "test-output/packages/Timely.Client.$(cat VERSION).nupkg"
 
-echo "== The three SDK packages install outside the repository as their READMEs say"
+section "The three SDK packages install outside the repository as their READMEs say"
 run_suite packages.log "SDK packages" bash scripts/check-packages.sh test-output/packages
 
-echo "== .NET: the service suite again on PostgreSQL (with replica and fault tests)"
+section ".NET: the service suite again on PostgreSQL (with replica and fault tests)"
 pg_port=${TIMELY_PG_PORT:-54329}
 trap 'bash scripts/postgres.sh stop "$pg_port"' EXIT
 export TIMELY_TEST_POSTGRES
@@ -52,13 +54,13 @@ run_suite dotnet.log ".NET tests on PostgreSQL" dotnet test tests/Timely.Server.
 unset TIMELY_TEST_POSTGRES
 
 export TIMELY_SERVER_DLL="$root/src/Timely.Server/bin/Release/net10.0/timely-server.dll"
-echo "== clients/js: the JS/TS SDK (Node, grpc-web) and the inbox page in Chromium"
+section "clients/js: the JS/TS SDK (Node, grpc-web) and the inbox page in Chromium"
 run_suite js.log "JS tests" bash clients/js/test.sh
 
-echo "== clients/python: the Python SDK"
+section "clients/python: the Python SDK"
 run_suite python.log "Python tests" bash clients/python/test.sh
 
-echo "== SDK scenarios: the results of the C#, JS and Python runners of tests/sdk-scenarios in one table"
+section "SDK scenarios: the results of the C#, JS and Python runners of tests/sdk-scenarios in one table"
 run_suite scenarios.log "SDK scenarios" node tests/sdk-scenarios/table.mjs
 
 [ ! -f test-output/figures.txt ] || cat test-output/figures.txt
@@ -67,4 +69,5 @@ passed=$(grep -oE 'Passed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {p
 failed=$(grep -oE 'Failed: +[0-9]+' test-output/dotnet.log | awk '{s+=$2} END {print s+0}')
 js_passed=$(grep -oE '^# pass [0-9]+' test-output/js.log | awk '{print $3}')
 python_passed=$(grep -oE '[0-9]+ passed' test-output/python.log | tail -n 1 | awk '{print $1}')
+section "done"
 echo "dotnet: $passed passed, $failed failed; js: ${js_passed:-0} passed; python: ${python_passed:-0} passed"
