@@ -70,6 +70,10 @@ internal static class ResumingStream
         {
             return false;
         }
+        catch (RpcException) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
     }
 
     /// <summary>What a read of a stream gave.</summary>
@@ -102,9 +106,11 @@ internal static class ResumingStream
         {
             return Next.Stalled;
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+        catch (RpcException) when (ct.IsCancellationRequested)
         {
-            throw new OperationCanceledException(ct);   // what an IAsyncEnumerable consumer expects
+            // What an IAsyncEnumerable consumer expects, whatever status the call ended with: a stream reset by a
+            // server that went away as the caller cancelled came as UNAVAILABLE ("the request was aborted").
+            throw new OperationCanceledException(ct);
         }
     }
 
