@@ -149,9 +149,10 @@ public static class SearchLatency
             }
             if (connection is SqliteConnection)
             {
-                insert.Parameters.Clear();
-                insert.CommandText = SqliteSearchSql.IndexNewMessages;
-                await insert.ExecuteNonQueryAsync();
+                await using var index = connection.CreateCommand();
+                index.Transaction = transaction;
+                index.CommandText = SqliteSearchSql.IndexNewMessages;
+                await index.ExecuteNonQueryAsync();
             }
             await transaction.CommitAsync();
         }
