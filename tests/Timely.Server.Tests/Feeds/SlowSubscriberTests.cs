@@ -34,13 +34,17 @@ public sealed class SlowSubscriberTests(PatientServer server) : IClassFixture<Pa
         var baseline = GC.GetTotalMemory(forceFullCollection: true);
         const int count = 3000;
         var content = new string('x', 16 * 1024);   // 3000 x 16 KiB = 47 MiB written past the stalled reader
-        for (var i = 0; i < count; i++)
+        var sent = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>   // eight writers, as a busy conversation has
         {
-            await client.SendMessageAsync(new SendMessageRequest
+            while (Interlocked.Increment(ref sent) <= count)
             {
-                ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = content,
-            }, cancellationToken: timeout.Token);
-        }
+                await client.SendMessageAsync(new SendMessageRequest
+                {
+                    ConversationId = conversation.Id, SenderType = SenderType.AiAgent, Content = content,
+                }, cancellationToken: timeout.Token);
+            }
+        }, timeout.Token)));
         var grown = GC.GetTotalMemory(forceFullCollection: true) - baseline;
 
         // Buffering the backlog would hold >= 94 MiB of strings; the server holds at most one batch.
