@@ -12,7 +12,7 @@ namespace Timely.Bench;
 /// API, then the messages written straight into its database in batches, through the server's own
 /// INSERT, indexed as the server indexes its writes (on SQLite the group commit's statement before each
 /// batch's commit, on PostgreSQL the generated tsvector), then each query timed sequentially, first page
-/// of 20 hits.</summary>
+/// of 20 hits, with SearchMessages, then with SearchConversations.</summary>
 public static class SearchLatency
 {
     private const int Conversations = 1000;
@@ -71,22 +71,47 @@ public static class SearchLatency
             var hits = await CountAsync(connect, postgres is not null, request.Query);
             foreach (var (serverName, caller) in servers)
             {
-                var first = await caller.SearchMessagesAsync(request);   // warm-up
-                if (first.Hits.Count == 0)
-                {
-                    throw new InvalidOperationException($"{serverName} found nothing for '{request.Query}': the generated messages are not indexed");
-                }
-                var times = new List<double>();
-                for (var i = 0; i < Samples; i++)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await caller.SearchMessagesAsync(request);
-                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-                times.Sort();
-                Console.WriteLine($"{serverName,-10} {name,-22} {hits,10:N0} {times[Samples / 2],8:F2} {times[Samples * 90 / 100],8:F2} {times[Samples * 99 / 100],8:F2} {times[^1],8:F2}");
+                await TimeAsync(serverName, name, hits, async () => (await caller.SearchMessagesAsync(request)).Hits.Count);
             }
         }
+
+        // SearchConversations: conversations whose subject, tags or messages match, in activity order.
+        var conversationQueries = new (string Name, SearchConversationsRequest Request)[]
+        {
+            ("rare word (1 hit)", new() { Query = "ordernumber424242" }),
+            ("word in ~1%", new() { Query = "refund" }),
+            ("word in ~10%", new() { Query = "hello" }),
+            ("word + agent filter", new() { Query = "refund", AgentId = agents[0] }),
+        };
+        Console.WriteLine($"search: SearchConversations, first page of 20, {Samples} calls each, ms (hits: matching messages)");
+        foreach (var (name, request) in conversationQueries)
+        {
+            request.PageSize = 20;
+            var hits = await CountAsync(connect, postgres is not null, request.Query);
+            foreach (var (serverName, caller) in servers)
+            {
+                await TimeAsync(serverName, name, hits, async () => (await caller.SearchConversationsAsync(request)).Conversations.Count);
+            }
+        }
+    }
+
+    /// <summary>One warm-up call, which must find something, then <see cref="Samples"/> calls in a row; prints p50,
+    /// p90, p99 and the slowest.</summary>
+    private static async Task TimeAsync(string server, string query, long hits, Func<Task<int>> call)
+    {
+        if (await call() == 0)
+        {
+            throw new InvalidOperationException($"{server} found nothing for '{query}': the generated messages are not indexed");
+        }
+        var times = new List<double>();
+        for (var i = 0; i < Samples; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await call();
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"{server,-10} {query,-22} {hits,10:N0} {times[Samples / 2],8:F2} {times[Samples * 90 / 100],8:F2} {times[Samples * 99 / 100],8:F2} {times[^1],8:F2}");
     }
 
     /// <summary>Messages of 5 to 30 words from a vocabulary of 20,000 with a Zipf-like spread, plus

@@ -38,7 +38,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     public async Task<IReadOnlyList<Conversation>> ListConversationsAsync(
         string workspace, ConversationQuery query, ConversationKey? after, int limit, CancellationToken ct)
     {
-        var (sql, parameters) = StoreSql.ListConversations(Dialect.Search, workspace, query, after, limit);
+        var (sql, parameters) = StoreSql.ListConversations(Dialect.Search, workspace, query, after, limit, options.Value.SearchRankedHits);
         var rows = await db.ReadAsync(c => c.QueryAsync<ConversationRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
         return rows.Select(r => r.ToDomain()).ToList();
     }

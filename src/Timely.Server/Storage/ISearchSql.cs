@@ -19,7 +19,9 @@ public interface ISearchSql
     /// <c>score</c> and <c>id</c>), at most @Limit. Only those candidates are scored.</summary>
     string Messages(string match, string filters, string after);
 
-    /// <summary>A condition on a conversation (alias c): its subject and tags, or one of its messages (only a
-    /// public one with <paramref name="publicOnly"/>), match.</summary>
-    string ConversationMatches(string match, bool publicOnly = false);
+    /// <summary>A condition on a conversation (alias c): its subject and tags match, or it holds one of the newest
+    /// @RankedHits matching messages (only public ones with <paramref name="publicOnly"/>) of the workspace's
+    /// conversations that match <paramref name="filters"/> (" AND ..." conditions on c, or ""). The bound keeps a
+    /// common word's cost that of @RankedHits matches, as <see cref="Messages"/> does.</summary>
+    string ConversationMatches(string match, string filters, bool publicOnly);
 }

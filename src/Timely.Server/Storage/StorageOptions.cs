@@ -17,9 +17,10 @@ public sealed class StorageOptions
     public SqliteOptions Sqlite { get; set; } = new();
 
     /// <summary>SearchMessages ranks the newest this many matching messages (of the workspace, after the
-    /// filters) by relevance; older matches of a query this common are not returned. Bounds the cost of a
-    /// common word, which grows with its number of matches (every match is scored before the first page):
-    /// about 5 µs a match on SQLite on 2 cores (bench/README.md), so 5,000 keeps a page near 25 ms.</summary>
+    /// filters) by relevance, and SearchConversations looks for matching messages among as many; older matches
+    /// of a query this common are not returned. Bounds the cost of a common word, which grows with its number
+    /// of matches (every match is scored, or its conversation collected, before the first page): about 5 µs a
+    /// match on SQLite on 2 cores (bench/README.md), so 5,000 keeps a page near 25 ms.</summary>
     public int SearchRankedHits { get; set; } = 5_000;
 
     public sealed class SqliteOptions

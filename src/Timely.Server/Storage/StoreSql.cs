@@ -61,13 +61,16 @@ internal static class StoreSql
     public const string GetConversation =
         $"SELECT {ConversationColumns} FROM conversations WHERE workspace = @Workspace AND id = @Id";
 
-    /// <summary>A page of conversations: only the filters that are set (and the search, when there is one), then the keyset condition.</summary>
+    /// <summary>A page of conversations: only the filters that are set (and the search, when there is one, over the
+    /// newest <paramref name="rankedHits"/> matching messages), then the keyset condition.</summary>
     public static (string Sql, DynamicParameters Parameters) ListConversations(
-        ISearchSql search, string workspace, ConversationQuery q, ConversationKey? after, int limit)
+        ISearchSql search, string workspace, ConversationQuery q, ConversationKey? after, int limit, int rankedHits)
     {
         var sql = new StringBuilder($"SELECT {ConversationColumns}{Unread(q)} FROM conversations c WHERE c.workspace = @Workspace");
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
-        Filters(sql, p, q);
+        var filters = new StringBuilder();
+        Filters(filters, p, q);
+        sql.Append(filters);
         if (q.UnreadFor is { } reader)
         {
             p.Add("UnreadFor", reader.ToString());
@@ -79,7 +82,8 @@ internal static class StoreSql
         }
         if (q.Matching is not null)
         {
-            sql.Append(search.ConversationMatches(search.Match(q.Matching, p), publicOnly: q.Visibility == MessageVisibility.Public));
+            p.Add("RankedHits", rankedHits);
+            sql.Append(search.ConversationMatches(search.Match(q.Matching, p), filters.ToString(), publicOnly: q.Visibility == MessageVisibility.Public));
         }
 
         var sortColumn = q.Order == ConversationOrder.CreatedAtDesc ? "created_at" : "activity_at";

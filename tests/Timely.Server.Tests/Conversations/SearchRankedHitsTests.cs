@@ -5,7 +5,8 @@ using static Timely.Server.Tests.Infrastructure.Fixtures;
 namespace Timely.Server.Tests.Conversations;
 
 /// <summary>Storage:SearchRankedHits bounds what a very common query costs: only the newest that many
-/// matches are ranked and returned; a narrower query still finds older messages. On both stores.</summary>
+/// matches are ranked and returned (by SearchMessages) or looked at (by SearchConversations); a narrower
+/// query still finds older messages. On both stores.</summary>
 public sealed class SearchRankedHitsTests : IDisposable
 {
     private readonly RankingCappedServer server = new();
@@ -44,6 +45,45 @@ public sealed class SearchRankedHitsTests : IDisposable
 
         var narrow = await server.Client.SearchMessagesAsync(new SearchMessagesRequest { Query = $"{word} parcel" });
         Assert.Equal(ids[0], Assert.Single(narrow.Hits).MessageId);
+    }
+
+    [Fact]
+    public async Task SearchConversationsLooksAtTheNewestMatchesOfTheFilteredConversationsAndEverySubject()
+    {
+        var word = string.Concat(Enumerable.Range(0, 12).Select(_ => (char)('a' + Random.Shared.Next(26))));
+        var agent = NewId();
+        var otherAgent = NewId();
+        // Oldest first: another agent's conversation, one whose subject holds the word, then eight of the agent's.
+        var otherAgents = await server.Client.CreateAsync(agentId: otherAgent);
+        await server.Client.SendAsync(otherAgents.Id, SenderType.Customer, $"{word} from the other agent");
+        var bySubject = await server.Client.CreateAsync(agentId: agent, subject: $"about {word}");
+        await server.Client.SendAsync(bySubject.Id, SenderType.Customer, "nothing to find here");
+        var byMessage = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            var conversation = await server.Client.CreateAsync(agentId: agent);
+            await server.Client.SendAsync(conversation.Id, SenderType.Customer, $"{word} number {i}");
+            byMessage.Add(conversation.Id);
+        }
+
+        async Task<List<string>> SearchAsync(string? agentId)
+        {
+            var found = new List<string>();
+            var token = "";
+            do
+            {
+                var page = await server.Client.SearchConversationsAsync(new SearchConversationsRequest { Query = word, AgentId = agentId ?? "", PageSize = 2, PageToken = token });
+                found.AddRange(page.Conversations.Select(c => c.Id));
+                token = page.NextPageToken;
+            }
+            while (token != "");
+            return found;
+        }
+
+        // The conversations of the newest 5 matching messages, and the subject's, whatever its age; newest activity first.
+        Assert.Equal([.. byMessage.TakeLast(5).Reverse(), bySubject.Id], await SearchAsync(agentId: null));
+        // A filter reaches the older matches of the conversations it keeps.
+        Assert.Equal([otherAgents.Id], await SearchAsync(otherAgent));
     }
 
     public void Dispose() => server.Dispose();

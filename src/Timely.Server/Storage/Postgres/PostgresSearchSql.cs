@@ -42,8 +42,11 @@ public sealed class PostgresSearchSql : ISearchSql
         $"WHERE 1 = 1{after} ORDER BY score DESC, id LIMIT @Limit" +
         ") page ORDER BY page.score DESC, page.id";
 
-    public string ConversationMatches(string match, bool publicOnly = false) =>
+    // The messages' own alias c (the filters' conversations) hides the outer one: the subquery runs once.
+    public string ConversationMatches(string match, string filters, bool publicOnly) =>
         $" AND (c.id IN (SELECT s.conversation_id FROM conversation_search s WHERE s.workspace = @Workspace AND s.search @@ {match})" +
-        $" OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace = @Workspace AND m.search @@ {match}" +
-        $"{(publicOnly ? " AND m.visibility = 1" : "")}))";
+        " OR c.id IN (SELECT m.conversation_id FROM messages m " +
+        (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
+        $"WHERE m.workspace = @Workspace AND m.search @@ {match}{(publicOnly ? " AND m.visibility = 1" : "")}{filters} " +
+        "ORDER BY m.id DESC LIMIT @RankedHits))";
 }

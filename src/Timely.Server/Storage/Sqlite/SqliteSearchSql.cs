@@ -45,10 +45,14 @@ public sealed class SqliteSearchSql : ISearchSql
         "JOIN messages m ON m.rowid = page.search_rowid JOIN snippets ON snippets.search_rowid = page.search_rowid " +
         "ORDER BY page.score DESC, page.id";
 
-    public string ConversationMatches(string match, bool publicOnly = false) =>
+    // The messages' part walks the index by descending rowid, as Messages does, and stops after @RankedHits; its
+    // own alias c (the filters' conversations) hides the outer one, so it runs once, not once per conversation.
+    public string ConversationMatches(string match, string filters, bool publicOnly) =>
         $" AND (c.rowid IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH {match})" +
         " OR c.id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid " +
-        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace{(publicOnly ? " AND m.visibility = 1" : "")}))";
+        (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
+        $"WHERE messages_fts MATCH {match} AND m.workspace = @Workspace{(publicOnly ? " AND m.visibility = 1" : "")}{filters} " +
+        "ORDER BY messages_fts.rowid DESC LIMIT @RankedHits))";
 
     /// <summary>A term as an FTS5 string: "text" (quotes doubled), "stem"* for a prefix.</summary>
     private static string Render(SearchTerm term) =>

@@ -277,7 +277,8 @@ class ConversationServiceServicer(object):
     def SearchConversations(self, request, context):
         """Finds the conversations whose subject or tags, or one of whose messages,
         match `query` and that match the filters, most recent activity first (as
-        ListConversations orders them by default).
+        ListConversations orders them by default). Messages are looked for among
+        the newest 5,000 that match (a server setting), as in SearchMessages.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1592,7 +1592,8 @@ export const ConversationService: GenService<{
   /**
    * Finds the conversations whose subject or tags, or one of whose messages,
    * match `query` and that match the filters, most recent activity first (as
-   * ListConversations orders them by default).
+   * ListConversations orders them by default). Messages are looked for among
+   * the newest 5,000 that match (a server setting), as in SearchMessages.
    *
    * @generated from rpc timely.conversations.v1.ConversationService.SearchConversations
    */
