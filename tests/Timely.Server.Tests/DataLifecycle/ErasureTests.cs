@@ -206,7 +206,9 @@ public sealed class ErasureTests(TimelyServer server) : IClassFixture<TimelyServ
         {
             using var channel = server.NewChannel();
             var writerClient = server.ClientWith(server.AdminKey, channel);
-            while (!stop.IsCancellationRequested)
+            // A write every 20 ms at most, as a busy conversation has: unpaced, the loop took a core from the erasure.
+            using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            while (!stop.IsCancellationRequested && await pace.WaitForNextTickAsync())
             {
                 var call = Stopwatch.StartNew();
                 await writerClient.SendAsync(busy.Id, SenderType.Customer, "still here");
