@@ -13,11 +13,13 @@ import contextlib
 import sys
 import uuid
 from concurrent import futures
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
 import pytest
 
+import timely_client.client
 from timely_client import AsyncTimelyClient, TimelyClient, TimelyError
 from google.rpc import error_details_pb2, status_pb2
 from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
@@ -110,6 +112,16 @@ def test_a_sync_stream_whose_client_is_closed_as_its_call_ends_raises_cancelled(
         next(open_stream(timely))
     assert (error.value.code, error.value.message) == (grpc.StatusCode.CANCELLED, "Channel closed!")   # as when the client is closed under a running call
     assert len(opened) == 1   # not reopened after the client was closed
+
+
+def test_a_sync_stream_whose_client_is_closed_during_its_reconnect_pause_raises_cancelled(target, monkeypatch):
+    timely = TimelyClient(target, "tly_test", max_attempts=1, max_reconnect_delay=0.05)
+    opened = open_calls(timely, "StreamMessages", "unavailable", lambda call: call)
+    monkeypatch.setattr(timely_client.client, "time", SimpleNamespace(sleep=lambda _: timely.close()))   # closed during the pause
+    with pytest.raises(TimelyError) as error:
+        next(timely.stream_messages(str(uuid.uuid4())))
+    assert (error.value.code, error.value.message) == (grpc.StatusCode.CANCELLED, "Channel closed!")
+    assert len(opened) == 1   # not called again after the client was closed
 
 
 class CancelledAsItEnds:

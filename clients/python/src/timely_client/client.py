@@ -206,6 +206,9 @@ class TimelyClient(_calls.ClientBase):
             if stream.delay is None:
                 return
             time.sleep(stream.delay)
+            cancelled = self._cancellation()
+            if cancelled is not None:   # closed during the pause: not called again (on a closed channel)
+                raise cancelled
 
     def _cancellation(self) -> TimelyError | None:
         """How a stream ends once its caller closed the client (the way to cancel a sync stream): as a call that was
