@@ -328,7 +328,12 @@ function rethrowUnlessResumable(error: unknown, signal?: AbortSignal): "dropped"
   const reset = e.code === Code.Internal && (e.cause as { code?: string } | undefined)?.code === "ERR_HTTP2_STREAM_ERROR";
   const dropped = e.code === Code.Unavailable || e.code === Code.Canceled || e.code === Code.Aborted || reset;
   const stalled = e.code === Code.ResourceExhausted && e.findDetails(ErrorInfoSchema).some((i) => i.reason === "SUBSCRIBER_STALLED");
-  if (signal?.aborted || !(dropped || stalled)) {
+  if (signal?.aborted) {
+    // The caller's abort, as the transport reports one, whatever status the call ended with: the abort can land
+    // after the transport reported the status of a call that ended as it did (UNAVAILABLE: a replica went away).
+    throw ConnectError.from(signal.reason, Code.Canceled);
+  }
+  if (!(dropped || stalled)) {
     throw e;
   }
   return stalled ? "stalled" : "dropped";

@@ -175,12 +175,13 @@ class Resumption:
 
     def __init__(
         self, request_type: type, request: Any | None, fields: dict[str, Any], advance: Callable[[Any, Any], Any | None], max_delay: float,
-        on_subscribed: Callable[[], None] | None = None,
+        on_subscribed: Callable[[], None] | None = None, cancellation: Callable[[], BaseException | None] = lambda: None,
     ) -> None:
         self.request = request_type()  # a copy of the caller's, which `advance` moves past each item
         self.request.CopyFrom(request if request is not None else request_type(**fields))
         self.delay: float | None = None  # the pause before the next call; None after a call ended OK
         self._on_subscribed = on_subscribed
+        self._cancellation = cancellation  # what the stream raises once its caller cancelled it; None until then
         self._advance = advance
         self._max_delay = max_delay
         self._attempt = 0
@@ -210,11 +211,16 @@ class Resumption:
     def call(self, call: Any) -> Iterator[Any]:
         """One call of the stream, cancelled when done. A dropped connection sets `delay` (backoff), a stall sets
         it to 0 (not an outage: the server is up and the caller reads again); any other error is raised as a
-        TimelyError."""
+        TimelyError, or as the caller's cancellation once the caller cancelled."""
         self.delay = None
         try:
             yield call
         except grpc.RpcError as error:
+            cancelled = self._cancellation()
+            if cancelled is not None:
+                # Whatever status the call ended with as the caller cancelled (UNAVAILABLE when a replica went away
+                # at that moment): the stream ends as cancelled, and is not resumed.
+                raise cancelled from None
             if is_stalled(error):
                 self.delay = 0.0
                 self._attempt = 0

@@ -183,7 +183,7 @@ class AsyncTimelyClient(_calls.ClientBase):
         on_subscribed: Callable[[], None] | None = None,
     ) -> AsyncIterator[Any]:
         """`TimelyClient._resuming`, with grpc.aio."""
-        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay, on_subscribed)
+        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay, on_subscribed, _cancellation)
         while True:
             with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
                 if stream.wants_start:
@@ -195,3 +195,12 @@ class AsyncTimelyClient(_calls.ClientBase):
             if stream.delay is None:
                 return
             await asyncio.sleep(stream.delay)
+
+
+def _cancellation() -> asyncio.CancelledError | None:
+    """How a stream ends once its task was cancelled: CancelledError, whatever status its call ended with. grpc.aio
+    raises the status of a call that already ended (UNAVAILABLE when a replica went away) instead of the CancelledError
+    of a task cancelled while it read, so the stream would resume, and the cancellation would be lost. Python 3.11+
+    counts a task's pending cancellations (Task.cancelling); before 3.11 this cannot tell."""
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return asyncio.CancelledError() if cancelling is not None and cancelling() else None

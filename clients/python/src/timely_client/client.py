@@ -32,6 +32,7 @@ class TimelyClient(_calls.ClientBase):
     """
 
     _grpc = grpc
+    _closed = False
 
     def __enter__(self) -> TimelyClient:
         return self
@@ -40,6 +41,7 @@ class TimelyClient(_calls.ClientBase):
         self.close()
 
     def close(self) -> None:
+        self._closed = True
         self._channel.close()
 
     def create_conversation(self, request: service.CreateConversationRequest | None = None, /, **fields: Any) -> service.CreateConversationResponse:
@@ -192,7 +194,7 @@ class TimelyClient(_calls.ClientBase):
         again at once. Ends when a call ends OK (a message stream: when the conversation is closed). Each call waits
         for the server to be reachable (wait_for_ready): grpcio 1.51's blocking iterator can wait forever on a
         call that failed at once because the connection was refused, as it is right after a restart."""
-        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay, on_subscribed)
+        stream = _calls.Resumption(request_type, request, fields, advance, self._max_reconnect_delay, on_subscribed, self._cancellation)
         while True:
             with stream.call(method(stream.request, metadata=self._call_metadata(), wait_for_ready=True)) as call:
                 if stream.wants_start:
@@ -204,3 +206,11 @@ class TimelyClient(_calls.ClientBase):
             if stream.delay is None:
                 return
             time.sleep(stream.delay)
+            cancelled = self._cancellation()
+            if cancelled is not None:   # closed during the pause: not called again (on a closed channel)
+                raise cancelled
+
+    def _cancellation(self) -> TimelyError | None:
+        """How a stream ends once its caller closed the client (the way to cancel a sync stream): as a call that was
+        running when the channel closed ends, CANCELLED, whatever status its own call ended with."""
+        return TimelyError(grpc.StatusCode.CANCELLED, "Channel closed!") if self._closed else None
