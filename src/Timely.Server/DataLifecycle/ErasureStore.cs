@@ -162,11 +162,12 @@ public sealed class ErasureStore(Database db)
         {
             var scrubbed = await w.Connection.ExecuteAsync(new CommandDefinition(
                 // The condition also outside the subquery: a concurrent run that scrubbed the same rows first
-                // makes PostgreSQL re-check them here (not in the subquery), so no row is counted twice.
+                // makes PostgreSQL re-check them here (not in the subquery), so no row is counted twice. The rows are
+                // found by id alone (unique), so that the batch drives the update, not the conversation's every event.
                 "UPDATE events SET type = @Erased, old_status = NULL, message_id = NULL, conversation = @Tombstone " +
-                "WHERE workspace = @Workspace AND conversation_id = @ConversationId AND (type <> @Erased OR message_id IS NOT NULL) " +
-                "AND (tx, id) IN (SELECT tx, id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
-                "AND (type <> @Erased OR message_id IS NOT NULL) LIMIT @Batch)",
+                "WHERE workspace = @Workspace AND (type <> @Erased OR message_id IS NOT NULL) AND " +
+                Dialect.AnyOf("id", "SELECT id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+                "AND (type <> @Erased OR message_id IS NOT NULL) LIMIT @Batch"),
                 new { e.Workspace, ConversationId = conversationId.ToString(), Erased = (long)ConversationEventType.Erased, Tombstone = tombstone, Batch = batchSize },
                 w.Transaction, cancellationToken: ct));
             await CountAsync(w, e, "events_scrubbed", scrubbed, ct);

@@ -38,6 +38,10 @@ public abstract class StoreDialect
     /// log order, at most @Limit; null where every committed event is below the head.</summary>
     public abstract string? CommittedAboveHeadSql { get; }
 
+    /// <summary>A condition: <paramref name="column"/> is one of the values <paramref name="subquery"/> selects (a
+    /// batch of rows, LIMIT @Batch), the subquery run once, whatever the planner believes of the table's size.</summary>
+    public abstract string AnyOf(string column, string subquery);
+
     /// <summary>The full-text search SQL of this database.</summary>
     public abstract ISearchSql Search { get; }
 

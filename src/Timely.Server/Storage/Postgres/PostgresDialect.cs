@@ -59,6 +59,11 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
     public override string? CommittedAboveHeadSql =>
         $"SELECT id FROM events WHERE workspace = @Workspace AND tx >= {OldestRunningTransaction} ORDER BY tx, id LIMIT @Limit";
 
+    // ARRAY(subquery) is an InitPlan, run once. As IN, with statistics not yet gathered for rows just written,
+    // PostgreSQL planned a nested-loop semi join that ran the subquery again for every row of the outer scan:
+    // 10,001 times, 6.5 s, for one batch of an erasure of 10,000 messages.
+    public override string AnyOf(string column, string subquery) => $"{column} = ANY(ARRAY({subquery}))";
+
     public override ISearchSql Search { get; } = new PostgresSearchSql();
 
     public override bool IsUniqueViolation(Exception exception) =>

@@ -91,6 +91,9 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override string? CommittedAboveHeadSql => null;
 
+    // An uncorrelated IN is one ephemeral table, filled once.
+    public override string AnyOf(string column, string subquery) => $"{column} IN ({subquery})";
+
     public override ISearchSql Search { get; } = new SqliteSearchSql();
 
     public override bool IsUniqueViolation(Exception exception) =>
