@@ -34,11 +34,13 @@ public static class SearchLatency
             : () => new NpgsqlConnection(postgres.ConnectionString(database));
         var client = server.NewClient();
         var agents = new[] { Guid.NewGuid().ToString(), Guid.NewGuid().ToString() };
+        var contacts = new List<string>();
         for (var i = 0; i < Conversations; i++)
         {
+            contacts.Add(Guid.NewGuid().ToString());
             await client.CreateConversationAsync(new CreateConversationRequest
             {
-                AgentId = agents[i % 2], ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+                AgentId = agents[i % 2], ChannelId = Guid.NewGuid().ToString(), ContactId = contacts[^1],
             });
         }
 
@@ -62,6 +64,7 @@ public static class SearchLatency
             ("prefix", new() { Query = "refu*" }),
             ("word -exclusion", new() { Query = "refund -parcel" }),
             ("word + agent filter", new() { Query = "refund", AgentId = agents[0] }),
+            ("word in ~10% + contact", new() { Query = "hello", ContactId = contacts[0] }),
         };
         Console.WriteLine($"search: SearchMessages, first page of 20, {Samples} calls each, ms");
         Console.WriteLine($"{"server",-10} {"query",-22} {"hits",10} {"p50",8} {"p90",8} {"p99",8} {"max",8}");
@@ -82,6 +85,7 @@ public static class SearchLatency
             ("word in ~1%", new() { Query = "refund" }),
             ("word in ~10%", new() { Query = "hello" }),
             ("word + agent filter", new() { Query = "refund", AgentId = agents[0] }),
+            ("word in ~10% + contact", new() { Query = "hello", ContactId = contacts[0] }),
         };
         Console.WriteLine($"search: SearchConversations, first page of 20, {Samples} calls each, ms (hits: matching messages)");
         foreach (var (name, request) in conversationQueries)

@@ -38,8 +38,12 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     public async Task<IReadOnlyList<Conversation>> ListConversationsAsync(
         string workspace, ConversationQuery query, ConversationKey? after, int limit, CancellationToken ct)
     {
-        var (sql, parameters) = StoreSql.ListConversations(Dialect.Search, workspace, query, after, limit, options.Value.SearchRankedHits);
-        var rows = await db.ReadAsync(c => c.QueryAsync<ConversationRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
+        var rows = await db.ReadAsync(async c =>
+        {
+            var few = query.Matching is not null && await FewFilteredMessagesAsync(c, workspace, query, ct);
+            var (sql, parameters) = StoreSql.ListConversations(Dialect.Search, workspace, query, after, limit, options.Value.SearchRankedHits, few);
+            return await c.QueryAsync<ConversationRow>(new CommandDefinition(sql, parameters, cancellationToken: ct));
+        }, ct);
         return rows.Select(r => r.ToDomain()).ToList();
     }
 
@@ -178,10 +182,19 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     public async Task<IReadOnlyList<MessageHit>> SearchMessagesAsync(
         string workspace, SearchQuery search, ConversationQuery filters, SearchKey? after, int limit, CancellationToken ct)
     {
-        var (sql, parameters) = StoreSql.SearchMessages(Dialect.Search, workspace, search, filters, after, limit, options.Value.SearchRankedHits);
-        var rows = await db.ReadAsync(c => c.QueryAsync<SearchHitRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)), ct);
+        var rows = await db.ReadAsync(async c =>
+        {
+            var few = await FewFilteredMessagesAsync(c, workspace, filters, ct);
+            var (sql, parameters) = StoreSql.SearchMessages(Dialect.Search, workspace, search, filters, after, limit, options.Value.SearchRankedHits, few);
+            return await c.QueryAsync<SearchHitRow>(new CommandDefinition(sql, parameters, cancellationToken: ct));
+        }, ct);
         return rows.Select(r => r.ToHit()).ToList();
     }
+
+    /// <summary>Whether a search should start from the filtered conversations' messages (<see cref="ISearchSql.FewFilteredMessages"/>).</summary>
+    private async Task<bool> FewFilteredMessagesAsync(DbConnection c, string workspace, ConversationQuery filters, CancellationToken ct) =>
+        StoreSql.FewFilteredMessages(Dialect.Search, workspace, filters) is { } few
+        && await c.ExecuteScalarAsync<bool>(new CommandDefinition(few.Sql, few.Parameters, cancellationToken: ct));
 
     public async Task<IReadOnlyList<Message>> ListMessagesAsync(
         string workspace, Guid conversationId, long afterSequence, int limit, CancellationToken ct, MessageVisibility? visibility = null,

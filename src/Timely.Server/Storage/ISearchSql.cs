@@ -17,11 +17,17 @@ public interface ISearchSql
     /// (alias m) whose conversations (alias c, joined only when there are <paramref name="filters"/>:
     /// " AND ..." conditions on c, or "") match, after the keyset condition <paramref name="after"/> (on
     /// <c>score</c> and <c>id</c>), at most @Limit. Only those candidates are scored.</summary>
-    string Messages(string match, string filters, string after);
+    /// <remarks><paramref name="fewFiltered"/>: the <see cref="FewFilteredMessages"/> query said true.</remarks>
+    string Messages(string match, string filters, string after, bool fewFiltered);
 
     /// <summary>A condition on a conversation (alias c): its subject and tags match, or it holds one of the newest
     /// @RankedHits matching messages (only public ones with <paramref name="publicOnly"/>) of the workspace's
     /// conversations that match <paramref name="filters"/> (" AND ..." conditions on c, or ""). The bound keeps a
     /// common word's cost that of @RankedHits matches, as <see cref="Messages"/> does.</summary>
-    string ConversationMatches(string match, string filters, bool publicOnly);
+    string ConversationMatches(string match, string filters, bool publicOnly, bool fewFiltered);
+
+    /// <summary>A query of one boolean: do the workspace's conversations that match <paramref name="filters"/> (" AND ..."
+    /// conditions on c) hold so few messages that the statements above should start from them rather than from the
+    /// matches? Null where the database's planner makes that choice itself.</summary>
+    string? FewFilteredMessages(string filters);
 }

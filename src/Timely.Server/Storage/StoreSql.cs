@@ -64,7 +64,7 @@ internal static class StoreSql
     /// <summary>A page of conversations: only the filters that are set (and the search, when there is one, over the
     /// newest <paramref name="rankedHits"/> matching messages), then the keyset condition.</summary>
     public static (string Sql, DynamicParameters Parameters) ListConversations(
-        ISearchSql search, string workspace, ConversationQuery q, ConversationKey? after, int limit, int rankedHits)
+        ISearchSql search, string workspace, ConversationQuery q, ConversationKey? after, int limit, int rankedHits, bool fewFiltered = false)
     {
         var sql = new StringBuilder($"SELECT {ConversationColumns}{Unread(q)} FROM conversations c WHERE c.workspace = @Workspace");
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit });
@@ -83,7 +83,7 @@ internal static class StoreSql
         if (q.Matching is not null)
         {
             p.Add("RankedHits", rankedHits);
-            sql.Append(search.ConversationMatches(search.Match(q.Matching, p), filters.ToString(), publicOnly: q.Visibility == MessageVisibility.Public));
+            sql.Append(search.ConversationMatches(search.Match(q.Matching, p), filters.ToString(), publicOnly: q.Visibility == MessageVisibility.Public, fewFiltered));
         }
 
         var sortColumn = q.Order == ConversationOrder.CreatedAtDesc ? "created_at" : "activity_at";
@@ -101,7 +101,7 @@ internal static class StoreSql
     /// in the workspace's conversations (alias c) that match the filters, those after the keyset position,
     /// by score then message id.</summary>
     public static (string Sql, DynamicParameters Parameters) SearchMessages(
-        ISearchSql search, string workspace, SearchQuery query, ConversationQuery filters, SearchKey? after, int limit, int rankedHits)
+        ISearchSql search, string workspace, SearchQuery query, ConversationQuery filters, SearchKey? after, int limit, int rankedHits, bool fewFiltered)
     {
         var p = new DynamicParameters(new { Workspace = workspace, Limit = limit, RankedHits = rankedHits });
         var match = search.Match(query, p);
@@ -119,7 +119,17 @@ internal static class StoreSql
             p.Add("AfterScore", after.Score);
             p.Add("AfterId", after.MessageId.ToString());
         }
-        return (search.Messages(match, conditions.ToString(), keyset), p);
+        return (search.Messages(match, conditions.ToString(), keyset, fewFiltered), p);
+    }
+
+    /// <summary>The dialect's <see cref="ISearchSql.FewFilteredMessages"/> query for these filters, or null (no
+    /// filters on conversations, or a dialect that does not ask).</summary>
+    public static (string Sql, DynamicParameters Parameters)? FewFilteredMessages(ISearchSql search, string workspace, ConversationQuery q)
+    {
+        var filters = new StringBuilder();
+        var p = new DynamicParameters(new { Workspace = workspace });
+        Filters(filters, p, q);
+        return filters.Length > 0 && search.FewFilteredMessages(filters.ToString()) is { } sql ? (sql, p) : null;
     }
 
     /// <summary>The human agent @UnreadFor's read horizon in conversation c (0 before they read anything).</summary>

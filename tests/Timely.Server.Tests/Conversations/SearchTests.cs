@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Timely.Conversations.V1;
 using Timely.Server.Auth;
+using Timely.Server.Tests.DataLifecycle;
 using Timely.Server.Tests.Infrastructure;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
@@ -113,6 +114,32 @@ public sealed class SearchTests(TimelyServer server) : IClassFixture<TimelyServe
         Assert.Equal([vip.Id], await Conversations(new() { Query = $"{w} parcel", ContactId = vip.ContactId }));
         Assert.Empty(await Conversations(new() { Query = $"{w} parcel", AgentId = agent, Statuses = { ConversationStatus.Closed } }));
         Assert.Empty(await Conversations(new() { Query = $"{w} parcel", CreatedBefore = vip.CreatedAt }));
+    }
+
+    [Fact]
+    public async Task FiltersKeepingFewOrManyMessagesFindTheSameMatches()
+    {
+        // On SQLite a filtered search starts from the filtered conversations' messages when they are few (a contact's),
+        // and walks the matches when they are many (over 20,000 here): both ways find exactly the filtered matches.
+        var w = Unique();
+        var agent = NewId();
+        var busy = await client.CreateAsync(agentId: agent);
+        await server.SeedMessagesAsync(busy, 20_001, sequence => sequence % 1000 == 0 ? $"{w} seeded {sequence}" : $"filler {sequence}");
+        var quiet = await client.CreateAsync(agentId: agent);
+        var quietHit = (await client.SendAsync(quiet.Id, SenderType.Customer, $"{w} quiet")).Message.Id;
+        var otherAgent = await client.CreateAsync();
+        await client.SendAsync(otherAgent.Id, SenderType.Customer, $"{w} another agent's");
+
+        var byAgent = await SearchAllAsync(new SearchMessagesRequest { Query = w, AgentId = agent, PageSize = 7 });
+        Assert.Equal(21, byAgent.Count);   // sequences 1,000 to 20,000 of the busy conversation, and the quiet one's
+        Assert.Equal(new[] { busy.Id, quiet.Id }.Order(), byAgent.Select(h => h.ConversationId).Distinct().Order());
+        Assert.Equal(quietHit, Assert.Single(await SearchAllAsync(new SearchMessagesRequest { Query = w, ContactId = quiet.ContactId })).MessageId);
+
+        async Task<string[]> Conversations(SearchConversationsRequest request) =>
+            [.. (await client.SearchConversationsAsync(request)).Conversations.Select(c => c.Id).Order()];
+        Assert.Equal(new[] { busy.Id, quiet.Id }.Order(), await Conversations(new() { Query = w, AgentId = agent }));
+        Assert.Equal([quiet.Id], await Conversations(new() { Query = w, ContactId = quiet.ContactId }));
+        Assert.Equal([otherAgent.Id], await Conversations(new() { Query = w, ContactId = otherAgent.ContactId }));
     }
 
     [Fact]

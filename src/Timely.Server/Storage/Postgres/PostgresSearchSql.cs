@@ -33,7 +33,7 @@ public sealed class PostgresSearchSql : ISearchSql
     }
 
     // The candidates are the newest @RankedHits hits (ids are UUIDv7: by time), and ts_rank scores only those.
-    public string Messages(string match, string filters, string after) =>
+    public string Messages(string match, string filters, string after, bool fewFiltered) =>
         $"SELECT page.*, ts_headline({Configuration}, page.content, {match}, @Headline) AS snippet FROM (" +
         $"SELECT * FROM (SELECT {StoreSql.Qualified("m", StoreSql.MessageColumns)}, " +
         $"round(ts_rank(m.search, {match})::numeric * 1000000)::bigint AS score FROM (SELECT m.* FROM messages m " +
@@ -43,10 +43,13 @@ public sealed class PostgresSearchSql : ISearchSql
         ") page ORDER BY page.score DESC, page.id";
 
     // The messages' own alias c (the filters' conversations) hides the outer one: the subquery runs once.
-    public string ConversationMatches(string match, string filters, bool publicOnly) =>
+    public string ConversationMatches(string match, string filters, bool publicOnly, bool fewFiltered) =>
         $" AND (c.id IN (SELECT s.conversation_id FROM conversation_search s WHERE s.workspace = @Workspace AND s.search @@ {match})" +
         " OR c.id IN (SELECT m.conversation_id FROM messages m " +
         (filters.Length > 0 ? "JOIN conversations c ON c.workspace = m.workspace AND c.id = m.conversation_id " : "") +
         $"WHERE m.workspace = @Workspace AND m.search @@ {match}{(publicOnly ? " AND m.visibility = 1" : "")}{filters} " +
         "ORDER BY m.id DESC LIMIT @RankedHits))";
+
+    // PostgreSQL's planner chooses between the GIN index and a conversation's messages from its statistics.
+    public string? FewFilteredMessages(string filters) => null;
 }
