@@ -56,6 +56,8 @@ public sealed class UnreachableDialect : StoreDialect
     public override string? CommittedAboveHeadSql => throw Refused();
     public override ISearchSql Search => throw Refused();
 
+    public override string AnyOf(string column, string subquery) => throw Refused();
+
     public override Task<DbConnection> OpenAsync(CancellationToken ct) => throw Refused();
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) => throw Refused();
     public override Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) => throw Refused();
