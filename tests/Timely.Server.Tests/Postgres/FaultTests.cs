@@ -10,7 +10,7 @@ using static Timely.Server.Tests.Infrastructure.Fixtures;
 namespace Timely.Server.Tests.Postgres;
 
 /// <summary>PostgreSQL stopped and started under a running server. It uses a cluster of its own (its
-/// own port and folder, made by scripts/postgres.sh), so stopping it disturbs no other test.</summary>
+/// own port and folder, made by scripts/postgres.sh, removed after), so stopping it disturbs no other test.</summary>
 public sealed class FaultTests
 {
     [SkippableFact]
@@ -18,7 +18,8 @@ public sealed class FaultTests
     {
         Skip.If(TestDatabase.PostgresServer is null, "needs PostgreSQL (TIMELY_TEST_POSTGRES)");
         var port = ServerProcess.FreePort();
-        var server = await Cluster("start", port);
+        var folder = Path.Combine(Path.GetTempPath(), $"timely-fault-postgres-{port}");
+        var server = await Cluster("start", port, folder);
         try
         {
             using var replica = new Replica(server);
@@ -28,7 +29,7 @@ public sealed class FaultTests
             await replica.Client.SendAsync(conversation.Id, SenderType.Customer, "before");
             Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
 
-            await Cluster("stop", port);
+            await Cluster("stop", port, folder);
 
             foreach (var call in new Func<Task>[]
             {
@@ -43,7 +44,7 @@ public sealed class FaultTests
             }
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await replica.Health.CheckAsync(new HealthCheckRequest())).Status);
 
-            await Cluster("start", port);
+            await Cluster("start", port, folder);
 
             await Eventually(async () =>
             {
@@ -69,18 +70,21 @@ public sealed class FaultTests
         }
         finally
         {
-            await Cluster("stop", port);
+            await Cluster("stop", port, folder);
+            Directory.Delete(folder, recursive: true);   // 40 MB a run, in /tmp
         }
     }
 
-    /// <summary>Runs scripts/postgres.sh; returns its last line (the connection string on start).</summary>
-    private static async Task<string> Cluster(string command, int port)
+    /// <summary>Runs scripts/postgres.sh on the cluster in <paramref name="folder"/>; returns its last line (the
+    /// connection string on start).</summary>
+    private static async Task<string> Cluster(string command, int port, string folder)
     {
         var script = RepositoryFile("scripts/postgres.sh");
         using var process = Process.Start(new ProcessStartInfo("bash", [script, command, port.ToString()])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            Environment = { ["TIMELY_PG_DIR"] = folder },
         })!;
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
