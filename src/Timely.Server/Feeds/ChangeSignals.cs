@@ -266,6 +266,13 @@ public sealed class ChangeSubscription : IDisposable
         return Volatile.Read(ref lastSignal);
     }
 
+    /// <summary>Waits <see cref="FeedOptions.PendingRecheck"/> for an event that committed but is not final yet (a
+    /// transaction begun before it still runs, on PostgreSQL anywhere in the cluster), or for a change. The database's
+    /// progress is real time, so the wait is on the system clock whatever clock the feed's rules run on: on a test's
+    /// fake clock, a watch held back by another database's transaction never read again.</summary>
+    public Task<long> WaitForDatabaseAsync(FeedOptions options, CancellationToken ct) =>
+        WaitAsync(options.PendingRecheck, TimeProvider.System, ct);
+
     /// <summary>Arms the safety poll; only the subscription's one reader waits, so only it arms.</summary>
     private void ArmPoll(TimeSpan timeout, TimeProvider clock)
     {

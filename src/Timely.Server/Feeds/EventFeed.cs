@@ -92,7 +92,7 @@ public sealed class EventFeed(EventLog log, ChangeSignals signals, IOptions<Feed
             position = page.ReadThrough;
             if (!page.Full)
             {
-                readAfter = await subscription.WaitAsync(page.Pending ? o.PendingRecheck : o.PollInterval, clock, ct);
+                readAfter = await (page.Pending ? subscription.WaitForDatabaseAsync(o, ct) : subscription.WaitAsync(o.PollInterval, clock, ct));
                 storeChange = subscription.TakeStoreChange() || page.Pending;
             }
         }

@@ -168,13 +168,13 @@ public sealed class MessageFeed(
                 // until it is, so the stream ends with all of them.
                 while (updates is { Pending: true })
                 {
-                    await subscription.WaitAsync(o.PendingRecheck, clock, ct);
+                    await subscription.WaitForDatabaseAsync(o, ct);
                     await updates.DeliverAsync(o.BatchSize, o.MaxBatchBytes, ct);
                 }
                 await SettleDraftsAsync();
                 return;
             }
-            readAfter = await subscription.WaitAsync(updates?.Pending == true ? o.PendingRecheck : o.PollInterval, clock, ct);
+            readAfter = await (updates?.Pending == true ? subscription.WaitForDatabaseAsync(o, ct) : subscription.WaitAsync(o.PollInterval, clock, ct));
         }
     }
 
