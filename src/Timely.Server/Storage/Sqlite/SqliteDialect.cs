@@ -1,19 +1,18 @@
 using System.Data.Common;
-using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Timely.Server.Observability;
 
 namespace Timely.Server.Storage.Sqlite;
 
-/// <summary>The embedded default: one SQLite file in WAL mode. Reads run concurrently on pooled
-/// connections; writes go through <see cref="SqliteGroupCommit"/>, SQLite's single writer.</summary>
+/// <summary>The embedded default: one SQLite file in WAL mode. Reads run concurrently on a pool of open
+/// connections (<see cref="SqliteReadConnections"/>); writes go through <see cref="SqliteGroupCommit"/>, SQLite's
+/// single writer. Every connection keeps the statements it runs prepared (<see cref="PreparedStatementConnection"/>).</summary>
 public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 {
     private readonly string connectionString;
     private readonly SqliteGroupCommit writer;
-    private readonly ConditionalWeakTable<DbConnection, Dictionary<string, SqliteCommand>> prepared = new();
-    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = new();
+    private readonly SqliteReadConnections readers;
     private readonly long memoryMapBytes;
 
     public SqliteDialect(IOptions<StorageOptions> options, TimelyMetrics metrics)
@@ -25,51 +24,31 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
+            Pooling = false,   // the read pool and the writer keep their connections open (SqliteReadConnections)
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
         memoryMapBytes = sqlite.MemoryMapBytes;
+        readers = new SqliteReadConnections(connectionString, path, ConfigureAsync);
         writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics, beforeCommit: SqliteSearchSql.IndexNewMessages);
     }
 
-    public override async Task<DbConnection> OpenAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(ct);
-        // A pooled connection keeps its handle, and the handle its settings: configured once, when new.
-        var handle = connection.Handle!;
-        if (!configured.TryGetValue(handle, out _))
-        {
-            await using var pragma = connection.CreateCommand();
-            pragma.CommandText = $"PRAGMA mmap_size = {memoryMapBytes};";
-            await pragma.ExecuteNonQueryAsync(ct);
-            configured.TryAdd(handle, true);
-        }
-        return connection;
-    }
+    public override async Task<DbConnection> OpenAsync(CancellationToken ct) => await readers.OpenAsync(ct);
 
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) =>
         writer.WriteAsync(work, ct);
 
-    // In process, a batch saves no round trip, but preparing a statement costs more than running it:
-    // the writer connection keeps each statement prepared, and binds each statement's own parameters.
+    // In process, a batch saves no round trip: each statement runs on its own, prepared once by the writer's
+    // connection (PreparedStatementConnection).
     public override Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct)
     {
-        var commands = prepared.GetValue(write.Connection, _ => []);
         foreach (var (sql, args) in batch.Statements)
         {
-            var parameters = StatementBatch.Parameters(args).ToList();
-            if (!commands.TryGetValue(sql, out var command))
-            {
-                command = ((SqliteConnection)write.Connection).CreateCommand();
-                command.CommandText = sql;
-                command.Parameters.AddRange(parameters.Select(p => new SqliteParameter("@" + p.Name, null)).ToArray());
-                commands[sql] = command;
-            }
+            using var command = ((SqliteConnection)write.Connection).CreateCommand();
+            command.CommandText = sql;
             command.Transaction = (SqliteTransaction)write.Transaction;
-            for (var i = 0; i < parameters.Count; i++)
+            foreach (var parameter in StatementBatch.Parameters(args))
             {
-                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+                command.Parameters.AddWithValue("@" + parameter.Name, parameter.Value ?? DBNull.Value);
             }
             command.ExecuteNonQuery();
         }
@@ -104,7 +83,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override async Task MigrateAsync(CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await OpenDedicatedAsync(ct);
         await using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode = WAL;";
@@ -113,11 +92,31 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         await Migrations.ApplyAsync(connection, typeof(SqliteDialect).Namespace + ".Migrations", ct);
     }
 
-    public ValueTask DisposeAsync() => writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await writer.DisposeAsync();
+        readers.Dispose();
+    }
+
+    /// <summary>A connection of its own, outside the read pool, closed when disposed.</summary>
+    private async Task<PreparedStatementConnection> OpenDedicatedAsync(CancellationToken ct)
+    {
+        var connection = new PreparedStatementConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await ConfigureAsync(connection, ct);
+        return connection;
+    }
+
+    private async Task ConfigureAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA mmap_size = {memoryMapBytes};";
+        await pragma.ExecuteNonQueryAsync(ct);
+    }
 
     private async Task<SqliteConnection> OpenWriterAsync(SqliteSynchronous synchronous, CancellationToken ct)
     {
-        var connection = (SqliteConnection)await OpenAsync(ct);
+        var connection = await OpenDedicatedAsync(ct);
         await using var pragma = connection.CreateCommand();
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
         // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted and overwritten content

@@ -20,7 +20,6 @@ internal sealed class SqliteGroupCommit(
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock startGate = new();
     private SqliteConnection? connection;
-    private WriterStatements? statements;
     private Task? loop;
 
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
@@ -83,7 +82,6 @@ internal sealed class SqliteGroupCommit(
             if (connection is null)
             {
                 connection = await openConnection(CancellationToken.None);
-                statements = new WriterStatements(connection, beforeCommit);
             }
             if (!await RunGroupAsync(batch, isolated: false))
             {
@@ -130,7 +128,7 @@ internal sealed class SqliteGroupCommit(
             }
             if (isolated)
             {
-                statements!.Run(statements.Save, transaction);
+                Run("SAVEPOINT write", transaction);
             }
             var changesBefore = raw.sqlite3_total_changes(db);
             try
@@ -138,13 +136,13 @@ internal sealed class SqliteGroupCommit(
                 await write.RunAsync(connection, transaction);
                 if (isolated)
                 {
-                    statements!.Run(statements.Release, transaction);
+                    Run("RELEASE write", transaction);
                 }
             }
             catch (Exception e) when (isolated)
             {
-                statements!.Run(statements.Rollback, transaction);
-                statements.Run(statements.Release, transaction);
+                Run("ROLLBACK TO write", transaction);
+                Run("RELEASE write", transaction);
                 write.Fail(e);
             }
             catch (Exception e) when (raw.sqlite3_total_changes(db) == changesBefore && raw.sqlite3_get_autocommit(db) == 0)
@@ -159,36 +157,22 @@ internal sealed class SqliteGroupCommit(
                 return false;
             }
         }
-        if (statements!.BeforeCommit is { } groupEnd)
+        if (beforeCommit is not null)
         {
-            statements.Run(groupEnd, transaction);
+            Run(beforeCommit, transaction);
         }
         await transaction.CommitAsync(CancellationToken.None);
         return true;
     }
 
-    /// <summary>The statements the writer runs itself, kept prepared: a write's savepoint (three statements),
-    /// and what runs in every group's transaction before its commit.</summary>
-    private sealed class WriterStatements(SqliteConnection connection, string? beforeCommit)
+    /// <summary>Runs one of the writer's own statements (a write's savepoint, what runs before each commit),
+    /// prepared once by the writer's connection (a <see cref="PreparedStatementConnection"/>).</summary>
+    private void Run(string sql, SqliteTransaction transaction)
     {
-        public SqliteCommand? BeforeCommit { get; } = beforeCommit is null ? null : Prepared(connection, beforeCommit);
-
-        public SqliteCommand Save { get; } = Prepared(connection, "SAVEPOINT write");
-        public SqliteCommand Release { get; } = Prepared(connection, "RELEASE write");
-        public SqliteCommand Rollback { get; } = Prepared(connection, "ROLLBACK TO write");
-
-        public void Run(SqliteCommand command, SqliteTransaction transaction)
-        {
-            command.Transaction = transaction;
-            command.ExecuteNonQuery();
-        }
-
-        private static SqliteCommand Prepared(SqliteConnection connection, string sql)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            return command;
-        }
+        using var command = connection!.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
     }
 
     private abstract class PendingWrite(CancellationToken ct)

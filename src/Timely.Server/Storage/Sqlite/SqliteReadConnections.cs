@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+
+namespace Timely.Server.Storage.Sqlite;
+
+/// <summary>The pool of read connections. Microsoft.Data.Sqlite's own pool keeps a connection's handle, but
+/// finalizes its prepared statements when it is closed: this one keeps connections open, with their statements
+/// prepared (<see cref="PreparedStatementConnection"/>). A read takes an idle connection or opens one; giving it
+/// back (disposing it) keeps it for the next read, up to <see cref="MaxIdle"/>, and closes the rest.</summary>
+internal sealed class SqliteReadConnections(
+    string connectionString, string databasePath, Func<PreparedStatementConnection, CancellationToken, Task> configure) : IDisposable
+{
+    // Reads run synchronously on the thread pool's threads (Microsoft.Data.Sqlite has no asynchronous I/O),
+    // so about as many run at once as there are busy threads.
+    private static readonly int MaxIdle = Math.Max(8, 4 * Environment.ProcessorCount);
+
+    private readonly ConcurrentBag<PreparedStatementConnection> idle = [];
+    private int idleCount;
+    private volatile bool disposed;
+
+    public async Task<PreparedStatementConnection> OpenAsync(CancellationToken ct)
+    {
+        while (idle.TryTake(out var connection))
+        {
+            Interlocked.Decrement(ref idleCount);
+            // An open connection reads its file even after the file was moved or deleted: handed out only
+            // while the database is still at its path, so a database taken away shows as unavailable.
+            if (File.Exists(databasePath))
+            {
+                return connection;
+            }
+            connection.CloseForGood();
+        }
+        var opened = new PreparedStatementConnection(connectionString, Release);
+        try
+        {
+            await opened.OpenAsync(ct);
+            await configure(opened, ct);
+            return opened;
+        }
+        catch
+        {
+            opened.CloseForGood();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        while (idle.TryTake(out var connection))
+        {
+            connection.CloseForGood();
+        }
+    }
+
+    private void Release(PreparedStatementConnection connection)
+    {
+        if (disposed || Interlocked.Increment(ref idleCount) > MaxIdle)
+        {
+            if (!disposed)
+            {
+                Interlocked.Decrement(ref idleCount);
+            }
+            connection.CloseForGood();
+            return;
+        }
+        idle.Add(connection);
+        if (disposed)
+        {
+            Dispose();   // given back while the pool was being disposed
+        }
+    }
+}
