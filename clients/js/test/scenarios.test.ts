@@ -6,11 +6,14 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { Agent } from "node:http";
 import { fromJson, toJson, type DescMessage } from "@bufbuild/protobuf";
+import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
   BadRequestSchema, Code, ConnectError, ConversationEventSchema, ConversationService, ErrorInfoSchema, MessageSchema,
   StreamMessagesRequestSchema, WatchConversationsRequestSchema, createTimelyClient, type TimelyClient,
 } from "../src/node.js";
+import { transportOptions } from "../src/core.js";
 import { TestServer } from "./server.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -248,7 +251,15 @@ for (const transport of ["grpc", "grpc-web"] as const) {
   const runner = `js-${transport}`;
   for (const scenario of scenarios.filter((s) => !s.only || s.only.includes(runner))) {
     test(`${scenario.name} (${runner})`, async () => {
-      const timely = createTimelyClient({ baseUrl: transport === "grpc" ? server.grpcUrl : server.webUrl, apiKey: server.apiKey, transport, maxReconnectDelayMs: 500 });
+      // Each scenario on sockets of its own (HTTP/2 gets a session per client; HTTP/1.1 would reuse Node's global
+      // agent's): a socket an earlier scenario read megabytes through can have grown buffers that hold all of what
+      // "a stalled stream resumes" sends, and the server's writes to a paused reader would never block.
+      const agent = new Agent({ keepAlive: true });
+      const options = { baseUrl: transport === "grpc" ? server.grpcUrl : server.webUrl, apiKey: server.apiKey, maxReconnectDelayMs: 500 };
+      const timely = createTimelyClient({
+        ...options,
+        transport: transport === "grpc" ? "grpc" : createGrpcWebTransport({ ...transportOptions(options), httpVersion: "1.1", nodeOptions: { agent } }),
+      });
       const run = new Run(timely);
       for (const id of scenario.ids ?? []) run.vars[id] = crypto.randomUUID();
       const started = performance.now();
@@ -259,6 +270,7 @@ for (const transport of ["grpc", "grpc-web"] as const) {
         failure = e;
       }
       await run.end();
+      agent.destroy();
       if (results) {
         const line = { scenario: scenario.name, runner, pass: failure === undefined, ms: Math.round(performance.now() - started), error: failure ? String(failure) : undefined };
         appendFileSync(results, JSON.stringify(line) + "\n");
