@@ -28,7 +28,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
         memoryMapBytes = sqlite.MemoryMapBytes;
-        readers = new SqliteReadConnections(connectionString, path, ConfigureAsync);
+        readers = new SqliteReadConnections(path, OpenConnectionAsync);
         writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics, beforeCommit: SqliteSearchSql.IndexNewMessages);
     }
 
@@ -83,7 +83,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override async Task MigrateAsync(CancellationToken ct)
     {
-        await using var connection = await OpenDedicatedAsync(ct);
+        await using var connection = await OpenConnectionAsync(release: null, ct);
         await using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode = WAL;";
@@ -98,25 +98,29 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         readers.Dispose();
     }
 
-    /// <summary>A connection of its own, outside the read pool, closed when disposed.</summary>
-    private async Task<PreparedStatementConnection> OpenDedicatedAsync(CancellationToken ct)
+    /// <summary>Opens a connection with the settings every connection gets. Disposing it calls <paramref name="release"/>
+    /// (the read pool's) when there is one, and closes it otherwise.</summary>
+    private async Task<PreparedStatementConnection> OpenConnectionAsync(Action<PreparedStatementConnection>? release, CancellationToken ct)
     {
-        var connection = new PreparedStatementConnection(connectionString);
-        await connection.OpenAsync(ct);
-        await ConfigureAsync(connection, ct);
-        return connection;
-    }
-
-    private async Task ConfigureAsync(SqliteConnection connection, CancellationToken ct)
-    {
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA mmap_size = {memoryMapBytes};";
-        await pragma.ExecuteNonQueryAsync(ct);
+        var connection = new PreparedStatementConnection(connectionString, release);
+        try
+        {
+            await connection.OpenAsync(ct);
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = $"PRAGMA mmap_size = {memoryMapBytes};";
+            await pragma.ExecuteNonQueryAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            connection.CloseForGood();
+            throw;
+        }
     }
 
     private async Task<SqliteConnection> OpenWriterAsync(SqliteSynchronous synchronous, CancellationToken ct)
     {
-        var connection = await OpenDedicatedAsync(ct);
+        var connection = await OpenConnectionAsync(release: null, ct);
         await using var pragma = connection.CreateCommand();
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
         // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted and overwritten content

@@ -7,7 +7,7 @@ namespace Timely.Server.Storage.Sqlite;
 /// prepared (<see cref="PreparedStatementConnection"/>). A read takes an idle connection or opens one; giving it
 /// back (disposing it) keeps it for the next read, up to <see cref="MaxIdle"/>, and closes the rest.</summary>
 internal sealed class SqliteReadConnections(
-    string connectionString, string databasePath, Func<PreparedStatementConnection, CancellationToken, Task> configure) : IDisposable
+    string databasePath, Func<Action<PreparedStatementConnection>, CancellationToken, Task<PreparedStatementConnection>> open) : IDisposable
 {
     // Reads run synchronously on the thread pool's threads (Microsoft.Data.Sqlite has no asynchronous I/O),
     // so about as many run at once as there are busy threads.
@@ -30,18 +30,7 @@ internal sealed class SqliteReadConnections(
             }
             connection.CloseForGood();
         }
-        var opened = new PreparedStatementConnection(connectionString, Release);
-        try
-        {
-            await opened.OpenAsync(ct);
-            await configure(opened, ct);
-            return opened;
-        }
-        catch
-        {
-            opened.CloseForGood();
-            throw;
-        }
+        return await open(Release, ct);
     }
 
     public void Dispose()
@@ -55,12 +44,14 @@ internal sealed class SqliteReadConnections(
 
     private void Release(PreparedStatementConnection connection)
     {
-        if (disposed || Interlocked.Increment(ref idleCount) > MaxIdle)
+        if (disposed)
         {
-            if (!disposed)
-            {
-                Interlocked.Decrement(ref idleCount);
-            }
+            connection.CloseForGood();
+            return;
+        }
+        if (Interlocked.Increment(ref idleCount) > MaxIdle)
+        {
+            Interlocked.Decrement(ref idleCount);
             connection.CloseForGood();
             return;
         }
