@@ -102,11 +102,15 @@ public static class ThroughputBenchmark
         var emptyFrame = Path.Combine(work.Path, "empty.bin");
         H2Load.WriteFrame(emptyFrame, []);
 
-        var groups = new List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)>();
+        var groups = new List<(string Store, Measured Ceiling, Measured ManyCeiling, List<(string Row, Measured?[] Builds)> Rows)>();
         var errors = new List<string>();
         await using (var bare = await BareServer.StartAsync(options.Bare))
         {
             var bareJobs = new[] { new H2LoadJob(bare.Port, HealthCheck, emptyFrame, Connections, Streams, null) };
+            // The load of the many-conversations row (one h2load process per conversation) on the bare server: how
+            // far that load generator itself, on the same two cores, lets any server go.
+            var bareManyJobs = Enumerable.Range(1, ManyConversations)
+                .Select(_ => new H2LoadJob(bare.Port, HealthCheck, emptyFrame, 1, Connections * Streams / ManyConversations, null)).ToArray();
             var bareMeter = new CpuMeter([bare.ProcessId], null);
             var bareCheck = new Check(HealthCheck, EmptyResponseBytes, [], null);
             var runIndex = 0;
@@ -116,8 +120,10 @@ public static class ThroughputBenchmark
                 // The first warm-up JIT-warms the bare server with a few hundred thousand calls.
                 var ceiling = await MeasureAsync(bareJobs, bareMeter, groups.Count == 0 ? First(options) : (WarmUpStep, options.MaxWarmUp), options, bareCheck);
                 Progress("bare grpc-dotnet", "Health/Check (the ceiling)", ceiling);
+                var manyCeiling = await MeasureAsync(bareManyJobs, bareMeter, (WarmUpStep, options.MaxWarmUp), options, bareCheck);
+                Progress("bare grpc-dotnet", $"Health/Check, {ManyConversations} h2load", manyCeiling);
                 var rows = Rows.Select(r => (r, new Measured?[builds.Count])).ToList();
-                groups.Add((store.Name, ceiling, rows));
+                groups.Add((store.Name, ceiling, manyCeiling, rows));
                 for (var b = 0; b < builds.Count; b++)
                 {
                     var database = $"timely_bench_{runIndex++}";
@@ -392,7 +398,8 @@ public static class ThroughputBenchmark
         Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
             + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Cpu.TieringPercent:0}% of the server's CPU, others {m.Cpu.OthersPercent:0}%");
 
-    private static void PrintTable(IReadOnlyList<string> builds, List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)> groups)
+    private static void PrintTable(
+        IReadOnlyList<string> builds, List<(string Store, Measured Ceiling, Measured ManyCeiling, List<(string Row, Measured?[] Builds)> Rows)> groups)
     {
         const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,8} {6,8} {7,6}";
         string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
@@ -414,11 +421,13 @@ public static class ThroughputBenchmark
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
         Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "postgres", "client", "others"))));
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "ms/call", "ms/call", "CPU"))));
-        foreach (var (store, ceiling, rows) in groups)
+        foreach (var (store, ceiling, manyCeiling, rows) in groups)
         {
             Console.WriteLine(store);
             Console.WriteLine($"{"  bare grpc-dotnet Health/Check (the ceiling)",-label}" + Figures(ceiling, ceiling.RequestsPerSecond)
                 + (builds.Count > 1 ? " | (the same bare server for every build)" : ""));
+            Console.WriteLine($"{$"  bare grpc-dotnet Health/Check, {ManyConversations} h2load processes (§)",-label}"
+                + Figures(manyCeiling, ceiling.RequestsPerSecond));
             foreach (var (row, measured) in rows)
             {
                 Console.WriteLine($"{"  Timely " + row,-label}" + string.Join(" | ", measured.Select(m => Figures(m, ceiling.RequestsPerSecond))));
@@ -431,6 +440,14 @@ public static class ThroughputBenchmark
         Console.WriteLine("server / postgres / client: CPU (user+system) per call during the measured run, of the server process(es), the");
         Console.WriteLine("  PostgreSQL cluster, and h2load plus this driver. jit: the part of the server's CPU its JIT spent tiering code up.");
         Console.WriteLine("  others: the share of the machine's CPU that other processes used meanwhile.");
+        Console.WriteLine($"§: the load of the {ManyConversations}-conversation row ({ManyConversations} h2load processes of -c 1 -m {Connections * Streams / ManyConversations}) on the bare server,");
+        Console.WriteLine("  the most that load generator lets any server reach on this machine. That row against it:");
+        foreach (var (store, _, manyCeiling, rows) in groups)
+        {
+            var many = rows[^1];
+            Console.WriteLine($"  {store}: " + string.Join(", ", many.Builds.Select((m, b) =>
+                $"{builds[b]} {(m is null ? "error" : (100 * m.RequestsPerSecond / manyCeiling.RequestsPerSecond).ToString("0.0", CultureInfo.InvariantCulture) + "%")}")));
+        }
     }
 
     private static Options Parse(string[] args)

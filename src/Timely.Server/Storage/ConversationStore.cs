@@ -51,9 +51,9 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         string workspace, Guid id, long? expectedVersion, Func<Conversation, DateTimeOffset, ConversationChange> change, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
-            using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
+            await using var read = await w.Connection.ExecuteReaderAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
                 new { Workspace = workspace, Id = id.ToString(), LockKey = ConversationLock(workspace, id) }, w.Transaction, cancellationToken: ct));
-            var current = await ReadLockedAsync(read) ?? throw NotFoundException.Conversation(id);
+            var current = await ReadLockedAsync(read, ct) ?? throw NotFoundException.Conversation(id);
             if (expectedVersion is { } expected && expected != current.Version)
             {
                 throw new EtagMismatchException($"etag {expected} is stale: conversation {id} is at etag {current.Etag}; read it again and retry");
@@ -76,12 +76,12 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         var result = await db.WriteAsync(async w =>
         {
             // One round trip: what an earlier call with this request id wrote, and the conversation, locked.
-            using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(
+            await using var read = await w.Connection.ExecuteReaderAsync(new CommandDefinition(
                 string.Join(";\n", key is null ? LockedLoad() : [FindRequest, .. LockedLoad()]),
                 new { Workspace = workspace, key?.RequestId, Id = conversationId.ToString(), LockKey = ConversationLock(workspace, conversationId) },
                 w.Transaction, cancellationToken: ct));
-            var prior = key is null ? null : Matching(await read.ReadSingleOrDefaultAsync<RequestRow>(), key);
-            var current = await ReadLockedAsync(read);
+            var prior = key is null ? null : Matching(await read.SingleOrDefaultAsync(RequestRow.Read, ct), key);
+            var current = await ReadLockedAsync(read, ct);
             if (prior is not null)
             {
                 var (priorMessage, conversation) = await LoadResultAsync(w, workspace, prior, ct);
@@ -125,7 +125,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             }
             sql.Add($"SELECT {StoreSql.ConversationColumns} FROM conversations WHERE workspace = @Workspace AND channel_id = @ChannelId " +
                     "AND contact_id = @ContactId AND status <> @Closed ORDER BY activity_at DESC, id DESC LIMIT 1");
-            using var read = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", sql), new
+            await using var read = await w.Connection.ExecuteReaderAsync(new CommandDefinition(string.Join(";\n", sql), new
             {
                 Workspace = workspace,
                 key?.RequestId,
@@ -135,9 +135,9 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
                 ContactId = inbound.ContactId.ToString(),
                 Closed = (long)ConversationStatus.Closed,
             }, w.Transaction, cancellationToken: ct));
-            var prior = key is null ? null : Matching(await read.ReadSingleOrDefaultAsync<RequestRow>(), key);
-            var byExternalId = inbound.ExternalId is null ? null : await read.ReadSingleOrDefaultAsync<RequestRow>();
-            var active = await ReadLockedAsync(read);
+            var prior = key is null ? null : Matching(await read.SingleOrDefaultAsync(RequestRow.Read, ct), key);
+            var byExternalId = inbound.ExternalId is null ? null : await read.SingleOrDefaultAsync(RequestRow.Read, ct);
+            var active = await ReadLockedAsync(read, ct);
             if ((prior ?? byExternalId) is { } earlier)
             {
                 var (priorMessage, conversation) = await LoadResultAsync(w, workspace, earlier, ct);
@@ -146,10 +146,10 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             if (active is not null && Dialect.LockSql is not null)
             {
                 // Writers of a conversation take its lock before reading it; it may have closed meanwhile.
-                using var locked = await w.Connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
+                await using var locked = await w.Connection.ExecuteReaderAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
                     new { Workspace = workspace, Id = active.Id.ToString(), LockKey = ConversationLock(workspace, active.Id) },
                     w.Transaction, cancellationToken: ct));
-                active = await ReadLockedAsync(locked) is { Status: not ConversationStatus.Closed } stillActive ? stillActive : null;
+                active = await ReadLockedAsync(locked, ct) is { Status: not ConversationStatus.Closed } stillActive ? stillActive : null;
             }
 
             var now = Now();
@@ -346,23 +346,23 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
 
     private static async Task<Conversation?> LoadAsync(DbConnection c, DbTransaction? tx, string workspace, Guid id, CancellationToken ct)
     {
-        var row = await c.QuerySingleOrDefaultAsync<ConversationRow>(new CommandDefinition(
+        await using var read = await c.ExecuteReaderAsync(new CommandDefinition(
             StoreSql.GetConversation, new { Workspace = workspace, Id = id.ToString() }, tx, cancellationToken: ct));
-        return row?.ToDomain();
+        return (await read.SingleOrDefaultAsync(ConversationRow.Read, ct))?.ToDomain();
     }
 
     /// <summary>The statements that load a conversation about to change (@Workspace, @Id): first its lock
     /// (@LockKey, see <see cref="ConversationLock"/>) where the database has locks.</summary>
     private string[] LockedLoad() => Dialect.LockSql is { } lockSql ? [lockSql, StoreSql.GetConversation] : [StoreSql.GetConversation];
 
-    /// <summary>Reads what <see cref="LockedLoad"/> returned.</summary>
-    private async Task<Conversation?> ReadLockedAsync(SqlMapper.GridReader read)
+    /// <summary>Reads what <see cref="LockedLoad"/> returned (the lock's result is only skipped).</summary>
+    private async Task<Conversation?> ReadLockedAsync(DbDataReader read, CancellationToken ct)
     {
         if (Dialect.LockSql is not null)
         {
-            await read.ReadAsync<long>();
+            await read.NextResultAsync(ct);
         }
-        return (await read.ReadSingleOrDefaultAsync<ConversationRow>())?.ToDomain();
+        return (await read.SingleOrDefaultAsync(ConversationRow.Read, ct))?.ToDomain();
     }
 
     /// <summary>The name of the lock every writer of a conversation takes before reading it.</summary>
@@ -408,10 +408,18 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     /// <summary>Now, at the database's precision (microseconds), so what a write returns equals what a read returns.</summary>
     private DateTimeOffset Now() => Micros.ToTime(Micros.From(clock.GetUtcNow()));
 
+    /// <summary>A request id's record (<see cref="FindRequest"/>'s columns, in order).</summary>
     internal sealed class RequestRow
     {
         public string Fingerprint { get; set; } = "";
         public string ConversationId { get; set; } = "";
         public string? MessageId { get; set; }
+
+        public static RequestRow Read(DbDataReader r) => new()
+        {
+            Fingerprint = r.GetString(0),
+            ConversationId = r.GetString(1),
+            MessageId = r.IsDBNull(2) ? null : r.GetString(2),
+        };
     }
 }

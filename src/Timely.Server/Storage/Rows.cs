@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Timely.Server.Domain;
 
@@ -54,6 +55,35 @@ internal sealed class ConversationRow
         HandoffSummary = c.Handoff?.Summary,
         HandoffAt = Micros.From(c.Handoff?.HandedOffAt),
         ReadHorizons = HorizonRow.Serialize(c.Horizons),
+    };
+
+    /// <summary>The row at the reader's position, its columns in the order of <see cref="StoreSql.ConversationColumns"/>,
+    /// read by position: the hot reads (a conversation by id, before each write; see <see cref="PositionalReads"/>)
+    /// use it instead of Dapper, which matches every column by name and type again on each call (9 % of
+    /// GetConversation's CPU on SQLite).</summary>
+    public static ConversationRow Read(DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Workspace = r.GetString(1),
+        AgentId = r.GetString(2),
+        ChannelId = r.GetString(3),
+        ContactId = r.GetString(4),
+        Status = r.GetInt64(5),
+        AssignedTo = r.IsDBNull(6) ? null : r.GetString(6),
+        Subject = r.GetString(7),
+        Tags = r.GetString(8),
+        CreatedAt = r.GetInt64(9),
+        ClosedAt = r.IsDBNull(10) ? null : r.GetInt64(10),
+        LastMessageAt = r.IsDBNull(11) ? null : r.GetInt64(11),
+        ActivityAt = r.GetInt64(12),
+        LastSenderType = r.IsDBNull(13) ? null : r.GetInt64(13),
+        LastSequence = r.GetInt64(14),
+        Version = r.GetInt64(15),
+        HandoffReason = r.IsDBNull(16) ? null : r.GetInt64(16),
+        HandoffPriority = r.IsDBNull(17) ? null : r.GetInt64(17),
+        HandoffSummary = r.IsDBNull(18) ? null : r.GetString(18),
+        HandoffAt = r.IsDBNull(19) ? null : r.GetInt64(19),
+        ReadHorizons = r.GetString(20),
     };
 
     public Conversation ToDomain() => new(

@@ -4,6 +4,7 @@ using Grpc.Reflection.V1Alpha;
 using Microsoft.Data.Sqlite;
 using Timely.Conversations.V1;
 using Timely.Server.Hosting;
+using Timely.Server.Storage.Sqlite;
 using Timely.Server.Tests.Infrastructure;
 using Timely.Testing;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
@@ -67,6 +68,8 @@ public sealed class OperationsTests
         await File.WriteAllTextAsync(server.DataFolder, "not a folder");
         try
         {
+            // The read pool looks at the file's path at most every SqliteReadConnections.PathCheckInterval.
+            await Task.Delay(SqliteReadConnections.PathCheckInterval + TimeSpan.FromMilliseconds(50));
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
             // Liveness does not depend on the database: nothing to gain from restarting the process.
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);

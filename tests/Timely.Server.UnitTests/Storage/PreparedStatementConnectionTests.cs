@@ -106,6 +106,8 @@ public sealed class PreparedStatementConnectionTests : IAsyncLifetime
         await File.WriteAllTextAsync(folder, "not a folder");
         try
         {
+            // The pool looks at the path again once the last look is older than its interval.
+            await Task.Delay(SqliteReadConnections.PathCheckInterval + TimeSpan.FromMilliseconds(50));
             var error = await Assert.ThrowsAsync<SqliteException>(() => dialect.OpenAsync(CancellationToken.None));
             Assert.True(dialect.IsUnavailable(error));
         }

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Timely.Server.Storage;
+using Timely.Server.Storage.Sqlite;
+
+namespace Timely.Server.UnitTests.Storage;
+
+/// <summary>The positional reader of conversation rows (the hot reads) reads what Dapper's mapping by column
+/// name reads, on a real SQLite file with the real schema: every column set, and every nullable one null.</summary>
+public sealed class ConversationRowTests : IAsyncLifetime
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("timely-rows-").FullName;
+    private SqliteDialect dialect = null!;
+
+    public async Task InitializeAsync()
+    {
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;   // as the server sets it (StorageSetup)
+        dialect = new SqliteDialect(Options.Create(new StorageOptions { Sqlite = { Path = Path.Combine(folder, "rows.db") } }),
+            Examples.Metrics());
+        await dialect.MigrateAsync(CancellationToken.None);
+    }
+
+    public static TheoryData<string> Rows => ["every column set", "every nullable column null"];
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task ReadsWhatDapperReadsByName(string which)
+    {
+        var row = which == "every column set" ? Full() : Sparse();
+        await dialect.WriteAsync(async (c, tx) =>
+        {
+            var columns = StoreSql.ConversationColumns.Split(", ");
+            var values = string.Join(", ", columns.Select(c => "@" + string.Concat(c.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]))));
+            return await c.ExecuteAsync($"INSERT INTO conversations ({StoreSql.ConversationColumns}) VALUES ({values})", row, tx);
+        }, CancellationToken.None);
+
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        var parameters = new { row.Workspace, row.Id };
+        var byName = await connection.QuerySingleAsync<ConversationRow>(StoreSql.GetConversation, parameters);
+        await using var reader = await connection.ExecuteReaderAsync(StoreSql.GetConversation, parameters);
+        Assert.True(await reader.ReadAsync());
+        var byPosition = ConversationRow.Read(reader);
+
+        Assert.Equal(JsonSerializer.Serialize(row), JsonSerializer.Serialize(byName));
+        Assert.Equal(JsonSerializer.Serialize(byName), JsonSerializer.Serialize(byPosition));
+    }
+
+    private static ConversationRow Full() => new()
+    {
+        Id = Guid.NewGuid().ToString(), Workspace = "ws-full", AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(),
+        ContactId = Guid.NewGuid().ToString(), Status = 2, AssignedTo = Guid.NewGuid().ToString(), Subject = "Where is my order?",
+        Tags = """["vip","billing"]""", CreatedAt = 1_700_000_000_000_001, ClosedAt = 1_700_000_000_000_009, LastMessageAt = 1_700_000_000_000_005,
+        ActivityAt = 1_700_000_000_000_005, LastSenderType = 3, LastSequence = 7, Version = 12, HandoffReason = 2, HandoffPriority = 3,
+        HandoffSummary = "Refund over the limit", HandoffAt = 1_700_000_000_000_004,
+        ReadHorizons = """[{"Type":1,"Id":"c","Sequence":7,"At":1700000000000006}]""",
+    };
+
+    private static ConversationRow Sparse() => new()
+    {
+        Id = Guid.NewGuid().ToString(), Workspace = "ws-sparse", AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(),
+        ContactId = Guid.NewGuid().ToString(), Status = 1, Subject = "", Tags = "[]", CreatedAt = 1_700_000_000_000_001,
+        ActivityAt = 1_700_000_000_000_001, Version = 1,
+    };
+
+    public async Task DisposeAsync()
+    {
+        await dialect.DisposeAsync();
+        Directory.Delete(folder, recursive: true);
+    }
+}
