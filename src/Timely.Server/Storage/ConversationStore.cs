@@ -51,7 +51,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         string workspace, Guid id, long? expectedVersion, Func<Conversation, DateTimeOffset, ConversationChange> change, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
-            await using var read = await w.Connection.ExecuteReaderAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
+            using var read = await PositionalReader.ExecuteAsync(w.Connection, new CommandDefinition(string.Join(";\n", LockedLoad()),
                 new { Workspace = workspace, Id = id.ToString(), LockKey = ConversationLock(workspace, id) }, w.Transaction, cancellationToken: ct));
             var current = await ReadLockedAsync(read, ct) ?? throw NotFoundException.Conversation(id);
             if (expectedVersion is { } expected && expected != current.Version)
@@ -76,7 +76,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         var result = await db.WriteAsync(async w =>
         {
             // One round trip: what an earlier call with this request id wrote, and the conversation, locked.
-            await using var read = await w.Connection.ExecuteReaderAsync(new CommandDefinition(
+            using var read = await PositionalReader.ExecuteAsync(w.Connection, new CommandDefinition(
                 string.Join(";\n", key is null ? LockedLoad() : [FindRequest, .. LockedLoad()]),
                 new { Workspace = workspace, key?.RequestId, Id = conversationId.ToString(), LockKey = ConversationLock(workspace, conversationId) },
                 w.Transaction, cancellationToken: ct));
@@ -125,7 +125,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             }
             sql.Add($"SELECT {StoreSql.ConversationColumns} FROM conversations WHERE workspace = @Workspace AND channel_id = @ChannelId " +
                     "AND contact_id = @ContactId AND status <> @Closed ORDER BY activity_at DESC, id DESC LIMIT 1");
-            await using var read = await w.Connection.ExecuteReaderAsync(new CommandDefinition(string.Join(";\n", sql), new
+            using var read = await PositionalReader.ExecuteAsync(w.Connection, new CommandDefinition(string.Join(";\n", sql), new
             {
                 Workspace = workspace,
                 key?.RequestId,
@@ -146,7 +146,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             if (active is not null && Dialect.LockSql is not null)
             {
                 // Writers of a conversation take its lock before reading it; it may have closed meanwhile.
-                await using var locked = await w.Connection.ExecuteReaderAsync(new CommandDefinition(string.Join(";\n", LockedLoad()),
+                using var locked = await PositionalReader.ExecuteAsync(w.Connection, new CommandDefinition(string.Join(";\n", LockedLoad()),
                     new { Workspace = workspace, Id = active.Id.ToString(), LockKey = ConversationLock(workspace, active.Id) },
                     w.Transaction, cancellationToken: ct));
                 active = await ReadLockedAsync(locked, ct) is { Status: not ConversationStatus.Closed } stillActive ? stillActive : null;
@@ -346,7 +346,7 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
 
     private static async Task<Conversation?> LoadAsync(DbConnection c, DbTransaction? tx, string workspace, Guid id, CancellationToken ct)
     {
-        await using var read = await c.ExecuteReaderAsync(new CommandDefinition(
+        using var read = await PositionalReader.ExecuteAsync(c, new CommandDefinition(
             StoreSql.GetConversation, new { Workspace = workspace, Id = id.ToString() }, tx, cancellationToken: ct));
         return (await read.SingleOrDefaultAsync(ConversationRow.Read, ct))?.ToDomain();
     }
@@ -356,11 +356,11 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     private string[] LockedLoad() => Dialect.LockSql is { } lockSql ? [lockSql, StoreSql.GetConversation] : [StoreSql.GetConversation];
 
     /// <summary>Reads what <see cref="LockedLoad"/> returned (the lock's result is only skipped).</summary>
-    private async Task<Conversation?> ReadLockedAsync(DbDataReader read, CancellationToken ct)
+    private async Task<Conversation?> ReadLockedAsync(PositionalReader read, CancellationToken ct)
     {
         if (Dialect.LockSql is not null)
         {
-            await read.NextResultAsync(ct);
+            await read.SkipAsync(ct);
         }
         return (await read.SingleOrDefaultAsync(ConversationRow.Read, ct))?.ToDomain();
     }

@@ -58,7 +58,7 @@ internal sealed class ConversationRow
     };
 
     /// <summary>The row at the reader's position, its columns in the order of <see cref="StoreSql.ConversationColumns"/>,
-    /// read by position: the hot reads (a conversation by id, before each write; see <see cref="PositionalReads"/>)
+    /// read by position: the hot reads (a conversation by id, before each write; see <see cref="PositionalReader"/>)
     /// use it instead of Dapper, which matches every column by name and type again on each call (9 % of
     /// GetConversation's CPU on SQLite).</summary>
     public static ConversationRow Read(DbDataReader r) => new()
