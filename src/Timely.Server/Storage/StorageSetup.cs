@@ -57,18 +57,28 @@ public static class StorageSetup
     /// <summary>The pool of PostgreSQL connections; connecting gives up after a few seconds, so calls
     /// fail fast with UNAVAILABLE while the database is down instead of hanging. Statements run often are
     /// prepared on each connection (Npgsql's automatic preparation), so PostgreSQL parses and plans them
-    /// once per connection instead of once per call; a connection string that sets "Max Auto Prepare"
-    /// (0 behind a PgBouncer older than 1.21 in transaction mode) keeps its own.</summary>
+    /// once per connection instead of once per call (0 behind a PgBouncer older than 1.21 in transaction
+    /// mode). A connection given back to the pool is not reset: the server keeps no session state on a pooled
+    /// connection (its listeners have connections of their own; the migrations' session lock is released
+    /// before the connection goes back), and the reset cost PostgreSQL seven statements (RESET ALL, UNLISTEN *,
+    /// ...) per use. A connection string that sets any of these keeps its own.</summary>
     private static NpgsqlDataSource PostgresDataSource(StorageOptions options, ILoggerFactory logging)
     {
-        var builder = new NpgsqlConnectionStringBuilder(options.PostgresConnectionString);
-        if (!options.PostgresConnectionString!.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        var connectionString = options.PostgresConnectionString!;
+        bool Sets(string setting) => connectionString.Split(';')
+            .Any(part => part.Split('=')[0].Replace(" ", "").Equals(setting, StringComparison.OrdinalIgnoreCase));
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Sets("Timeout"))
         {
             builder.Timeout = 5;
         }
-        if (!options.PostgresConnectionString!.Replace(" ", "").Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        if (!Sets("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
+        }
+        if (!Sets("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
         }
         builder.ApplicationName ??= "timely-server";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).UseLoggerFactory(logging).Build();

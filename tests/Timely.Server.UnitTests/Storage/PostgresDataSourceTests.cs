@@ -9,21 +9,24 @@ namespace Timely.Server.UnitTests.Storage;
 public sealed class PostgresDataSourceTests
 {
     [Fact]
-    public void StatementsArePreparedAutomaticallyAndConnectingGivesUpAfterFiveSeconds()
+    public void StatementsArePreparedAutomaticallyConnectionsAreNotResetAndConnectingGivesUpAfterFiveSeconds()
     {
-        var settings = Settings("Host=127.0.0.1;Database=timely");
+        var settings = Settings("Host=127.0.0.1;Database=timely;Command Timeout=60");
         Assert.Equal(64, settings.MaxAutoPrepare);
-        Assert.Equal(5, settings.Timeout);
+        Assert.True(settings.NoResetOnClose);
+        Assert.Equal(5, settings.Timeout);   // Command Timeout is another setting
+        Assert.Equal(60, settings.CommandTimeout);
         Assert.Equal("timely-server", settings.ApplicationName);
     }
 
     [Theory]
-    [InlineData("Max Auto Prepare=0")]
-    [InlineData("MaxAutoPrepare=0")]
-    public void AConnectionStringThatSetsAutomaticPreparationKeepsItsOwn(string setting)
+    [InlineData("Max Auto Prepare=0;No Reset On Close=false")]
+    [InlineData("MaxAutoPrepare=0; NoResetOnClose = false")]
+    public void AConnectionStringThatSetsTheseKeepsItsOwn(string settingsOfItsOwn)
     {
-        var settings = Settings($"Host=127.0.0.1;Database=timely;{setting};Timeout=9;Application Name=mine");
+        var settings = Settings($"Host=127.0.0.1;Database=timely;{settingsOfItsOwn};Timeout=9;Application Name=mine");
         Assert.Equal(0, settings.MaxAutoPrepare);
+        Assert.False(settings.NoResetOnClose);
         Assert.Equal(9, settings.Timeout);
         Assert.Equal("mine", settings.ApplicationName);
     }
