@@ -28,6 +28,9 @@ public static class ThroughputBenchmark
     /// <summary>Every row offers the same load: 8 connections with 16 concurrent streams each.</summary>
     private const int Connections = 8, Streams = 16, ManyConversations = 64;
 
+    /// <summary>The streams of each of the many-conversations row's h2load processes (one connection each): the same calls in flight.</summary>
+    private const int ManyStreams = Connections * Streams / ManyConversations;
+
     private sealed record Store(string Key, string Name, int Replicas, bool Postgres, Dictionary<string, string> Settings);
 
     private static readonly string[] Rows =
@@ -110,7 +113,7 @@ public static class ThroughputBenchmark
             // The load of the many-conversations row (one h2load process per conversation) on the bare server: how
             // far that load generator itself, on the same two cores, lets any server go.
             var bareManyJobs = Enumerable.Range(1, ManyConversations)
-                .Select(_ => new H2LoadJob(bare.Port, HealthCheck, emptyFrame, 1, Connections * Streams / ManyConversations, null)).ToArray();
+                .Select(_ => new H2LoadJob(bare.Port, HealthCheck, emptyFrame, 1, ManyStreams, null)).ToArray();
             var bareMeter = new CpuMeter([bare.ProcessId], null);
             var bareCheck = new Check(HealthCheck, EmptyResponseBytes, [], null);
             var runIndex = 0;
@@ -214,7 +217,7 @@ public static class ThroughputBenchmark
                 Spread(GetConversation, getFrame, null),
                 Spread(SendMessage, sendFrames[0], conversations[0]),
                 Enumerable.Range(1, ManyConversations).Select(i => new H2LoadJob(servers[i % servers.Count].Port, SendMessage, sendFrames[i],
-                    1, Connections * Streams / ManyConversations, servers[i % servers.Count].Key, conversations[i])),
+                    1, ManyStreams, servers[i % servers.Count].Key, conversations[i])),
             };
 
             var meter = new CpuMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
@@ -440,7 +443,7 @@ public static class ThroughputBenchmark
         Console.WriteLine("server / postgres / client: CPU (user+system) per call during the measured run, of the server process(es), the");
         Console.WriteLine("  PostgreSQL cluster, and h2load plus this driver. jit: the part of the server's CPU its JIT spent tiering code up.");
         Console.WriteLine("  others: the share of the machine's CPU that other processes used meanwhile.");
-        Console.WriteLine($"§: the load of the {ManyConversations}-conversation row ({ManyConversations} h2load processes of -c 1 -m {Connections * Streams / ManyConversations}) on the bare server,");
+        Console.WriteLine($"§: the load of the {ManyConversations}-conversation row ({ManyConversations} h2load processes of -c 1 -m {ManyStreams}) on the bare server,");
         Console.WriteLine("  the most that load generator lets any server reach on this machine. That row against it:");
         foreach (var (store, _, manyCeiling, rows) in groups)
         {

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -64,10 +65,11 @@ public static class StorageSetup
     /// ...) per use. A connection string that sets any of these keeps its own.</summary>
     private static NpgsqlDataSource PostgresDataSource(StorageOptions options, ILoggerFactory logging)
     {
-        var connectionString = options.PostgresConnectionString!;
-        bool Sets(string setting) => connectionString.Split(';')
-            .Any(part => part.Split('=')[0].Replace(" ", "").Equals(setting, StringComparison.OrdinalIgnoreCase));
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // The keys as written (Npgsql's own builder knows every key, set or not), compared without spaces.
+        var written = new DbConnectionStringBuilder { ConnectionString = options.PostgresConnectionString };
+        bool Sets(string setting) => written.Keys.Cast<string>()
+            .Any(key => key.Replace(" ", "").Equals(setting, StringComparison.OrdinalIgnoreCase));
+        var builder = new NpgsqlConnectionStringBuilder(options.PostgresConnectionString);
         if (!Sets("Timeout"))
         {
             builder.Timeout = 5;

@@ -124,13 +124,9 @@ public sealed class RetentionTests(ClockedServer server) : IClassFixture<Clocked
             await call.ResponseStream.MoveNext(CancellationToken.None);
             return null;
         }
-        catch (RpcException e) when (e.StatusCode != StatusCode.DeadlineExceeded)
+        catch (RpcException e)
         {
-            return e;
-        }
-        catch (RpcException)
-        {
-            return null;
+            return e.StatusCode == StatusCode.DeadlineExceeded ? null : e;
         }
     }
 
