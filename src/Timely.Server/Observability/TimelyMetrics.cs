@@ -25,6 +25,7 @@ public sealed class TimelyMetrics
     private readonly Counter<long> rateLimitRejections;
     private readonly Histogram<double> storeTransactions;
     private readonly Histogram<int> groupCommitSize;
+    private readonly Histogram<int> appendBatchSize;
     private readonly Histogram<double> webhookRequests;
     private readonly Counter<long> webhookEndpointsDisabled;
     private readonly Counter<long> erasedConversations;
@@ -54,6 +55,10 @@ public sealed class TimelyMetrics
             "Duration of store transactions (a write's includes its wait for the group commit on SQLite), by kind.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         groupCommitSize = meter.CreateHistogram("timely.store.group_commit.size", "{write}", "Writes committed together by one SQLite group commit.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        appendBatchSize = meter.CreateHistogram("timely.store.append_batch.size", "{append}",
+            "PostgreSQL: concurrent appends written in one transaction by one append batch, by outcome: committed, or failed " +
+            "(a statement failed, and each append was written on its own).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         webhookRequests = meter.CreateHistogram("timely.webhook.request.duration", "s",
             "Webhook requests sent, and how long each took, by outcome: acknowledged (2xx), failed (retried later), gone (410).",
@@ -100,6 +105,9 @@ public sealed class TimelyMetrics
         storeTransactions.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("timely.store.transaction", write ? "write" : "read"));
 
     public void GroupCommitted(int writes) => groupCommitSize.Record(writes);
+
+    public void AppendBatchWritten(int appends, bool committed) =>
+        appendBatchSize.Record(appends, new KeyValuePair<string, object?>("timely.append_batch.outcome", committed ? "committed" : "failed"));
 
     public void WebhookSent(WebhookOutcome outcome, TimeSpan elapsed) =>
         webhookRequests.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("timely.webhook.outcome", outcome switch

@@ -10,7 +10,9 @@ namespace Timely.Server.Storage;
 /// change writes its rows and its events in one transaction of few round trips: one to read (the
 /// request id's earlier result and the locked conversation together), one <see cref="StatementBatch"/>
 /// to write, the commit. The rules that decide what is written live in Domain/.</summary>
-public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMetrics metrics, IOptions<StorageOptions> options) : IConversationStore
+public sealed partial class ConversationStore(
+    Database db, TimeProvider clock, TimelyMetrics metrics, IOptions<StorageOptions> options, ILogger<ConversationStore> logger)
+    : IConversationStore, IAsyncDisposable
 {
     private const string FindRequest =
         "SELECT fingerprint, conversation_id, message_id FROM request_ids WHERE workspace = @Workspace AND request_id = @RequestId";
@@ -73,7 +75,17 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
     public async Task<AppendResult> AppendMessageAsync(
         string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct)
     {
-        var result = await db.WriteAsync(async w =>
+        var result = Appends is not { } appends
+            ? await AppendAloneAsync(workspace, conversationId, message, key, ct)
+            : await appends.AppendAsync(new PendingAppend(workspace, conversationId, message, key, ct));
+        Written(result.Message, result.Duplicate);
+        return result;
+    }
+
+    /// <summary>An append in a transaction of its own.</summary>
+    private Task<AppendResult> AppendAloneAsync(
+        string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct) =>
+        db.WriteAsync(async w =>
         {
             // One round trip: what an earlier call with this request id wrote, and the conversation, locked.
             using var read = await PositionalReader.ExecuteAsync(w.Connection, new CommandDefinition(
@@ -98,9 +110,6 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
             await batch.ExecuteAsync(w, db, ct);
             return new AppendResult(appended, after, Duplicate: false);
         }, ct);
-        Written(result.Message, result.Duplicate);
-        return result;
-    }
 
     public async Task<IngestResult> IngestCustomerMessageAsync(InboundMessage inbound, IdempotencyKey? key, CancellationToken ct)
     {
@@ -291,28 +300,28 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         return conversation;
     }
 
-    /// <summary>A message with the next sequence, and its effect on the conversation (Lifecycle.Append).</summary>
+    /// <summary>A message with the next sequence, and its effect on the conversation (Lifecycle.Append). Without
+    /// <paramref name="saveRow"/> the conversation's row is left for the caller to save (<see cref="SaveRow"/>).</summary>
     private static (Message Message, Conversation After) Append(
-        WriteTransaction w, StatementBatch batch, Conversation current, NewMessage n, DateTimeOffset now)
+        WriteTransaction w, StatementBatch batch, Conversation current, NewMessage n, DateTimeOffset now, bool saveRow = true)
     {
         var (message, change) = Lifecycle.Append(current, n, now);
         batch.Add($"INSERT INTO messages ({StoreSql.MessageColumns}) VALUES (@Id, @ConversationId, @Workspace, @Sequence, @SenderType, " +
                   "@SenderId, @Content, @MessageType, @MediaUrl, @MediaType, @Metadata, @CreatedAt, @Visibility, @DeliveryStatus, @SentAt, @DeliveredAt, @ReadAt, " +
                   "@FailedAt, @DeliveryError, @ExternalId, @Revision, @EditedAt, @RedactedAt, @RedactedBy)",
             MessageRow.From(current.Workspace, message));
-        return (message, Save(w, batch, current, change, now));
+        return (message, Save(w, batch, current, change, now, saveRow));
     }
 
     /// <summary>The conversation after a change (its version one higher), its tags if they changed, and the change's events.</summary>
-    internal static Conversation Save(WriteTransaction w, StatementBatch batch, Conversation before, ConversationChange change, DateTimeOffset now)
+    internal static Conversation Save(
+        WriteTransaction w, StatementBatch batch, Conversation before, ConversationChange change, DateTimeOffset now, bool saveRow = true)
     {
         var after = change.After with { Version = before.Version + 1 };
-        // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
-        batch.Add("UPDATE conversations SET status = @Status, assigned_to = @AssignedTo, subject = @Subject, tags = @Tags, " +
-                  "closed_at = @ClosedAt, last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
-                  "last_sequence = @LastSequence, version = @Version, handoff_reason = @HandoffReason, handoff_priority = @HandoffPriority, " +
-                  "handoff_summary = @HandoffSummary, handoff_at = @HandoffAt WHERE workspace = @Workspace AND id = @Id",
-            ConversationRow.From(after));
+        if (saveRow)
+        {
+            SaveRow(batch, after);
+        }
         if (!before.Tags.SequenceEqual(after.Tags))
         {
             batch.Add("DELETE FROM conversation_tags WHERE workspace = @Workspace AND conversation_id = @ConversationId",
@@ -322,6 +331,15 @@ public sealed class ConversationStore(Database db, TimeProvider clock, TimelyMet
         AppendEvents(w, batch, after, change.Events, now);
         return after;
     }
+
+    /// <summary>The conversation's row as <paramref name="after"/> has it.</summary>
+    private static void SaveRow(StatementBatch batch, Conversation after) =>
+        // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
+        batch.Add("UPDATE conversations SET status = @Status, assigned_to = @AssignedTo, subject = @Subject, tags = @Tags, " +
+                  "closed_at = @ClosedAt, last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
+                  "last_sequence = @LastSequence, version = @Version, handoff_reason = @HandoffReason, handoff_priority = @HandoffPriority, " +
+                  "handoff_summary = @HandoffSummary, handoff_at = @HandoffAt WHERE workspace = @Workspace AND id = @Id",
+            ConversationRow.From(after));
 
     private static void InsertTags(StatementBatch batch, Conversation conversation)
     {

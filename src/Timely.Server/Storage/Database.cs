@@ -36,14 +36,15 @@ public sealed class Database(StoreDialect dialect, IChangeObserver subscribers, 
     }
 
     /// <summary>Runs <paramref name="work"/> in a write transaction; after the commit, the conversations it
-    /// marked as changed (<see cref="WriteTransaction.Changed"/>) wake their subscribers.</summary>
-    public async Task<T> WriteAsync<T>(Func<WriteTransaction, Task<T>> work, CancellationToken ct)
+    /// marked as changed (<see cref="WriteTransaction.Changed"/>) wake their subscribers. A transaction written
+    /// for several calls (a batch) names the others' spans in <paramref name="links"/>.</summary>
+    public async Task<T> WriteAsync<T>(Func<WriteTransaction, Task<T>> work, CancellationToken ct, IEnumerable<ActivityLink>? links = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var changes = new HashSet<ConversationRef>();
             T result;
-            using (TimelyTracing.Source.StartActivity("store write", ActivityKind.Client))
+            using (TimelyTracing.Source.StartActivity("store write", ActivityKind.Client, parentContext: default, links: links))
             {
                 var started = Stopwatch.GetTimestamp();
                 try

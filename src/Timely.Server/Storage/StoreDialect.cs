@@ -17,6 +17,10 @@ public abstract class StoreDialect
     /// <summary>Begins a read-only transaction whose statements all see one snapshot, without blocking writers.</summary>
     public abstract Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct);
 
+    /// <summary>Whether concurrent appends are written in batches of their own (<see cref="AppendBatcher"/>):
+    /// where writers run in parallel, not where every write is grouped already.</summary>
+    public virtual bool BatchesAppends => false;
+
     /// <summary>A query of one row that takes a lock, named by @LockKey, held until the transaction ends
     /// (a conversation about to change, a contact whose conversation may be created), or null where
     /// writers take turns already.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Grpc.Core;
 using Timely.Conversations.V1;
 using Timely.Server.Tests.Infrastructure;
@@ -27,6 +28,91 @@ public sealed class MessagingTests(TimelyServer server) : IClassFixture<TimelySe
         Assert.Equal(Enumerable.Range(1, writers * perWriter).Select(i => (long)i), messages.Select(m => m.Sequence));
         Assert.Equal(writers * perWriter, messages.Select(m => m.Content).Distinct().Count());
         Assert.Equal(writers * perWriter, (await client.GetAsync(conversation.Id)).LastSequence);
+    }
+
+    /// <summary>Concurrent sends are written together (on PostgreSQL in append batches, on SQLite in group commits):
+    /// each still gets its own answer, a refused or unknown one fails alone, and retries of one request id write
+    /// once. On PostgreSQL no batch may fail: the appends of a failed batch are written again one by one, which
+    /// would hide a batch that fails the whole transaction for one bad append.</summary>
+    [Fact]
+    public async Task ConcurrentSendsWrittenTogetherEachGetTheirOwnAnswer()
+    {
+        var batches = new List<(int Size, string? Outcome)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == server.GetService<IMeterFactory>() && instrument.Name == "timely.store.append_batch.size")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, size, tags, _) =>
+        {
+            lock (batches)
+            {
+                batches.Add((size, tags.ToArray().Single(t => t.Key == "timely.append_batch.outcome").Value as string));
+            }
+        });
+        listener.Start();
+        var open = await client.CreateAsync();
+        var closed = await client.CreateAsync();
+        await client.CloseConversationAsync(new CloseConversationRequest { Id = closed.Id });
+        var missing = NewId();
+        var retried = new SendMessageRequest { ConversationId = open.Id, SenderType = SenderType.Customer, Content = "retried", RequestId = NewId() };
+        const int rounds = 4, perKind = 12;
+
+        for (var round = 0; round < rounds; round++)
+        {
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task<SendMessageResponse> Send(SendMessageRequest request) => Task.Run(async () =>
+            {
+                await start.Task;
+                return await client.SendMessageAsync(request);
+            });
+            var fine = Enumerable.Range(0, perKind).Select(i => Send(new SendMessageRequest
+            {
+                ConversationId = open.Id, SenderType = SenderType.Customer, Content = $"round {round} message {i}", RequestId = NewId(),
+            })).ToList();
+            var refused = Enumerable.Range(0, perKind).Select(_ => Send(new SendMessageRequest
+            {
+                ConversationId = closed.Id, SenderType = SenderType.Customer, Content = "too late",
+            })).ToList();
+            var unknown = Enumerable.Range(0, perKind).Select(_ => Send(new SendMessageRequest
+            {
+                ConversationId = missing, SenderType = SenderType.Customer, Content = "nobody",
+            })).ToList();
+            var retries = Enumerable.Range(0, perKind).Select(_ => Send(retried)).ToList();
+            start.SetResult();
+
+            await Task.WhenAll(fine);
+            foreach (var call in refused)
+            {
+                var error = await Assert.ThrowsAsync<RpcException>(() => call);
+                Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+            }
+            foreach (var call in unknown)
+            {
+                Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => call)).StatusCode);
+            }
+            var answers = await Task.WhenAll(retries);
+            Assert.Single(answers.Select(a => a.Message.Id).Distinct());
+        }
+
+        var messages = await client.AllMessagesAsync(open.Id);
+        Assert.Equal(Enumerable.Range(1, rounds * perKind + 1).Select(i => (long)i), messages.Select(m => m.Sequence));
+        Assert.Single(messages, m => m.Content == "retried");
+        Assert.Equal(rounds * perKind + 1, (await client.GetAsync(open.Id)).LastSequence);
+        Assert.Empty(await client.AllMessagesAsync(closed.Id));
+        if (server.Postgres is not null)
+        {
+            lock (batches)
+            {
+                Assert.All(batches, b => Assert.Equal("committed", b.Outcome));
+                Assert.Contains(batches, b => b.Size > 1);
+            }
+        }
     }
 
     [Fact]

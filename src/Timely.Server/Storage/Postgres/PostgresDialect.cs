@@ -47,6 +47,8 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
     public override async Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
         await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
 
+    public override bool BatchesAppends => true;
+
     public override string? LockSql => "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(@LockKey, 0))) AS locked";
 
     public override string EventLogHeadSql => $"SELECT {OldestRunningTransaction} AS tx, 0::bigint AS id";
