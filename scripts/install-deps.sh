@@ -10,6 +10,7 @@ apt_packages=(
   postgresql                                       # the PostgreSQL store's tests
   chromium                                         # the inbox page's browser test
   nghttp2-client                                   # h2load, for the benchmarks
+  gcc libc6-dev                                    # the benchmarks' h2load body rotation (bench/h2load-rotate)
   nginx                                            # the load balancer of the rolling-restart test (deploy/nginx)
   curl jq                                          # README's HTTP/JSON examples, run by a test
 )

@@ -6,10 +6,18 @@ using System.Text.RegularExpressions;
 
 namespace Timely.Bench;
 
-/// <summary>One h2load process: unary gRPC calls of one method with one request body (h2load sends the
-/// same body on every request), over <see cref="Connections"/> connections with <see cref="Streams"/>
-/// concurrent streams each. <see cref="Tag"/> says what the body writes to (a conversation id), if anything.</summary>
-public sealed record H2LoadJob(int Port, string Method, string BodyFile, int Connections, int Streams, string? ApiKey, string? Tag = null);
+/// <summary>One h2load process: unary gRPC calls of one method over <see cref="Connections"/> connections with
+/// <see cref="Streams"/> concurrent streams each, with one request body (h2load sends the same body on every
+/// request), or with each of <see cref="BodyFiles"/> in turn (bench/h2load-rotate, bodies of one length).
+/// <see cref="Tags"/> say what the bodies write to (conversation ids), if anything.</summary>
+public sealed record H2LoadJob(int Port, string Method, IReadOnlyList<string> BodyFiles, int Connections, int Streams, string? ApiKey,
+    IReadOnlyList<string>? Tags = null)
+{
+    public H2LoadJob(int port, string method, string bodyFile, int connections, int streams, string? apiKey, string? tag = null)
+        : this(port, method, [bodyFile], connections, streams, apiKey, tag is null ? null : [tag])
+    {
+    }
+}
 
 /// <summary>What h2load printed: its "finished in" line, its request counts, its status codes, and the bytes of
 /// the responses' DATA frames (the length-prefixed response messages; a gRPC error sends none).</summary>
@@ -32,9 +40,15 @@ public static partial class H2Load
         File.WriteAllBytes(path, frame);
     }
 
+    /// <summary>The library that makes h2load send several bodies in turn (bench/h2load-rotate/rotate.c, built by
+    /// scripts/bench.sh), from TIMELY_BENCH_H2LOAD_ROTATE.</summary>
+    private static string Rotate => Environment.GetEnvironmentVariable("TIMELY_BENCH_H2LOAD_ROTATE") is { Length: > 0 } path && File.Exists(path)
+        ? path
+        : throw new InvalidOperationException("TIMELY_BENCH_H2LOAD_ROTATE must name bench/h2load-rotate's library: run scripts/bench.sh");
+
     /// <summary>Runs every job at once, each for <paramref name="seconds"/> (a timed run: a warm-up; calls in
     /// flight at the end are dropped) or for its share of <paramref name="requests"/> (every call completes).
-    /// One shell starts them all, so that starting 64 of them costs this process nothing.</summary>
+    /// One shell starts them all.</summary>
     public static async Task<IReadOnlyList<H2LoadResult>> RunAsync(IReadOnlyList<H2LoadJob> jobs, double? seconds = null, long requests = 0)
     {
         var folder = Directory.CreateTempSubdirectory("timely-h2load-").FullName;
@@ -44,16 +58,23 @@ public static partial class H2Load
             for (var i = 0; i < jobs.Count; i++)
             {
                 var job = jobs[i];
+                var environment = "";
+                if (job.BodyFiles.Count > 1)
+                {
+                    var bodies = Path.Combine(folder, $"bodies-{i}.bin");
+                    File.WriteAllBytes(bodies, job.BodyFiles.SelectMany(File.ReadAllBytes).ToArray());
+                    environment = $"LD_PRELOAD={Quote(Rotate)} TIMELY_H2LOAD_BODIES={Quote(bodies)} ";
+                }
                 var perJob = Math.Max(job.Connections * job.Streams * 2L, (requests + jobs.Count - 1) / jobs.Count);
                 var args = new List<string>(seconds is { } s ? ["-D", s.ToString(CultureInfo.InvariantCulture)] : ["-n", $"{perJob}"]);
-                args.AddRange(["-c", $"{job.Connections}", "-m", $"{job.Streams}", "-d", job.BodyFile,
+                args.AddRange(["-c", $"{job.Connections}", "-m", $"{job.Streams}", "-d", job.BodyFiles[0],
                     "-H", "content-type: application/grpc", "-H", "te: trailers"]);
                 if (job.ApiKey is not null)
                 {
                     args.AddRange(["-H", "authorization: Bearer " + job.ApiKey]);
                 }
                 args.Add($"http://127.0.0.1:{job.Port}/{job.Method}");
-                script.AppendLine($"h2load {string.Join(' ', args.Select(Quote))} >{Quote(Output(folder, i))} 2>&1 &");
+                script.AppendLine($"{environment}h2load {string.Join(' ', args.Select(Quote))} >{Quote(Output(folder, i))} 2>&1 &");
             }
             script.AppendLine("wait");
             var start = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true };

@@ -74,6 +74,31 @@ public sealed class LogTests
         Assert.NotEqual(traceId.ToHexString(), refused.TraceId);
     }
 
+    /// <summary>At the levels the server ships with, a call that succeeds logs nothing: in particular not
+    /// Npgsql's line per command (Information), which on PostgreSQL was several lines of SQL per call.</summary>
+    [Fact]
+    public async Task AtTheShippedLevelsOnlyRefusedCallsLog()
+    {
+        using var server = new ObservedServer(new Dictionary<string, string>
+        {
+            ["Logging:LogLevel:Default"] = "Information",   // as appsettings.json has it (test servers log at Warning)
+            ["Logging:Console:FormatterName"] = "json",
+        });
+        var conversation = await server.Client.CreateAsync();
+        await server.Client.SendAsync(conversation.Id, SenderType.Customer);
+        await server.Client.GetAsync(conversation.Id);
+        await FailsWith(StatusCode.NotFound, () => server.Client.GetAsync(NewId()));
+
+        await Eventually(() => Task.FromResult(CallLines(server.AllOutput).Count != 0), "the refused call's log line");
+        var refused = Assert.Single(CallLines(server.AllOutput));
+        Assert.Equal("NotFound", refused.Status);
+        var categories = server.AllOutput.Split('\n').Where(l => l.StartsWith('{'))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(json => json.GetProperty("LogLevel").GetString() is "Information" or "Debug" or "Trace")
+            .Select(json => json.GetProperty("Category").GetString()).ToList();
+        Assert.DoesNotContain(categories, c => c!.StartsWith("Npgsql", StringComparison.Ordinal));
+    }
+
     private sealed record CallLine(string Level, string Method, string? Status, string? Workspace, string TraceId, double ElapsedMs);
 
     /// <summary>The JSON lines of the call log.</summary>
