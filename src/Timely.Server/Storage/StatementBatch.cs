@@ -33,6 +33,28 @@ public sealed partial class StatementBatch
     public static IEnumerable<(string Name, object? Value)> Parameters(object? args) =>
         args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties()).Select(p => (p.Name, p.GetValue(args)));
 
+    /// <summary>The properties of a statement's argument object (its parameters, with their types).</summary>
+    public static PropertyInfo[] PropertiesOf(object? args) => args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties());
+
+    /// <summary>A statement with its @Name parameters numbered ($1, $2, ... in order of first use), and the names in that order.</summary>
+    public static (string Sql, string[] Names) Numbered(string statement) => NumberedStatements.GetOrAdd(statement, sql =>
+    {
+        var names = new List<string>();
+        var numbered = Parameter().Replace(sql, m =>
+        {
+            var at = names.IndexOf(m.Groups[1].Value);
+            if (at < 0)
+            {
+                names.Add(m.Groups[1].Value);
+                at = names.Count - 1;
+            }
+            return "$" + (at + 1);
+        });
+        return (numbered, names.ToArray());
+    });
+
+    private static readonly ConcurrentDictionary<string, (string, string[])> NumberedStatements = new();
+
     /// <summary>All statements as one command: each statement's parameters renamed (@Id of the third
     /// statement becomes @s2_Id), so statements never share or clash on a name.</summary>
     public CommandDefinition AsOneCommand(WriteTransaction write, CancellationToken ct)

@@ -49,6 +49,46 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
 
     public override bool BatchesAppends => true;
 
+    /// <summary>A write's statements as one <see cref="NpgsqlBatch"/> (one round trip) of statements with numbered
+    /// parameters: Npgsql sends them as they are, without parsing the SQL and renaming parameters, and without
+    /// Dapper's parameter objects (a batch of appends has hundreds of statements).</summary>
+    public override async Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct)
+    {
+        await using var npgsql = new NpgsqlBatch((NpgsqlConnection)write.Connection, (NpgsqlTransaction)write.Transaction);
+        foreach (var (statement, args) in batch.Statements)
+        {
+            var (sql, names) = StatementBatch.Numbered(statement);
+            var command = new NpgsqlBatchCommand(sql);
+            var properties = StatementBatch.PropertiesOf(args);
+            foreach (var name in names)
+            {
+                var property = Array.Find(properties, p => p.Name == name)
+                    ?? throw new InvalidOperationException($"no value for @{name} in: {statement}");
+                command.Parameters.Add(Parameter(property.PropertyType, property.GetValue(args)));
+            }
+            npgsql.BatchCommands.Add(command);
+        }
+        await npgsql.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A value as a positional parameter, as Dapper would bind it: an enum as its number, a null typed after its property.</summary>
+    private static NpgsqlParameter Parameter(Type type, object? value) => value is not null
+        ? new NpgsqlParameter { Value = value is Enum e ? Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture) : value }
+        : new NpgsqlParameter
+        {
+            Value = DBNull.Value,
+            NpgsqlDbType = (Nullable.GetUnderlyingType(type) ?? type) switch
+            {
+                var t when t == typeof(string) => NpgsqlTypes.NpgsqlDbType.Text,
+                var t when t == typeof(long) => NpgsqlTypes.NpgsqlDbType.Bigint,
+                var t when t == typeof(int) => NpgsqlTypes.NpgsqlDbType.Integer,
+                var t when t == typeof(bool) => NpgsqlTypes.NpgsqlDbType.Boolean,
+                var t when t == typeof(double) => NpgsqlTypes.NpgsqlDbType.Double,
+                var t when t == typeof(byte[]) => NpgsqlTypes.NpgsqlDbType.Bytea,
+                var t => throw new InvalidOperationException($"no PostgreSQL type for a null {t.Name}"),
+            },
+        };
+
     public override string? LockSql => "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(@LockKey, 0))) AS locked";
 
     public override string EventLogHeadSql => $"SELECT {OldestRunningTransaction} AS tx, 0::bigint AS id";
