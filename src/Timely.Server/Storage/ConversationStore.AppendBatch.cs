@@ -96,8 +96,9 @@ public sealed partial class ConversationStore
     /// <summary>The batch in one transaction of two round trips before the commit. First each conversation's
     /// lock, taken in one order by every batch of every replica (so two batches never wait for each other in
     /// a cycle), its row, and each request id's earlier result; then every append in arrival order, each on
-    /// the conversation as the appends before it left it, and each conversation's row once, all in one command. The outcome of each
-    /// append: its <see cref="AppendResult"/>, its exception, or null for one answered on its own afterwards.</summary>
+    /// the conversation as the appends before it left it, and each conversation's row once, all in one
+    /// command. The outcome of each append: its <see cref="AppendResult"/>, its exception, or null for one
+    /// answered on its own afterwards.</summary>
     private async Task<object?[]> AppendTogetherAsync(WriteTransaction w, IReadOnlyList<PendingAppend> batch)
     {
         var ct = CancellationToken.None;
