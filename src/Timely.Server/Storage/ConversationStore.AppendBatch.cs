@@ -120,17 +120,13 @@ public sealed partial class ConversationStore
             reads.Add(FindRequest, new { a.Workspace, a.Key!.RequestId });
         }
         var current = new Dictionary<(string, Guid), Conversation?>();
-        var loaded = new Dictionary<(string, Guid), long?>();
+        var changed = new HashSet<(string, Guid)>();
         var retried = new HashSet<PendingAppend>();
         using (var read = await PositionalReader.ExecuteAsync(w.Connection, reads.AsOneCommand(w, ct)))
         {
             foreach (var conversation in conversations)
             {
                 current[conversation] = await ReadLockedAsync(read, ct);
-            }
-            foreach (var (conversation, row) in current)
-            {
-                loaded[conversation] = row?.Version;
             }
             foreach (var a in keyed)
             {
@@ -159,6 +155,7 @@ public sealed partial class ConversationStore
                 var (appended, after) = Append(w, writes, conversation, a.Message, now, saveRow: false);
                 RecordRequest(writes, a.Workspace, a.Key, after.Id, appended.Id, now);
                 current[(a.Workspace, a.ConversationId)] = after;
+                changed.Add((a.Workspace, a.ConversationId));
                 outcomes[i] = new AppendResult(appended, after, Duplicate: false);
             }
             catch (Exception e) when (e is NotFoundException or TransitionRefusedException or InvalidArgumentException)
@@ -167,12 +164,9 @@ public sealed partial class ConversationStore
             }
         }
         // Each conversation's row once, as its last append left it: not a new row version (and index entries) per message.
-        foreach (var conversation in conversations)
+        foreach (var conversation in conversations.Where(changed.Contains))
         {
-            if (current[conversation] is { } after && after.Version != loaded[conversation])
-            {
-                SaveRow(writes, after);
-            }
+            SaveRow(writes, current[conversation]!);
         }
         await writes.ExecuteAsync(w, db, ct);
         return outcomes;

@@ -31,10 +31,23 @@ public sealed partial class StatementBatch
 
     /// <summary>The parameters of a statement's argument object, by name.</summary>
     public static IEnumerable<(string Name, object? Value)> Parameters(object? args) =>
-        args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties()).Select(p => (p.Name, p.GetValue(args)));
+        PropertiesOf(args).Select(p => (p.Name, p.GetValue(args)));
 
     /// <summary>The properties of a statement's argument object (its parameters, with their types).</summary>
-    public static PropertyInfo[] PropertiesOf(object? args) => args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties());
+    private static PropertyInfo[] PropertiesOf(object? args) => args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties());
+
+    /// <summary>A statement with numbered parameters (<see cref="Numbered(string)"/>) and, for each number, the property
+    /// of <paramref name="args"/> that gives its value: looked up once per statement and argument type.</summary>
+    public static (string Sql, PropertyInfo[] Parameters) Numbered(string statement, object? args) =>
+        NumberedProperties.GetOrAdd((statement, args?.GetType()), static key =>
+        {
+            var (sql, names) = Numbered(key.Statement);
+            var properties = key.Args is null ? [] : Properties.GetOrAdd(key.Args, t => t.GetProperties());
+            return (sql, names.Select(name => Array.Find(properties, p => p.Name == name)
+                ?? throw new InvalidOperationException($"no value for @{name} in: {key.Statement}")).ToArray());
+        });
+
+    private static readonly ConcurrentDictionary<(string Statement, Type? Args), (string, PropertyInfo[])> NumberedProperties = new();
 
     /// <summary>A statement with its @Name parameters numbered ($1, $2, ... in order of first use), and the names in that order.</summary>
     public static (string Sql, string[] Names) Numbered(string statement) => NumberedStatements.GetOrAdd(statement, sql =>

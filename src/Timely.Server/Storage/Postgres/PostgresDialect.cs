@@ -57,13 +57,10 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
         await using var npgsql = new NpgsqlBatch((NpgsqlConnection)write.Connection, (NpgsqlTransaction)write.Transaction);
         foreach (var (statement, args) in batch.Statements)
         {
-            var (sql, names) = StatementBatch.Numbered(statement);
+            var (sql, parameters) = StatementBatch.Numbered(statement, args);
             var command = new NpgsqlBatchCommand(sql);
-            var properties = StatementBatch.PropertiesOf(args);
-            foreach (var name in names)
+            foreach (var property in parameters)
             {
-                var property = Array.Find(properties, p => p.Name == name)
-                    ?? throw new InvalidOperationException($"no value for @{name} in: {statement}");
                 command.Parameters.Add(Parameter(property.PropertyType, property.GetValue(args)));
             }
             npgsql.BatchCommands.Add(command);
