@@ -148,6 +148,9 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IDisposable
         await writersStop.CancelAsync();
         await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
         Phase("writers stopped");
+        // Two replicas were up at every moment: nginx must never have held all three as failed (it did,
+        // for tens of seconds, when streams shared the unary calls' failure accounting).
+        Assert.DoesNotContain("no live upstreams", nginx.ErrorLog);
 
         // Stored: each acknowledged message once, sequences 1..N, nothing else.
         foreach (var id in ids)
