@@ -20,9 +20,10 @@ internal sealed class PendingAppend(string workspace, Guid conversationId, NewMe
 
 /// <summary>The appends of this process that arrive while a batch is being written wait and are written
 /// together, as the next batch: one transaction, each conversation locked and read once, all rows in one
-/// round trip (<see cref="ConversationStore"/>'s AppendTogetherAsync). Used where writers run in parallel
-/// (PostgreSQL: SQLite groups every write already, see SqliteGroupCommit). Under load this turns a round
-/// trip, a commit and a lock per message into one per batch; alone, an append is written at once.</summary>
+/// round trip (<see cref="ConversationStore"/>'s AppendTogetherAsync). Under load this turns a round trip, a
+/// commit and a lock per message into one per batch on PostgreSQL, and on SQLite (where SqliteGroupCommit commits
+/// writes together already) a read and a row update per message into one per conversation and batch; alone, an
+/// append is written at once.</summary>
 internal sealed class AppendBatcher(Func<IReadOnlyList<PendingAppend>, Task> writeBatch) : IAsyncDisposable
 {
     /// <summary>Appends per batch at most: ~5 statements each, in one command.</summary>

@@ -10,9 +10,7 @@ public sealed partial class ConversationStore
 {
     private AppendBatcher? appendBatcher;
 
-    private AppendBatcher? Appends => Dialect.BatchesAppends
-        ? LazyInitializer.EnsureInitialized(ref appendBatcher, () => new AppendBatcher(AppendBatchAsync))
-        : null;
+    private AppendBatcher Appends => LazyInitializer.EnsureInitialized(ref appendBatcher, () => new AppendBatcher(AppendBatchAsync));
 
     public async ValueTask DisposeAsync()
     {
@@ -122,7 +120,7 @@ public sealed partial class ConversationStore
         var current = new Dictionary<(string, Guid), Conversation?>();
         var changed = new HashSet<(string, Guid)>();
         var retried = new HashSet<PendingAppend>();
-        using (var read = await PositionalReader.ExecuteAsync(w.Connection, reads.AsOneCommand(w, ct)))
+        using (var read = await Dialect.QueryAsync(reads, w, ct))
         {
             foreach (var conversation in conversations)
             {

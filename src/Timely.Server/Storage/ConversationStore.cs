@@ -75,9 +75,7 @@ public sealed partial class ConversationStore(
     public async Task<AppendResult> AppendMessageAsync(
         string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct)
     {
-        var result = Appends is not { } appends
-            ? await AppendAloneAsync(workspace, conversationId, message, key, ct)
-            : await appends.AppendAsync(new PendingAppend(workspace, conversationId, message, key, ct));
+        var result = await Appends.AppendAsync(new PendingAppend(workspace, conversationId, message, key, ct));
         Written(result.Message, result.Duplicate);
         return result;
     }

@@ -17,10 +17,6 @@ public abstract class StoreDialect
     /// <summary>Begins a read-only transaction whose statements all see one snapshot, without blocking writers.</summary>
     public abstract Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct);
 
-    /// <summary>Whether concurrent appends are written in batches of their own (<see cref="AppendBatcher"/>):
-    /// where writers run in parallel, not where every write is grouped already.</summary>
-    public virtual bool BatchesAppends => false;
-
     /// <summary>A query of one row that takes a lock, named by @LockKey, held until the transaction ends
     /// (a conversation about to change, a contact whose conversation may be created), or null where
     /// writers take turns already.</summary>
@@ -57,6 +53,11 @@ public abstract class StoreDialect
 
     /// <summary>Creates or upgrades the schema.</summary>
     public abstract Task MigrateAsync(CancellationToken ct);
+
+    /// <summary>Runs the reads of a write's batch, each returning at most one row, read in order: by default as one
+    /// command (one round trip).</summary>
+    internal virtual async Task<PositionalReader> QueryAsync(StatementBatch reads, WriteTransaction write, CancellationToken ct) =>
+        await PositionalReader.ExecuteAsync(write.Connection, reads.AsOneCommand(write, ct));
 
     /// <summary>Runs the statements of a write's batch: by default as one command (one round trip).</summary>
     public virtual Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct) =>

@@ -52,16 +52,15 @@ public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture
         var writes = m.Sum("timely_store_transaction_duration_seconds_count", "timely_store_transaction=write");
         Assert.InRange(writes ?? 0, 13, 1000);   // at least the workload's: 3 creates, 7 + 1 appends, 2 sweeps
         Assert.True(m.Sum("timely_store_transaction_duration_seconds_count", "timely_store_transaction=read") > 0);
+        // Every append went through an append batch (of one: the workload sends one at a time).
+        Assert.InRange(m.Sum("timely_store_append_batch_size_sum", "timely_append_batch_outcome=committed") ?? 0, 7, 1000);
+        Assert.Null(m.Sum("timely_store_append_batch_size_count", "timely_append_batch_outcome=failed"));
         if (workload.Server.OnPostgres)
         {
             Assert.Null(m.Sum("timely_store_group_commit_size_count"));
-            // Every append went through an append batch (of one: the workload sends one at a time).
-            Assert.InRange(m.Sum("timely_store_append_batch_size_sum", "timely_append_batch_outcome=committed") ?? 0, 7, 1000);
-            Assert.Null(m.Sum("timely_store_append_batch_size_count", "timely_append_batch_outcome=failed"));
         }
         else
         {
-            Assert.Null(m.Sum("timely_store_append_batch_size_count"));
             // Every write went through a group commit: the batches add up to the writes.
             Assert.Equal(writes, m.Sum("timely_store_group_commit_size_sum"));
             Assert.InRange(m.Sum("timely_store_group_commit_size_count") ?? 0, 1, writes ?? 0);

@@ -47,8 +47,6 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
     public override async Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
         await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
 
-    public override bool BatchesAppends => true;
-
     /// <summary>A write's statements as one <see cref="NpgsqlBatch"/> (one round trip) of statements with numbered
     /// parameters: Npgsql sends them as they are, without parsing the SQL and renaming parameters, and without
     /// Dapper's parameter objects (a batch of appends has hundreds of statements).</summary>

@@ -38,7 +38,10 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         writer.WriteAsync(work, ct);
 
     // In process, a batch saves no round trip: each statement runs on its own, prepared once by the writer's
-    // connection (PreparedStatementConnection).
+    // connection (PreparedStatementConnection). Reads as writes:
+    internal override Task<PositionalReader> QueryAsync(StatementBatch reads, WriteTransaction write, CancellationToken ct) =>
+        PositionalReader.StatementsAsync(reads, write, ct);
+
     public override Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct)
     {
         foreach (var (sql, args) in batch.Statements)
