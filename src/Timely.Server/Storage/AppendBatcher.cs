@@ -26,7 +26,7 @@ internal sealed class PendingAppend(string workspace, Guid conversationId, NewMe
 /// append is written at once.</summary>
 internal sealed class AppendBatcher(Func<IReadOnlyList<PendingAppend>, Task> writeBatch) : IAsyncDisposable
 {
-    /// <summary>Appends per batch at most: ~5 statements each, in one command.</summary>
+    /// <summary>Appends per batch at most: ~5 statements each, in one transaction.</summary>
     public const int MaxBatch = 128;
 
     /// <summary>Batches written at once: while one waits for the database, the next is read and built.</summary>

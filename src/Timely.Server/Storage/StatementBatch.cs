@@ -31,10 +31,10 @@ public sealed partial class StatementBatch
 
     /// <summary>The parameters of a statement's argument object, by name.</summary>
     public static IEnumerable<(string Name, object? Value)> Parameters(object? args) =>
-        PropertiesOf(args).Select(p => (p.Name, p.GetValue(args)));
+        PropertiesOf(args?.GetType()).Select(p => (p.Name, p.GetValue(args)));
 
-    /// <summary>The properties of a statement's argument object (its parameters, with their types).</summary>
-    private static PropertyInfo[] PropertiesOf(object? args) => args is null ? [] : Properties.GetOrAdd(args.GetType(), t => t.GetProperties());
+    /// <summary>The properties of a statement's argument type (its parameters, with their types).</summary>
+    private static PropertyInfo[] PropertiesOf(Type? args) => args is null ? [] : Properties.GetOrAdd(args, t => t.GetProperties());
 
     /// <summary>A statement with numbered parameters (<see cref="Numbered(string)"/>) and, for each number, the property
     /// of <paramref name="args"/> that gives its value: looked up once per statement and argument type.</summary>
@@ -42,7 +42,7 @@ public sealed partial class StatementBatch
         NumberedProperties.GetOrAdd((statement, args?.GetType()), static key =>
         {
             var (sql, names) = Numbered(key.Statement);
-            var properties = key.Args is null ? [] : Properties.GetOrAdd(key.Args, t => t.GetProperties());
+            var properties = PropertiesOf(key.Args);
             return (sql, names.Select(name => Array.Find(properties, p => p.Name == name)
                 ?? throw new InvalidOperationException($"no value for @{name} in: {key.Statement}")).ToArray());
         });

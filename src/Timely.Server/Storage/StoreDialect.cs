@@ -59,9 +59,8 @@ public abstract class StoreDialect
     internal virtual async Task<PositionalReader> QueryAsync(StatementBatch reads, WriteTransaction write, CancellationToken ct) =>
         await PositionalReader.ExecuteAsync(write.Connection, reads.AsOneCommand(write, ct));
 
-    /// <summary>Runs the statements of a write's batch: by default as one command (one round trip).</summary>
-    public virtual Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct) =>
-        write.Connection.ExecuteAsync(batch.AsOneCommand(write, ct));
+    /// <summary>Runs the statements of a write's batch.</summary>
+    public abstract Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct);
 
     public Task<long> PingAsync(DbConnection connection, CancellationToken ct) =>
         connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: ct));

@@ -64,6 +64,7 @@ public sealed class UnreachableDialect : StoreDialect
     public override bool IsUniqueViolation(Exception exception) => throw Refused();
     public override bool IsUnavailable(Exception exception) => throw Refused();
     public override Task MigrateAsync(CancellationToken ct) => throw Refused();
+    public override Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct) => throw Refused();
 
     private static InvalidOperationException Refused() => new("the unit tier has no database");
 }
