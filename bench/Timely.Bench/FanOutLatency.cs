@@ -29,12 +29,12 @@ public static class FanOutLatency
     /// <summary>With <paramref name="measureCpu"/>, also the CPU of the server and of this process (the client) per delivered
     /// message, from /proc, over the messages sent (not the subscribing or the warm-up).</summary>
     public static Task<Result> RunAsync(ServerUnderTest server, Feed feed, int subscribers, int messages, bool measureCpu = false) =>
-        RunAsync(server, server, feed, subscribers, messages, measureCpu ? new CpuMeter([server.ProcessId], postmasterPid: null) : null);
+        RunAsync(server, server, feed, subscribers, messages, measureCpu ? new UsageMeter([server.ProcessId], postmasterPid: null) : null);
 
     /// <summary>Writes through <paramref name="writeTo"/> and subscribes on <paramref name="readFrom"/>: two replicas on
     /// one PostgreSQL database measure the delivery across replicas (LISTEN/NOTIFY).</summary>
     public static async Task<Result> RunAsync(
-        ServerUnderTest writeTo, ServerUnderTest readFrom, Feed feed, int subscribers, int messages, CpuMeter? cpu = null)
+        ServerUnderTest writeTo, ServerUnderTest readFrom, Feed feed, int subscribers, int messages, UsageMeter? cpu = null)
     {
         var writer = writeTo.NewClient();
         var readers = readFrom.NewClient();

@@ -41,7 +41,7 @@ public static class ThroughputBenchmark
 
     /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
     /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
-    private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, CpuMeter.Usage Cpu, double WarmUpSeconds);
+    private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Cpu, double WarmUpSeconds);
 
     private sealed record Options(string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores);
 
@@ -108,7 +108,7 @@ public static class ThroughputBenchmark
         await using (var bare = await BareServer.StartAsync(options.Bare))
         {
             var bareJobs = new[] { new H2LoadJob(bare.Port, HealthCheck, emptyFrame, Connections, Streams, null) };
-            var bareMeter = new CpuMeter([bare.ProcessId], null);
+            var bareMeter = new UsageMeter([bare.ProcessId], null);
             var bareCheck = new Check(HealthCheck, EmptyResponseBytes, [], null);
             var runIndex = 0;
             foreach (var store in stores)
@@ -218,7 +218,7 @@ public static class ThroughputBenchmark
                 SendTo(k => Enumerable.Range(1, ManyConversations).Where(i => i % servers.Count == k)),
             };
 
-            var meter = new CpuMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
+            var meter = new UsageMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
             var logs = servers.Select(s => new CallLog(s.LogFile!)).ToList();
             // GetConversation reads a conversation nothing changes meanwhile: every response is the same.
             var conversationBytes = 5 + (await client.GetConversationAsync(new GetConversationRequest { Id = conversations[0] })).CalculateSize();
@@ -266,7 +266,7 @@ public static class ThroughputBenchmark
     /// tiering the code up (under 5 % of the server's CPU in the last step), at most <paramref name="warmUp"/>.Max:
     /// on two busy cores it keeps recompiling for half a minute or more, and its work would be counted per call. A measured run much shorter
     /// than asked (the warm-up's rate was an underestimate) is run again, longer.</remarks>
-    private static async Task<Measured> MeasureAsync(IReadOnlyList<H2LoadJob> jobs, CpuMeter meter, (double Min, double Max) warmUp, Options options, Check check)
+    private static async Task<Measured> MeasureAsync(IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, (double Min, double Max) warmUp, Options options, Check check)
     {
         double rate, warmedUp = 0;
         while (true)
@@ -289,7 +289,7 @@ public static class ThroughputBenchmark
         return measured;
     }
 
-    private static async Task<Measured> MeasureOnceAsync(IReadOnlyList<H2LoadJob> jobs, CpuMeter meter, Check check, long requests, double warmedUp)
+    private static async Task<Measured> MeasureOnceAsync(IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, Check check, long requests, double warmedUp)
     {
         // Calls a timed warm-up left in flight finish (or fail) before anything is counted.
         var conversations = jobs.SelectMany(j => j.Tags ?? []).Distinct().ToList();
@@ -405,10 +405,10 @@ public static class ThroughputBenchmark
     private static void PrintTable(
         IReadOnlyList<string> builds, List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)> groups)
     {
-        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,8} {6,8} {7,6}";
+        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,8} {6,8} {7,8} {8,6}";
         string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
         string Figures(Measured? m, double ceiling) => m is null
-            ? Cells("error", "", "", "", "", "", "", "")
+            ? Cells("error", "", "", "", "", "", "", "", "")
             : Cells(
                 m.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 (100 * m.RequestsPerSecond / ceiling).ToString("0.0", CultureInfo.InvariantCulture) + "%",
@@ -416,15 +416,16 @@ public static class ThroughputBenchmark
                 m.Cpu.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Cpu.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
                 m.Cpu.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
+                m.Cpu.WrittenKb.ToString("0.0", CultureInfo.InvariantCulture),
                 m.Cpu.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Cpu.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
-        var width = Cells("", "", "", "", "", "", "", "").Length;
+        var width = Cells("", "", "", "", "", "", "", "", "").Length;
         const int label = 64;
 
         Console.WriteLine();
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
-        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "postgres", "client", "others"))));
-        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "ms/call", "ms/call", "CPU"))));
+        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "postgres", "written", "client", "others"))));
+        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "ms/call", "KB/call", "ms/call", "CPU"))));
         foreach (var (store, ceiling, rows) in groups)
         {
             Console.WriteLine(store);
@@ -442,6 +443,8 @@ public static class ThroughputBenchmark
         Console.WriteLine("server / postgres / client: CPU (user+system) per call during the measured run, of the server process(es), the");
         Console.WriteLine("  PostgreSQL cluster, and h2load plus this driver. jit: the part of the server's CPU its JIT spent tiering code up.");
         Console.WriteLine("  others: the share of the machine's CPU that other processes used meanwhile.");
+        Console.WriteLine("written: what the server process(es) and the PostgreSQL cluster wrote to storage per call (write_bytes of /proc/PID/io):");
+        Console.WriteLine("  on SQLite its write-ahead log, checkpoints and log file; CPU-independent, so steadier than req/s on a busy machine.");
     }
 
     private static Options Parse(string[] args)

@@ -4,35 +4,40 @@ namespace Timely.Bench;
 
 /// <summary>CPU time (user + system, from /proc) of the processes a run involves: the server process(es),
 /// the PostgreSQL cluster (its postmaster, its children, and the children that exited, which the postmaster
-/// reaped), the client (this process and the h2load processes it reaped), and the whole machine; and the part
-/// of the servers' time their JIT spent tiering code up (the runtime's ".NET Tiered Com" thread).</summary>
-public sealed class CpuMeter(IReadOnlyList<int> serverPids, int? postmasterPid)
+/// reaped), the client (this process and the h2load processes it reaped), and the whole machine; the part
+/// of the servers' time their JIT spent tiering code up (the runtime's ".NET Tiered Com" thread); and the
+/// bytes the servers and the cluster wrote to storage (write_bytes of /proc/PID/io: files, not sockets).</summary>
+public sealed class UsageMeter(IReadOnlyList<int> serverPids, int? postmasterPid)
 {
     /// <summary>Clock ticks per second in /proc (USER_HZ, 100 on Linux whatever the kernel's own HZ).</summary>
     private const double TicksPerSecond = 100;
 
-    public sealed record Sample(long Server, long Tiering, long Postgres, long Client, long MachineBusy, long MachineAll);
+    public sealed record Sample(long Server, long Tiering, long Postgres, long Client, long MachineBusy, long MachineAll, long Written);
 
     /// <summary>Milliseconds of CPU between two samples, per call; the share of the servers' CPU their JIT spent
-    /// tiering code up; the share of the machine's CPU other processes used.</summary>
-    public sealed record Usage(double ServerMs, double? PostgresMs, double ClientMs, double TieringPercent, double OthersPercent);
+    /// tiering code up; the share of the machine's CPU other processes used; kilobytes written to storage per call.</summary>
+    public sealed record Usage(double ServerMs, double? PostgresMs, double ClientMs, double TieringPercent, double OthersPercent, double WrittenKb);
 
     public Sample Take()
     {
         var server = serverPids.Sum(pid => Times(pid).Own);
         var tiering = serverPids.Sum(TieringTicks);
+        var written = serverPids.Sum(WrittenBytes);
         long postgres = 0;
         if (postmasterPid is { } postmaster)
         {
             var (own, reaped) = Times(postmaster);
-            postgres = own + reaped + Children(postmaster).Sum(pid => Times(pid).Own);
+            var backends = Children(postmaster).ToList();
+            postgres = own + reaped + backends.Sum(pid => Times(pid).Own);
+            // Of the cluster's processes alive now (its backends and writers live as long as the run).
+            written += WrittenBytes(postmaster) + backends.Sum(WrittenBytes);
         }
         var (self, children) = Times(Environment.ProcessId);
         // The first line of /proc/stat: "cpu user nice system idle iowait irq softirq steal ...".
         var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
             .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         var all = machine.Take(8).Sum();
-        return new Sample(server, tiering, postgres, self + children, all - machine[3] - machine[4], all);
+        return new Sample(server, tiering, postgres, self + children, all - machine[3] - machine[4], all, written);
     }
 
     public Usage Between(Sample before, Sample after, long calls)
@@ -46,7 +51,8 @@ public sealed class CpuMeter(IReadOnlyList<int> serverPids, int? postmasterPid)
             PerCall(after.Client - before.Client),
             // The tiering thread ends when idle and starts again: what an ended one did is not counted.
             100.0 * Math.Max(0, after.Tiering - before.Tiering) / Math.Max(1, after.Server - before.Server),
-            100.0 * Math.Max(0, others) / Math.Max(1, after.MachineAll - before.MachineAll));
+            100.0 * Math.Max(0, others) / Math.Max(1, after.MachineAll - before.MachineAll),
+            calls == 0 ? double.NaN : Math.Max(0, after.Written - before.Written) / 1024.0 / calls);
     }
 
     /// <summary>A process's own CPU ticks (all its threads) and those of its children it has waited for.</summary>
@@ -54,6 +60,13 @@ public sealed class CpuMeter(IReadOnlyList<int> serverPids, int? postmasterPid)
     {
         var f = StatFields($"/proc/{pid}");
         return f is null ? (0, 0) : (f[11] + f[12], f[13] + f[14]);
+    }
+
+    /// <summary>The bytes a process has caused to be written to storage (files, not pipes or sockets); 0 once it is gone.</summary>
+    private static long WrittenBytes(int pid)
+    {
+        var line = ReadOrEmpty($"/proc/{pid}/io").Split('\n').FirstOrDefault(l => l.StartsWith("write_bytes:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line["write_bytes:".Length..].Trim(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>The CPU ticks of a .NET process's tiered-compilation thread, which recompiles hot methods.</summary>
