@@ -58,7 +58,7 @@ fi
 if [ "$what" != feeds ]; then
   command -v h2load >/dev/null || { echo "h2load is missing: run scripts/install-deps.sh" >&2; exit 1; }
   dotnet build -c Release bench/BareServer --verbosity quiet
-  # The library that makes one h2load send the 64-conversation rows' bodies in turn (bench/h2load-rotate).
+  # The library that makes one h2load send the bodies of the rows on many conversations in turn (bench/h2load-rotate).
   mkdir -p bench/h2load-rotate/bin
   gcc -shared -fPIC -O2 -Wall -o bench/h2load-rotate/bin/rotate.so bench/h2load-rotate/rotate.c
   TIMELY_BENCH_H2LOAD_ROTATE="$PWD/bench/h2load-rotate/bin/rotate.so" \

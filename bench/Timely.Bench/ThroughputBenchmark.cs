@@ -25,9 +25,13 @@ public static class ThroughputBenchmark
     private const string GetConversation = "timely.conversations.v1.ConversationService/GetConversation";
     private const string SendMessage = "timely.conversations.v1.ConversationService/SendMessage";
 
-    /// <summary>Every row offers the same load: 8 connections with 16 concurrent streams each (on 64 conversations,
-    /// h2load sends the 64 bodies in turn).</summary>
+    /// <summary>Every row offers the same load: 8 connections with 16 concurrent streams each (on many conversations,
+    /// h2load sends their bodies in turn).</summary>
     private const int Connections = 8, Streams = 16, ManyConversations = 64;
+
+    /// <summary>Each message moves its conversation's entries in the list indexes (ordered by activity): 64
+    /// conversations fit each index in a page or two, 2,048 spread them over many pages, as a deployment's do.</summary>
+    private const int SpreadConversations = 2048;
 
     private sealed record Store(string Key, string Name, int Replicas, bool Postgres, Dictionary<string, string> Settings);
 
@@ -37,6 +41,7 @@ public static class ThroughputBenchmark
         "GetConversation",
         "SendMessage, 1 conversation",
         $"SendMessage, {ManyConversations} conversations",
+        $"SendMessage, {SpreadConversations} conversations",
     ];
 
     /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
@@ -178,27 +183,32 @@ public static class ThroughputBenchmark
             }
             var client = servers[0].NewClient();
             var conversations = new List<string>();
-            for (var i = 0; i <= ManyConversations; i++)
+            var sendFrames = new List<string>();
+            async Task AddConversationsAsync(int count)
             {
-                conversations.Add((await client.CreateConversationAsync(new CreateConversationRequest
+                for (var n = 0; n < count; n++)
                 {
-                    AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
-                    Subject = $"Throughput benchmark {i}",
-                })).Conversation.Id);
+                    var i = conversations.Count;
+                    conversations.Add((await client.CreateConversationAsync(new CreateConversationRequest
+                    {
+                        AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
+                        Subject = $"Throughput benchmark {i}",
+                    })).Conversation.Id);
+                    var path = Path.Combine(folder, $"send-{i}.bin");
+                    // No request_id: h2load repeats the body, and a repeated request_id would write once.
+                    H2Load.WriteFrame(path, new SendMessageRequest
+                    {
+                        ConversationId = conversations[i], SenderType = SenderType.Customer,
+                        Content = "Hello! My order #1234 has not arrived yet, could you check where it is?",
+                    }.ToByteArray());
+                    sendFrames.Add(path);
+                }
             }
+            // The 2,048 only before their row: until then the database holds 65 conversations, as the rows before
+            // it always measured.
+            await AddConversationsAsync(1 + ManyConversations);
             var getFrame = Path.Combine(folder, "get.bin");
             H2Load.WriteFrame(getFrame, new GetConversationRequest { Id = conversations[0] }.ToByteArray());
-            var sendFrames = conversations.Select((id, i) =>
-            {
-                var path = Path.Combine(folder, $"send-{i}.bin");
-                // No request_id: h2load repeats the body, and a repeated request_id would write once.
-                H2Load.WriteFrame(path, new SendMessageRequest
-                {
-                    ConversationId = id, SenderType = SenderType.Customer,
-                    Content = "Hello! My order #1234 has not arrived yet, could you check where it is?",
-                }.ToByteArray());
-                return path;
-            }).ToList();
 
             // Each server gets its share of the 8 connections; of a SendMessage row, the conversations it writes to
             // (conversationsOf its index): its h2load sends their bodies in turn.
@@ -216,6 +226,7 @@ public static class ThroughputBenchmark
                 Spread(GetConversation, getFrame),
                 SendTo(_ => [0]),
                 SendTo(k => Enumerable.Range(1, ManyConversations).Where(i => i % servers.Count == k)),
+                SendTo(k => Enumerable.Range(1 + ManyConversations, SpreadConversations).Where(i => i % servers.Count == k)),
             };
 
             var meter = new UsageMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
@@ -228,10 +239,15 @@ public static class ThroughputBenchmark
                 new Check(GetConversation, conversationBytes, logs, client),
                 new Check(SendMessage, null, logs, client),
                 new Check(SendMessage, null, logs, client),
+                new Check(SendMessage, null, logs, client),
             };
             var measured = new Measured[Rows.Length];
             for (var r = 0; r < Rows.Length; r++)
             {
+                if (r == Rows.Length - 1)
+                {
+                    await AddConversationsAsync(SpreadConversations);
+                }
                 // The first row's warm-up is the server's first load: its JIT has the most to do.
                 measured[r] = await MeasureAsync(jobs[r].ToList(), meter, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
             }

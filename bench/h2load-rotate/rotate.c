@@ -1,8 +1,8 @@
 // Makes h2load send a different request body on each request, in turn: h2load sends one body (-d FILE)
 // and reads it with pread(2) at offset 0 for every request; loaded with LD_PRELOAD, this library answers
 // those reads from TIMELY_H2LOAD_BODIES instead, a file of bodies of FILE's length each, one after the
-// other, the next body for each request. The throughput benchmark's 64-conversation rows use it to spread
-// calls over 64 conversations from one h2load process (the same connections and streams as every other row).
+// other, the next body for each request. The throughput benchmark's rows on many conversations use it to spread
+// calls over 64 or 2,048 conversations from one h2load process (the same connections and streams as every other row).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
