@@ -46,7 +46,7 @@ public static class ThroughputBenchmark
 
     /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
     /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
-    private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Cpu, double WarmUpSeconds);
+    private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Usage, double WarmUpSeconds);
 
     private sealed record Options(string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores);
 
@@ -416,7 +416,7 @@ public static class ThroughputBenchmark
 
     private static void Progress(string store, string row, Measured m) =>
         Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
-            + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Cpu.TieringPercent:0}% of the server's CPU, others {m.Cpu.OthersPercent:0}%");
+            + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Usage.TieringPercent:0}% of the server's CPU, others {m.Usage.OthersPercent:0}%");
 
     private static void PrintTable(
         IReadOnlyList<string> builds, List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)> groups)
@@ -429,12 +429,12 @@ public static class ThroughputBenchmark
                 m.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 (100 * m.RequestsPerSecond / ceiling).ToString("0.0", CultureInfo.InvariantCulture) + "%",
                 m.Failed.ToString(CultureInfo.InvariantCulture) + (m.Checked == "http" ? "*" : ""),
-                m.Cpu.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
-                m.Cpu.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
-                m.Cpu.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
-                m.Cpu.WrittenKb.ToString("0.0", CultureInfo.InvariantCulture),
-                m.Cpu.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
-                m.Cpu.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
+                m.Usage.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
+                m.Usage.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
+                m.Usage.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
+                m.Usage.WrittenKb.ToString("0.0", CultureInfo.InvariantCulture),
+                m.Usage.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
+                m.Usage.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
         var width = Cells("", "", "", "", "", "", "", "", "").Length;
         const int label = 64;
 
