@@ -65,6 +65,7 @@ public sealed partial class ErasureRunner(
             }
             foreach (var (conversation, tombstone) in await store.ListItemsAsync(e, ConversationBatch, ct))
             {
+                // The events first: the message events are found through the messages (EventLog.ConversationEventIds).
                 while (await store.ScrubEventLogAsync(e, conversation, tombstone, batch, ct) == batch)
                 {
                 }

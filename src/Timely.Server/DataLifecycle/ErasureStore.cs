@@ -166,7 +166,7 @@ public sealed class ErasureStore(Database db)
                 // found by id alone (unique), so that the batch drives the update, not the conversation's every event.
                 "UPDATE events SET type = @Erased, old_status = NULL, message_id = NULL, conversation = @Tombstone " +
                 "WHERE workspace = @Workspace AND (type <> @Erased OR message_id IS NOT NULL) AND " +
-                Dialect.AnyOf("id", "SELECT id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId " +
+                Dialect.AnyOf("id", $"SELECT id FROM events WHERE workspace = @Workspace AND id IN ({EventLog.ConversationEventIds}) " +
                 "AND (type <> @Erased OR message_id IS NOT NULL) LIMIT @Batch"),
                 new { e.Workspace, ConversationId = conversationId.ToString(), Erased = (long)ConversationEventType.Erased, Tombstone = tombstone, Batch = batchSize },
                 w.Transaction, cancellationToken: ct));

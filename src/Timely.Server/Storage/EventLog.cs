@@ -10,6 +10,16 @@ public sealed class EventLog(Database db)
 {
     private const int PruneBatch = 1000;
 
+    /// <summary>The ids of a conversation's events (parameters @Workspace, @ConversationId): its message events
+    /// through its messages, the others through the index of the events without a message. No index keeps a
+    /// message's event next to its conversation's other events: on SQLite's physical log that index cost a page
+    /// per conversation per commit (0012_events_found_by_message.sql). Needs the conversation's messages, so an
+    /// erasure scrubs the events before it deletes them (ErasureRunner).</summary>
+    public const string ConversationEventIds =
+        "SELECT id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId AND message_id IS NULL " +
+        "UNION ALL SELECT e.id FROM messages m JOIN events e ON e.workspace = m.workspace AND e.message_id = m.id " +
+        "WHERE m.workspace = @Workspace AND m.conversation_id = @ConversationId AND e.message_id IS NOT NULL";
+
     private const string PrunedThrough =
         "SELECT (SELECT value FROM counters WHERE name = 'events_pruned_through_tx') AS tx, " +
         "(SELECT value FROM counters WHERE name = 'events_pruned_through') AS id";
@@ -130,7 +140,7 @@ public sealed class EventLog(Database db)
         }
         batch.Add("UPDATE webhook_deliveries SET body = '' WHERE workspace = @Workspace AND conversation_id = @ConversationId", p);
         // The snapshots are ConversationRow as JSON (Rows.cs), so the subject is the property "Subject".
-        batch.Add("UPDATE events SET conversation = REPLACE(conversation, @Subject, @Empty) WHERE workspace = @Workspace AND conversation_id = @ConversationId",
+        batch.Add($"UPDATE events SET conversation = REPLACE(conversation, @Subject, @Empty) WHERE workspace = @Workspace AND id IN ({ConversationEventIds})",
             new
             {
                 Workspace = workspace,

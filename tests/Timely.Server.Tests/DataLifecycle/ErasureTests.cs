@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Dapper;
 using Grpc.Core;
 using Timely.Conversations.V1;
 using Timely.Server.Auth;
+using Timely.Server.Storage;
 using Timely.Server.Tests.Infrastructure;
 using static Timely.Server.Tests.Infrastructure.Fixtures;
 
@@ -242,12 +244,13 @@ public sealed class ErasureTests(TimelyServer server) : IClassFixture<TimelyServ
         await server.SeedMessagesAsync(conversation, 1_234, sequence => $"line {sequence}");
         var store = server.GetService<Server.DataLifecycle.ErasureStore>();
         var now = DateTimeOffset.UtcNow;
-        // A run that stopped after its first steps: the conversation detached, one batch of messages erased.
+        // A run that stopped after its first steps: the conversation detached, one batch of its events scrubbed
+        // (they are scrubbed before its rows are erased: the message events are found through the messages).
         var erasure = await store.StartAsync(new Server.DataLifecycle.Erasure("default", Guid.CreateVersion7(), Server.DataLifecycle.ErasureReason.Contact,
             Guid.Parse(contact), null, "test", now, null, Server.DataLifecycle.ErasureState.Running, 0, 0, 0, 0), CancellationToken.None);
         Assert.True(await store.DetachAsync(erasure, Guid.Parse(conversation.Id), now, CancellationToken.None));
-        var messages = Server.DataLifecycle.ErasureStore.ConversationScopedTables.Single(t => t.Name == "messages");
-        Assert.Equal(500, await store.EraseRowsAsync(erasure, Guid.Parse(conversation.Id), messages, 500, CancellationToken.None));
+        var item = Assert.Single(await store.ListItemsAsync(erasure, 10, CancellationToken.None));
+        Assert.Equal(1_000, await store.ScrubEventLogAsync(erasure, Guid.Parse(conversation.Id), item.Tombstone, 1_000, CancellationToken.None));
         await FailsWith(StatusCode.NotFound, () => client.GetConversationAsync(new GetConversationRequest { Id = conversation.Id }).ResponseAsync);
 
         // The next run (here, two at once: two replicas) finishes it; nothing is counted twice.
@@ -257,6 +260,22 @@ public sealed class ErasureTests(TimelyServer server) : IClassFixture<TimelyServ
         Assert.Equal((1L, 1_234L), (done.ConversationsErased, done.MessagesErased));
         Assert.Equal(1_235, done.EventsScrubbed);   // the created event and one per message (the ERASED event is written as a tombstone)
         Assert.Equal(0, await server.OccurrencesInDatabaseAsync("line 1233"));
+    }
+
+    [SkippableFact]
+    public async Task AConversationsEventsAreFoundThroughIndexesNotByScanningTheLog()
+    {
+        // No index keeps a message's event next to its conversation's others (0012_events_found_by_message.sql):
+        // the scrubs must still find them through indexes, whatever the size of the workspace's log.
+        Skip.If(server.Postgres is not null, "SQLite's plans (PostgreSQL plans by the tables' statistics)");
+        var db = server.GetService<Database>();
+        await using var c = await db.Dialect.OpenAsync(CancellationToken.None);
+        var plan = (await c.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+            $"EXPLAIN QUERY PLAN SELECT id FROM events WHERE workspace = 'w' AND id IN ({Storage.EventLog.ConversationEventIds})",
+            new { Workspace = "w", ConversationId = "c" })).Select(row => row.Detail).ToList();
+        Assert.Contains(plan, line => line.Contains("ix_events_conversation"));
+        Assert.Contains(plan, line => line.Contains("ix_events_message"));
+        Assert.DoesNotContain(plan, line => line.StartsWith("SCAN", StringComparison.Ordinal));
     }
 
     [Fact]
