@@ -18,7 +18,9 @@ public static class TimelyTracing
     /// from the request or, when the request does not name it (a new conversation), from the response.</summary>
     public static void TagCall(Activity? call, string? workspace, object? request, object? response)
     {
-        if (call is not { IsAllDataRequested: true })
+        // ASP.NET Core starts an activity for every request while logging is on (for the log's trace ids), traced
+        // or not; its tags matter only when this service's spans are collected (its source has a listener).
+        if (call is not { IsAllDataRequested: true } || !Source.HasListeners())
         {
             return;
         }
