@@ -236,7 +236,7 @@ public sealed partial class ConversationApi(
     [EnableRateLimiting(AuthPolicies.Streams)]
     public override async Task StreamMessages(StreamMessagesRequest request, IServerStreamWriter<StreamMessagesResponse> stream, ServerCallContext context)
     {
-        var responseStream = Stalling(stream, nameof(StreamMessages), request.IncludeUpdates ? "after_sequence,after_update_cursor" : "after_sequence",
+        await using var responseStream = Stalling(stream, context, nameof(StreamMessages), request.IncludeUpdates ? "after_sequence,after_update_cursor" : "after_sequence",
             "after_sequence set to the sequence of the last message received" + (request.IncludeUpdates ? " and after_update_cursor to the cursor of the last update received" : ""));
         var workspace = Caller.Workspace(context);
         var check = new RequestChecker();
@@ -268,7 +268,7 @@ public sealed partial class ConversationApi(
     [EnableRateLimiting(AuthPolicies.Streams)]
     public override async Task WatchConversations(WatchConversationsRequest request, IServerStreamWriter<WatchConversationsResponse> stream, ServerCallContext context)
     {
-        var responseStream = Stalling(stream, nameof(WatchConversations), "after_cursor", "after_cursor set to the cursor of the last event received");
+        await using var responseStream = Stalling(stream, context, nameof(WatchConversations), "after_cursor", "after_cursor set to the cursor of the last event received");
         var workspace = Caller.Workspace(context);
         var check = new RequestChecker();
         var filter = new EventFilter(
@@ -306,12 +306,13 @@ public sealed partial class ConversationApi(
     }
 
     /// <summary>The live stream <paramref name="stream"/>, ended with RESOURCE_EXHAUSTED once a write waits for its client longer
-    /// than Feeds:StalledSubscriberTimeout; the status tells the client to call <paramref name="rpc"/> again with <paramref name="resume"/>.</summary>
-    private StallingWriter<T> Stalling<T>(IServerStreamWriter<T> stream, string rpc, string resumeFrom, string resume)
+    /// than Feeds:StalledSubscriberTimeout; the status tells the client to call <paramref name="rpc"/> again with <paramref name="resume"/>.
+    /// Disposed as the call ends: it waits for a write it gave up on (Feeds:StalledStreamResetTimeout at most).</summary>
+    private StallingWriter<T> Stalling<T>(IServerStreamWriter<T> stream, ServerCallContext context, string rpc, string resumeFrom, string resume)
     {
         var timeout = feedOptions.Value.StalledSubscriberTimeout;
         var seconds = timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
-        return new StallingWriter<T>(stream, timeout, () => new SubscriberStalledException(resumeFrom,
+        return new StallingWriter<T>(stream, context.GetHttpContext(), timeout, feedOptions.Value.StalledStreamResetTimeout, () => new SubscriberStalledException(resumeFrom,
             $"a write to this stream waited {seconds} s for the client to read, so the server ended the stream; nothing is lost: " +
             $"call {rpc} again with {resume}"));
     }

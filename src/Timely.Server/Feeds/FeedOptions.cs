@@ -34,4 +34,10 @@ public sealed class FeedOptions
     /// healthy client pauses (a garbage collection, a network hiccup, a proxy's buffering), short enough that a
     /// stuck client does not pin a batch and a stream for long.</summary>
     public TimeSpan StalledSubscriberTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a stream ended as stalled waits for its client to read what was sent before its status (the
+    /// call cannot end while a write is in flight); a client still not reading then gets the stream reset, which the
+    /// SDKs resume after as after a dropped connection. A minute: a client that reads again within it (after a long
+    /// pause) gets the status that says why; a stuck one does not hold its stream for long.</summary>
+    public TimeSpan StalledStreamResetTimeout { get; set; } = TimeSpan.FromMinutes(1);
 }

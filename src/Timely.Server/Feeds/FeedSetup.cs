@@ -14,6 +14,7 @@ public static class FeedSetup
             .Validate(o => o.BatchSize is >= 1 and <= 10_000, "Feeds:BatchSize must be between 1 and 10000")
             .Validate(o => o.MaxBatchBytes is >= 1024 and <= 256L * 1024 * 1024, "Feeds:MaxBatchBytes must be between 1024 and 268435456")
             .Validate(o => o.StalledSubscriberTimeout > TimeSpan.Zero, "Feeds:StalledSubscriberTimeout must be positive")
+            .Validate(o => o.StalledStreamResetTimeout >= TimeSpan.Zero, "Feeds:StalledStreamResetTimeout must not be negative")
             .ValidateOnStart();
         services.AddSingleton<ChangeSignals>();
         services.AddSingleton<Storage.IChangeObserver>(sp => sp.GetRequiredService<ChangeSignals>());

@@ -64,15 +64,16 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
         void Phase(string name) => phases.Add($"{name} {clock.Elapsed.TotalSeconds:0.0}s");
         // Each stalled subscriber on its own connection, so that its full HTTP/2 window blocks nobody else.
         var channels = Enumerable.Range(0, 2 * feeds.Length).Select(_ => server.NewChannel()).ToList();
-        var stalled = new List<(Feed Feed, FeedCall Call)>();
+        var stalled = new List<(Feed Feed, FeedCall Call, ConversationService.ConversationServiceClient Client)>();
         try
         {
             await WarmUpAsync(timeout.Token);
             Phase("warm");
             foreach (var feed in feeds)
             {
-                var live = feed.Open(server.ClientWith(server.AdminKey, channels[stalled.Count]), null, timeout.Token);
-                stalled.Add((feed, live));
+                var own = server.ClientWith(server.AdminKey, channels[stalled.Count]);
+                var live = feed.Open(own, null, timeout.Token);
+                stalled.Add((feed, live, own));
                 await live.Headers;   // subscribed: it sees every message from here on, and reads none
             }
             var baseline = GC.GetTotalMemory(forceFullCollection: true);
@@ -80,8 +81,9 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
             await WriteLargestAsync(conversation.Id, 0, Total / 2, timeout.Token);
             foreach (var feed in feeds)
             {
-                var catchUp = feed.Open(server.ClientWith(server.AdminKey, channels[stalled.Count]), feed.Start, timeout.Token);
-                stalled.Add((feed, catchUp));
+                var own = server.ClientWith(server.AdminKey, channels[stalled.Count]);
+                var catchUp = feed.Open(own, feed.Start, timeout.Token);
+                stalled.Add((feed, catchUp, own));
                 await catchUp.Headers;   // its first read is done: it holds a batch of the 1,000 messages behind it
             }
             var stalledSince = System.Diagnostics.Stopwatch.StartNew();
@@ -94,7 +96,7 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
 
             // Each client reads again once the server gave up on it (2 s after its last write began waiting), all at once.
             await Task.Delay(Stall + TimeSpan.FromSeconds(1) - stalledSince.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero, timeout.Token);
-            await Task.WhenAll(stalled.Select(s => Task.Run(() => EndedAndResumedAsync(s.Feed, s.Call, timeout.Token), timeout.Token)));
+            await Task.WhenAll(stalled.Select(s => Task.Run(() => EndedAndResumedAsync(s.Feed, s.Call, s.Client, timeout.Token), timeout.Token)));
             Phase("resumed");
 
             var released = GC.GetTotalMemory(forceFullCollection: true) - baseline;
@@ -113,8 +115,9 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
     }
 
     /// <summary>Reads what the transport held before the server gave up, checks the status, then resumes from the last
-    /// position received and checks the rest comes exactly once, in order.</summary>
-    private async Task EndedAndResumedAsync(Feed feed, FeedCall stream, CancellationToken ct)
+    /// position received, on the same connection (as the SDKs do), and checks the rest comes exactly once, in order. (A
+    /// write the server gave up on that completed after its call ended once broke the connection's next stream.)</summary>
+    private async Task EndedAndResumedAsync(Feed feed, FeedCall stream, ConversationService.ConversationServiceClient own, CancellationToken ct)
     {
         var received = new List<(long? Sequence, string Position)>();
         var ended = await Assert.ThrowsAsync<RpcException>(async () =>
@@ -129,8 +132,9 @@ public sealed class StalledSubscriberTests(StallServer server, ITestOutputHelper
         Assert.Equal("SUBSCRIBER_STALLED", ended.ErrorInfo()?.Reason);
         var before = received.Where(r => r.Sequence is not null).Select(r => r.Sequence!.Value).ToList();
         Assert.True(before.Count < Total, $"a stalled subscriber received {before.Count} messages");
+        stream.Dispose();   // as the SDKs do once a call ended
 
-        using var resumed = feed.Open(client, received.Count > 0 ? received[^1].Position : feed.Start, ct);
+        using var resumed = feed.Open(own, received.Count > 0 ? received[^1].Position : feed.Start, ct);
         var rest = new List<long>();
         while (rest.Count + before.Count < Total && await resumed.MoveNext(ct))
         {
