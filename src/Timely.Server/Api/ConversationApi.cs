@@ -310,9 +310,9 @@ public sealed partial class ConversationApi(
     /// Disposed as the call ends: it waits for a write it gave up on (Feeds:StalledStreamResetTimeout at most).</summary>
     private StallingWriter<T> Stalling<T>(IServerStreamWriter<T> stream, ServerCallContext context, string rpc, string resumeFrom, string resume)
     {
-        var timeout = feedOptions.Value.StalledSubscriberTimeout;
-        var seconds = timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
-        return new StallingWriter<T>(stream, context.GetHttpContext(), timeout, feedOptions.Value.StalledStreamResetTimeout, () => new SubscriberStalledException(resumeFrom,
+        var options = feedOptions.Value;
+        var seconds = options.StalledSubscriberTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        return new StallingWriter<T>(stream, context.GetHttpContext(), options.StalledSubscriberTimeout, options.StalledStreamResetTimeout, () => new SubscriberStalledException(resumeFrom,
             $"a write to this stream waited {seconds} s for the client to read, so the server ended the stream; nothing is lost: " +
             $"call {rpc} again with {resume}"));
     }

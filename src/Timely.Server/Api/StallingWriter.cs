@@ -47,13 +47,11 @@ internal sealed class StallingWriter<T>(
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException && !writing.IsCompleted)
         {
-            unfinished = writing;
+            (unfinished, unfinishedGrace) = (writing, e is TimeoutException ? resetAfter : TimeSpan.Zero);
             if (e is TimeoutException)
             {
-                unfinishedGrace = resetAfter;
                 throw stalled();
             }
-            unfinishedGrace = TimeSpan.Zero;
             throw;
         }
     }
