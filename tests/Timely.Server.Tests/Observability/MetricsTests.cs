@@ -69,6 +69,12 @@ public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture
         // The standard server metrics are there too.
         Assert.True(m.Sum("http_server_request_duration_seconds_count") > 0);
         Assert.NotNull(m.Sum("kestrel_active_connections"));
+        // Not the framework's per-call counters (ObservabilitySetup.AspNetCoreMeters), though every call of the workload
+        // was routed, authenticated, authorized and rate limited.
+        Assert.Null(m.Sum("aspnetcore_routing_match_attempts_total"));
+        Assert.Null(m.Sum("aspnetcore_authorization_attempts_total"));
+        Assert.Null(m.Sum("aspnetcore_rate_limiting_requests_total"));
+        Assert.Null(m.Sum("kestrel_queued_requests"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using Microsoft.Data.Sqlite;
 
@@ -16,14 +17,33 @@ internal sealed class PreparedStatementConnection(string connectionString, Actio
     private const int MaxStatements = 128;
 
     private readonly Dictionary<string, ReusingCommand> statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Sql, Type? Args), WriteStatement?> writeStatements = [];
 
     public override SqliteCommand CreateCommand() =>
         new ReusingCommand(this, kept: false) { Connection = this, CommandTimeout = DefaultTimeout, Transaction = Transaction };
 
+    /// <summary>Runs a statement that returns nothing with the values of <paramref name="args"/> on its
+    /// <see cref="WriteStatement"/>, kept prepared; false when there is none for it (the caller runs a command).</summary>
+    public bool TryExecute(string sql, object? args)
+    {
+        var key = (sql, args?.GetType());
+        if (!writeStatements.TryGetValue(key, out var statement))
+        {
+            if (writeStatements.Count >= MaxStatements)
+            {
+                return false;
+            }
+            statement = WriteStatement.TryPrepare(Handle!, sql, key.Item2);
+            writeStatements.Add(key, statement);
+        }
+        statement?.Execute(args);
+        return statement is not null;
+    }
+
     /// <summary>Closes the connection for good, whatever its pool.</summary>
     public void CloseForGood()
     {
-        statements.Clear();
+        ForgetStatements();
         base.Dispose(true);
     }
 
@@ -36,8 +56,19 @@ internal sealed class PreparedStatementConnection(string connectionString, Actio
             release(this);
             return;
         }
-        statements.Clear();
+        ForgetStatements();
         base.Dispose(disposing);
+    }
+
+    // The write statements are SQLite's own: finalized before the connection closes.
+    private void ForgetStatements()
+    {
+        statements.Clear();
+        foreach (var statement in writeStatements.Values)
+        {
+            statement?.Dispose();
+        }
+        writeStatements.Clear();
     }
 
     /// <summary>The prepared statement of <paramref name="sql"/>, or null when it is in use (a reader of it is
@@ -73,9 +104,17 @@ internal sealed class PreparedStatementConnection(string connectionString, Actio
             statement.Parameters.Clear();
             foreach (SqliteParameter parameter in Parameters)
             {
+                // Dapper names a parameter without its prefix, and Microsoft.Data.Sqlite then tries each prefix in turn
+                // (a new string and its UTF-8 copy each time, on every call): our statements name them @Name.
+                if (parameter.ParameterName is [not ('@' or ':' or '$'), ..] name)
+                {
+                    parameter.ParameterName = Prefixed.GetOrAdd(name, static n => "@" + n);
+                }
                 statement.Parameters.Add(parameter);
             }
             return statement.ExecuteReader(behavior);
         }
+
+        private static readonly ConcurrentDictionary<string, string> Prefixed = new(StringComparer.Ordinal);
     }
 }

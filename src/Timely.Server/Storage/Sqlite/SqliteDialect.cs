@@ -38,15 +38,20 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         writer.WriteAsync(work, ct);
 
     // In process, a batch saves no round trip: each statement runs on its own, prepared once by the writer's
-    // connection (PreparedStatementConnection). Reads as writes:
+    // connection (PreparedStatementConnection; writes on SQLite's own API, see WriteStatement). Reads as writes:
     internal override Task<PositionalReader> QueryAsync(StatementBatch reads, WriteTransaction write, CancellationToken ct) =>
         PositionalReader.StatementsAsync(reads, write, ct);
 
     public override Task ExecuteAsync(StatementBatch batch, WriteTransaction write, CancellationToken ct)
     {
+        var connection = (PreparedStatementConnection)write.Connection;
         foreach (var (sql, args) in batch.Statements)
         {
-            using var command = ((SqliteConnection)write.Connection).CreateCommand();
+            if (connection.TryExecute(sql, args))
+            {
+                continue;
+            }
+            using var command = connection.CreateCommand();
             command.CommandText = sql;
             command.Transaction = (SqliteTransaction)write.Transaction;
             foreach (var parameter in StatementBatch.Parameters(args))
