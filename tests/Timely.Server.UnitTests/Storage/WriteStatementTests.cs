@@ -93,7 +93,7 @@ public sealed class WriteStatementTests : IAsyncLifetime
     [Fact]
     public async Task EveryStatementOfATextRuns()
     {
-        await ExecuteAsync("INSERT INTO vals (id, text) VALUES (@Id, @Text); UPDATE vals SET number = @Id * 10 WHERE id = @Id; ", new { Id = 3L, Text = "t" });
+        await ExecuteAsync("INSERT INTO vals (id, text) VALUES (@Id, @Text); UPDATE vals SET number = @Id * 10 WHERE id = @Id; -- and a comment", new { Id = 3L, Text = "t" });
 
         Assert.Equal(30L, await WriteAsync((c, tx) => c.QuerySingleAsync<long>("SELECT number FROM vals WHERE id = 3", transaction: tx)));
     }
