@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -31,10 +32,22 @@ public sealed partial class StatementBatch
 
     /// <summary>The parameters of a statement's argument object, by name.</summary>
     public static IEnumerable<(string Name, object? Value)> Parameters(object? args) =>
-        PropertiesOf(args?.GetType()).Select(p => (p.Name, p.GetValue(args)));
+        Getters(args?.GetType()).Select(g => (g.Property.Name, g.Get(args!)));
 
     /// <summary>The properties of a statement's argument type (its parameters, with their types).</summary>
     private static PropertyInfo[] PropertiesOf(Type? args) => args is null ? [] : Properties.GetOrAdd(args, t => t.GetProperties());
+
+    /// <summary>Each property of a statement's argument type with its getter, compiled once per type (a null
+    /// Nullable as null, a value boxed).</summary>
+    internal static (PropertyInfo Property, Func<object, object?> Get)[] Getters(Type? args) =>
+        args is null ? [] : CompiledGetters.GetOrAdd(args, static t => PropertiesOf(t).Select(p =>
+        {
+            var instance = Expression.Parameter(typeof(object));
+            var value = Expression.Property(Expression.Convert(instance, t), p);
+            return (p, Expression.Lambda<Func<object, object?>>(Expression.Convert(value, typeof(object)), instance).Compile());
+        }).ToArray());
+
+    private static readonly ConcurrentDictionary<Type, (PropertyInfo, Func<object, object?>)[]> CompiledGetters = new();
 
     /// <summary>A statement with numbered parameters (<see cref="Numbered(string)"/>) and, for each number, the property
     /// of <paramref name="args"/> that gives its value: looked up once per statement and argument type.</summary>

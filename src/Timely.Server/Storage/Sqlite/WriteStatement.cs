@@ -1,16 +1,15 @@
-using System.Linq.Expressions;
-using System.Reflection;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace Timely.Server.Storage.Sqlite;
 
 /// <summary>One of the writer's statement texts, prepared once on SQLite's own API and run with the values of
-/// an argument object: its parameters bound by position, found once, from getters compiled once. The same
-/// statement through a <see cref="SqliteCommand"/> made a command, a parameter object per value and a UTF-8 copy
-/// of each parameter's name and value, every time: a third of what a message allocated in SendMessage
-/// (dotnet-trace, 2026-12-03). Values bind as Microsoft.Data.Sqlite binds them; a statement whose argument has a
-/// property of another type is not made (<see cref="TryPrepare"/>) and runs as a command.</summary>
+/// an argument object: its parameters bound by position, found once, from the argument type's compiled getters
+/// (<see cref="StatementBatch.Getters"/>). The same statement through a <see cref="SqliteCommand"/> made a command,
+/// a parameter object per value and a UTF-8 copy of each parameter's name and value, every time: a third of what a
+/// message allocated in SendMessage (dotnet-trace, 2026-12-03). Values bind as Microsoft.Data.Sqlite binds them; a
+/// statement whose argument has a property of another type is not made (<see cref="TryPrepare"/>) and runs as a
+/// command.</summary>
 internal sealed class WriteStatement : IDisposable
 {
     private readonly sqlite3 db;
@@ -26,12 +25,13 @@ internal sealed class WriteStatement : IDisposable
     /// <paramref name="args"/> are not all of a type bound here or a parameter has no property.</summary>
     public static WriteStatement? TryPrepare(sqlite3 db, string sql, Type? args)
     {
-        var properties = args is null ? [] : args.GetProperties(BindingFlags.Public | BindingFlags.Instance);
-        if (properties.Any(p => !Bindable.Contains(Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType)))
+        var getters = StatementBatch.Getters(args);
+        if (getters.Any(g => !Bindable.Contains(Nullable.GetUnderlyingType(g.Property.PropertyType) ?? g.Property.PropertyType)))
         {
             return null;
         }
         var prepared = new List<(sqlite3_stmt, (int, Func<object, object?>)[])>();
+        WriteStatement? made = null;
         try
         {
             for (var rest = sql; !string.IsNullOrWhiteSpace(rest);)
@@ -42,27 +42,28 @@ internal sealed class WriteStatement : IDisposable
                 {
                     continue;   // only a comment or whitespace was left
                 }
-                prepared.Add((statement, []));
                 var bindings = new (int, Func<object, object?>)[raw.sqlite3_bind_parameter_count(statement)];
+                prepared.Add((statement, bindings));
                 for (var index = 1; index <= bindings.Length; index++)
                 {
                     // SQLite's name keeps its prefix (@Name, :Name or $Name).
                     var name = raw.sqlite3_bind_parameter_name(statement, index).utf8_to_string()?[1..];
-                    if (Array.Find(properties, p => p.Name == name) is not { } property)
+                    var found = Array.FindIndex(getters, g => g.Property.Name == name);
+                    if (found < 0)
                     {
-                        prepared.ForEach(s => s.Item1.Dispose());
                         return null;   // the command reports it as Microsoft.Data.Sqlite does
                     }
-                    bindings[index - 1] = (index, Getter(property));
+                    bindings[index - 1] = (index, getters[found].Get);
                 }
-                prepared[^1] = (statement, bindings);
             }
-            return new WriteStatement(db, prepared);
+            return made = new WriteStatement(db, prepared);
         }
-        catch
+        finally
         {
-            prepared.ForEach(s => s.Item1.Dispose());
-            throw;
+            if (made is null)
+            {
+                prepared.ForEach(s => s.Item1.Dispose());
+            }
         }
     }
 
@@ -112,12 +113,4 @@ internal sealed class WriteStatement : IDisposable
         byte[] bytes => raw.sqlite3_bind_blob(statement, index, bytes),
         _ => throw new InvalidOperationException($"no binding for {value.GetType()}"),
     };
-
-    /// <summary>A compiled getter of the property, boxed (a null Nullable as null).</summary>
-    private static Func<object, object?> Getter(PropertyInfo property)
-    {
-        var args = Expression.Parameter(typeof(object));
-        var value = Expression.Property(Expression.Convert(args, property.DeclaringType!), property);
-        return Expression.Lambda<Func<object, object?>>(Expression.Convert(value, typeof(object)), args).Compile();
-    }
 }
