@@ -6,7 +6,8 @@
 #                 --baseline old/timely-server.dll, both builds in one run; --gcdump DIR, heap dumps with the streams open)
 #     throughput  req/s of the RPCs against a bare grpc-dotnet server, on SQLite and a throwaway PostgreSQL
 #                 (options: --baseline path/to/old/timely-server.dll to compare two builds side by side,
-#                  --seconds S, --warm-up S, --stores LIST; see bench/Timely.Bench/ThroughputBenchmark.cs)
+#                  --rounds N to alternate their order, --seconds S, --warm-up S, --stores LIST;
+#                  see bench/Timely.Bench/ThroughputBenchmark.cs)
 #     search      SearchMessages p50/p99 over N generated messages on SQLite, or with --postgres (first) on a
 #                 throwaway PostgreSQL (options: N, default 1000000; --baseline old/timely-server.dll, same database)
 #     webhooks    webhook events/s to a local receiver (options: N, default 5000; --baseline old/timely-server.dll)

@@ -18,7 +18,11 @@ namespace Timely.Bench;
 ///   --warm-up S           the least warm-up before each measured run (default 4; a new server's first row: 8)
 ///   --max-warm-up S       the most, while the server's JIT is still busy tiering code up (default 12; a new
 ///                         server's first row: 30)
-///   --stores LIST         some of sqlite-normal,sqlite-full,postgres-1,postgres-2 (default: all)</remarks>
+///   --stores LIST         some of sqlite-normal,sqlite-full,postgres-1,postgres-2 (default: all)
+///   --rounds N            measure each store N times (default 1); with a baseline, every second round runs the
+///                         builds in the other order (the build measured second did better in most rows of a run on
+///                         this machine, by up to 1.5x), and the table ends with each row's ratio of the builds,
+///                         round by round, and its geometric mean</remarks>
 public static class ThroughputBenchmark
 {
     private const string HealthCheck = "grpc.health.v1.Health/Check";
@@ -48,7 +52,11 @@ public static class ThroughputBenchmark
     /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
     private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Usage, double WarmUpSeconds);
 
-    private sealed record Options(string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores);
+    private sealed record Options(
+        string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores, int Rounds);
+
+    /// <summary>A store measured once: its ceiling and each row's figures, per build (in the order of the builds list).</summary>
+    private sealed record Group(string Store, string Label, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows);
 
     /// <summary>The warm-up runs in steps of this many seconds, to see when the JIT has done its work.</summary>
     private const double WarmUpStep = 2;
@@ -108,7 +116,7 @@ public static class ThroughputBenchmark
         var emptyFrame = Path.Combine(work.Path, "empty.bin");
         H2Load.WriteFrame(emptyFrame, []);
 
-        var groups = new List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)>();
+        var groups = new List<Group>();
         var errors = new List<string>();
         await using (var bare = await BareServer.StartAsync(options.Bare))
         {
@@ -116,15 +124,21 @@ public static class ThroughputBenchmark
             var bareMeter = new UsageMeter([bare.ProcessId], null);
             var bareCheck = new Check(HealthCheck, EmptyResponseBytes, [], null);
             var runIndex = 0;
-            foreach (var store in stores)
+            foreach (var (store, round) in stores.SelectMany(s => Enumerable.Range(0, options.Rounds).Select(r => (s, r))))
             {
                 // The ceiling next to the rows it is compared with: this machine's load changes by the minute.
                 // The first warm-up JIT-warms the bare server with a few hundred thousand calls.
                 var ceiling = await MeasureAsync(bareJobs, bareMeter, groups.Count == 0 ? First(options) : (WarmUpStep, options.MaxWarmUp), options, bareCheck);
                 Progress("bare grpc-dotnet", "Health/Check (the ceiling)", ceiling);
                 var rows = Rows.Select(r => (r, new Measured?[builds.Count])).ToList();
-                groups.Add((store.Name, ceiling, rows));
-                for (var b = 0; b < builds.Count; b++)
+                var order = Enumerable.Range(0, builds.Count).ToList();
+                if (round % 2 == 1)
+                {
+                    order.Reverse();
+                }
+                var label = options.Rounds == 1 ? store.Name : $"{store.Name}, round {round + 1} ({builds[order[0]].Label} first)";
+                groups.Add(new Group(store.Name, label, ceiling, rows));
+                foreach (var b in order)
                 {
                     var database = $"timely_bench_{runIndex++}";
                     try
@@ -153,6 +167,10 @@ public static class ThroughputBenchmark
         }
 
         PrintTable(builds.Select(b => b.Label).ToList(), groups);
+        if (builds.Count == 2 && options.Rounds > 1)
+        {
+            PrintRatios(groups);
+        }
         foreach (var error in errors)
         {
             Console.WriteLine("ERROR " + error);
@@ -418,8 +436,7 @@ public static class ThroughputBenchmark
         Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
             + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Usage.TieringPercent:0}% of the server's CPU, others {m.Usage.OthersPercent:0}%");
 
-    private static void PrintTable(
-        IReadOnlyList<string> builds, List<(string Store, Measured Ceiling, List<(string Row, Measured?[] Builds)> Rows)> groups)
+    private static void PrintTable(IReadOnlyList<string> builds, List<Group> groups)
     {
         const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,8} {6,8} {7,8} {8,6}";
         string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
@@ -442,7 +459,7 @@ public static class ThroughputBenchmark
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
         Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "postgres", "written", "client", "others"))));
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "ms/call", "KB/call", "ms/call", "CPU"))));
-        foreach (var (store, ceiling, rows) in groups)
+        foreach (var (_, store, ceiling, rows) in groups)
         {
             Console.WriteLine(store);
             Console.WriteLine($"{"  bare grpc-dotnet Health/Check (the ceiling)",-label}" + Figures(ceiling, ceiling.RequestsPerSecond)
@@ -463,6 +480,26 @@ public static class ThroughputBenchmark
         Console.WriteLine("  on SQLite its write-ahead log, checkpoints and log file; CPU-independent, so steadier than req/s on a busy machine.");
     }
 
+    /// <summary>Each row's req/s of this build over the baseline's, round by round, and their geometric mean: the
+    /// rounds alternate which build runs first, so the mean weighs both orders alike.</summary>
+    private static void PrintRatios(List<Group> groups)
+    {
+        Console.WriteLine();
+        Console.WriteLine("this build / baseline, req/s, round by round; gmean: their geometric mean");
+        foreach (var store in groups.GroupBy(g => g.Store))
+        {
+            Console.WriteLine(store.Key);
+            for (var r = 0; r < Rows.Length; r++)
+            {
+                var ratios = store.Select(g => g.Rows[r].Builds is [{ } mine, { } baseline] ? mine.RequestsPerSecond / baseline.RequestsPerSecond : (double?)null).ToList();
+                var measured = ratios.OfType<double>().ToList();
+                var mean = measured.Count == 0 ? "-" : Math.Exp(measured.Average(Math.Log)).ToString("0.00", CultureInfo.InvariantCulture);
+                Console.WriteLine($"  {Rows[r],-40} gmean {mean,5}   " +
+                    string.Join("  ", ratios.Select(x => x?.ToString("0.00", CultureInfo.InvariantCulture) ?? "error")));
+            }
+        }
+    }
+
     private static Options Parse(string[] args)
     {
         string? Value(string name)
@@ -479,7 +516,8 @@ public static class ThroughputBenchmark
             double.Parse(Value("--seconds") ?? "5", CultureInfo.InvariantCulture),
             double.Parse(Value("--warm-up") ?? "4", CultureInfo.InvariantCulture),
             double.Parse(Value("--max-warm-up") ?? "12", CultureInfo.InvariantCulture),
-            (Value("--stores") ?? "sqlite-normal,sqlite-full,postgres-1,postgres-2").Split(','));
+            (Value("--stores") ?? "sqlite-normal,sqlite-full,postgres-1,postgres-2").Split(','),
+            int.Parse(Value("--rounds") ?? "1", CultureInfo.InvariantCulture));
     }
 
     private static string H2LoadVersion()

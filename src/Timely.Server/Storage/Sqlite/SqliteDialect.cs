@@ -126,6 +126,19 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         }
     }
 
+    /// <summary>The writer copies the WAL into the database file (a checkpoint, which also syncs both files) once
+    /// the WAL holds this many pages, not SQLite's default 1,000. A group of writes over many conversations rewrites
+    /// some hundred pages (each conversation's page of the message index, the log's last pages), most of them
+    /// rewritten again by the next groups: a checkpoint copies each page once, however many commits changed it since
+    /// the last one. Measured (bench/README.md, 2026-12-03 (mid-morning)): 13-17 % fewer bytes written per message over
+    /// 64 and 2,048 conversations, SendMessage over 64 about 1.1-1.2x. The WAL file grows to about 40 MB and is then
+    /// written again from its start.</summary>
+    internal const int CheckpointPages = 10_000;
+
+    /// <summary>A WAL that grew past this (a checkpoint held back by a long read) is cut back to it once
+    /// checkpointed, instead of keeping its largest size on disk.</summary>
+    internal const long WalSizeLimitBytes = 64L << 20;
+
     private async Task<SqliteConnection> OpenWriterAsync(SqliteSynchronous synchronous, CancellationToken ct)
     {
         var connection = await OpenConnectionAsync(release: null, ct);
@@ -133,7 +146,8 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
         // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted and overwritten content
         // is zeroed in the file, so erased (DataLifecycle/) and redacted (issue 21) text leaves no trace.
-        pragma.CommandText = $"PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
+        pragma.CommandText = $"PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; " +
+            $"PRAGMA wal_autocheckpoint = {CheckpointPages}; PRAGMA journal_size_limit = {WalSizeLimitBytes};";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
