@@ -130,9 +130,9 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
     /// the WAL holds this many pages, not SQLite's default 1,000. A group of writes over many conversations rewrites
     /// some hundred pages (each conversation's page of the message index, the log's last pages), most of them
     /// rewritten again by the next groups: a checkpoint copies each page once, however many commits changed it since
-    /// the last one. Measured (bench/README.md, 2026-12-03 (mid-morning)): 13-17 % fewer bytes written per message over
-    /// 64 and 2,048 conversations, SendMessage over 64 1.17-1.28x (geometric means of four runs). The WAL file grows to about 40 MB and is then
-    /// written again from its start.</summary>
+    /// the last one. Measured (bench/README.md, 2026-12-03 (mid-morning)): 13-17 % fewer bytes written per message
+    /// over 64 and 2,048 conversations, SendMessage over 64 1.17-1.28x (geometric means of four runs). The WAL file
+    /// grows to about 40 MB and is then written again from its start.</summary>
     internal const int CheckpointPages = 10_000;
 
     /// <summary>A WAL that grew past this (a checkpoint held back by a long read) is cut back to it once
