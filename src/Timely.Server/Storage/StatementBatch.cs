@@ -14,7 +14,6 @@ namespace Timely.Server.Storage;
 public sealed partial class StatementBatch
 {
     private static readonly ConcurrentDictionary<(string Sql, int Index), string> Renamed = new();
-    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new();
 
     private readonly List<(string Sql, object? Args)> statements = [];
 
@@ -34,13 +33,10 @@ public sealed partial class StatementBatch
     public static IEnumerable<(string Name, object? Value)> Parameters(object? args) =>
         Getters(args?.GetType()).Select(g => (g.Property.Name, g.Get(args!)));
 
-    /// <summary>The properties of a statement's argument type (its parameters, with their types).</summary>
-    private static PropertyInfo[] PropertiesOf(Type? args) => args is null ? [] : Properties.GetOrAdd(args, t => t.GetProperties());
-
-    /// <summary>Each property of a statement's argument type with its getter, compiled once per type (a null
-    /// Nullable as null, a value boxed).</summary>
+    /// <summary>Each property of a statement's argument type (its parameters, with their types) with its getter,
+    /// compiled once per type (a null Nullable as null, a value boxed).</summary>
     internal static (PropertyInfo Property, Func<object, object?> Get)[] Getters(Type? args) =>
-        args is null ? [] : CompiledGetters.GetOrAdd(args, static t => PropertiesOf(t).Select(p =>
+        args is null ? [] : CompiledGetters.GetOrAdd(args, static t => t.GetProperties().Select(p =>
         {
             var instance = Expression.Parameter(typeof(object));
             var value = Expression.Property(Expression.Convert(instance, t), p);
@@ -50,17 +46,19 @@ public sealed partial class StatementBatch
     private static readonly ConcurrentDictionary<Type, (PropertyInfo, Func<object, object?>)[]> CompiledGetters = new();
 
     /// <summary>A statement with numbered parameters (<see cref="Numbered(string)"/>) and, for each number, the property
-    /// of <paramref name="args"/> that gives its value: looked up once per statement and argument type.</summary>
-    public static (string Sql, PropertyInfo[] Parameters) Numbered(string statement, object? args) =>
+    /// of <paramref name="args"/> that gives its value, with its getter (<see cref="Getters"/>): looked up once per
+    /// statement and argument type.</summary>
+    public static (string Sql, (PropertyInfo Property, Func<object, object?> Get)[] Parameters) Numbered(string statement, object? args) =>
         NumberedProperties.GetOrAdd((statement, args?.GetType()), static key =>
         {
             var (sql, names) = Numbered(key.Statement);
-            var properties = PropertiesOf(key.Args);
-            return (sql, names.Select(name => Array.Find(properties, p => p.Name == name)
-                ?? throw new InvalidOperationException($"no value for @{name} in: {key.Statement}")).ToArray());
+            var getters = Getters(key.Args);
+            return (sql, names.Select(name => Array.Find(getters, g => g.Property.Name == name) is { Property: not null } found
+                ? found
+                : throw new InvalidOperationException($"no value for @{name} in: {key.Statement}")).ToArray());
         });
 
-    private static readonly ConcurrentDictionary<(string Statement, Type? Args), (string, PropertyInfo[])> NumberedProperties = new();
+    private static readonly ConcurrentDictionary<(string Statement, Type? Args), (string, (PropertyInfo, Func<object, object?>)[])> NumberedProperties = new();
 
     /// <summary>A statement with its @Name parameters numbered ($1, $2, ... in order of first use), and the names in that order.</summary>
     public static (string Sql, string[] Names) Numbered(string statement) => NumberedStatements.GetOrAdd(statement, sql =>

@@ -57,9 +57,9 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
         {
             var (sql, parameters) = StatementBatch.Numbered(statement, args);
             var command = new NpgsqlBatchCommand(sql);
-            foreach (var property in parameters)
+            foreach (var (property, get) in parameters)
             {
-                command.Parameters.Add(Parameter(property.PropertyType, property.GetValue(args)));
+                command.Parameters.Add(Parameter(property.PropertyType, get(args!)));
             }
             npgsql.BatchCommands.Add(command);
         }
