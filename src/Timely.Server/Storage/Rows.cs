@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Timely.Server.Domain;
 
 namespace Timely.Server.Storage;
@@ -234,6 +235,10 @@ internal sealed class EventRow
     public string Conversation { get; set; } = "";
     public string? Details { get; set; }
 
+    /// <summary>The conversation's snapshot leaves its null properties out (a fifth of its bytes, in every event
+    /// row): they read back as null. Snapshots written before kept them, and read the same.</summary>
+    private static readonly JsonSerializerOptions SnapshotJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
     public static EventRow From(Conversation after, PendingEvent e, DateTimeOffset now) => new()
     {
         Workspace = after.Workspace,
@@ -245,7 +250,7 @@ internal sealed class EventRow
         Status = (long)after.Status,
         OldStatus = (long?)e.OldStatus,
         MessageId = e.MessageId?.ToString(),
-        Conversation = JsonSerializer.Serialize(ConversationRow.From(after)),
+        Conversation = JsonSerializer.Serialize(ConversationRow.From(after), SnapshotJson),
         Details = DetailsRow.Serialize(e.Details),
     };
 

@@ -3,13 +3,15 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Timely.Server.Domain;
 using Timely.Server.Storage;
 using Timely.Server.Storage.Sqlite;
 
 namespace Timely.Server.UnitTests.Storage;
 
 /// <summary>The positional reads of conversation rows (the hot reads) read what Dapper's mapping by column
-/// name reads, on a real SQLite file with the real schema: every column set, and every nullable one null.</summary>
+/// name reads, on a real SQLite file with the real schema: every column set, and every nullable one null; and
+/// the conversation's snapshot in an event row reads back as it was written.</summary>
 public sealed class ConversationRowTests : IAsyncLifetime
 {
     private readonly string folder = Directory.CreateTempSubdirectory("timely-rows-").FullName;
@@ -47,6 +49,21 @@ public sealed class ConversationRowTests : IAsyncLifetime
         Assert.Equal(JsonSerializer.Serialize(byName), JsonSerializer.Serialize(byPosition));
     }
 
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public void AnEventsSnapshotLeavesItsNullsOutAndReadsBackAsBefore(string which)
+    {
+        var conversation = (which == "every column set" ? Full() : Sparse()).ToDomain();
+        var withNulls = JsonSerializer.Serialize(ConversationRow.From(conversation));   // how snapshots were written before
+        var row = EventRow.From(conversation, new PendingEvent(ConversationEventType.Created), DateTimeOffset.UnixEpoch);
+
+        Assert.DoesNotContain("null", row.Conversation);
+        Assert.True(row.Conversation.Length < withNulls.Length, row.Conversation);
+        Assert.Equal(withNulls, JsonSerializer.Serialize(ConversationRow.From(row.ToDomain(null).Conversation)));
+        row.Conversation = withNulls;
+        Assert.Equal(withNulls, JsonSerializer.Serialize(ConversationRow.From(row.ToDomain(null).Conversation)));
+    }
+
     [Fact]
     public async Task CommandsDoNotPileUpOnTheConnection()
     {
@@ -74,7 +91,7 @@ public sealed class ConversationRowTests : IAsyncLifetime
         Tags = """["vip","billing"]""", CreatedAt = 1_700_000_000_000_001, ClosedAt = 1_700_000_000_000_009, LastMessageAt = 1_700_000_000_000_005,
         ActivityAt = 1_700_000_000_000_005, LastSenderType = 3, LastSequence = 7, Version = 12, HandoffReason = 2, HandoffPriority = 3,
         HandoffSummary = "Refund over the limit", HandoffAt = 1_700_000_000_000_004,
-        ReadHorizons = """[{"Type":1,"Id":"c","Sequence":7,"At":1700000000000006}]""",
+        ReadHorizons = """[{"Type":1,"Id":"0f8fad5b-d9cb-469f-a165-70867728950e","Sequence":7,"At":1700000000000006}]""",
     };
 
     private static ConversationRow Sparse() => new()
