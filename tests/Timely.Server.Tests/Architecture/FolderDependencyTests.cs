@@ -52,7 +52,7 @@ public sealed class FolderDependencyTests
                 continue;
             }
             var used = dependencies.TryGetValue(from, out var set) ? set : dependencies[from] = [];
-            foreach (var to in Referenced(type).Select(Folder).OfType<string>().Where(to => to != from))
+            foreach (var to in Referenced(type).SelectMany(Signature).Select(Folder).OfType<string>().Where(to => to != from))
             {
                 used.Add(to);
             }
@@ -88,6 +88,19 @@ public sealed class FolderDependencyTests
                 }
             }
         }
+    }
+
+    /// <summary>A function pointer's type (Storage/Sqlite/BufferedWalVfs.cs) is the types of its signature; any other, itself.</summary>
+    private static IEnumerable<TypeReference> Signature(TypeReference type)
+    {
+        var element = type;
+        while (element is TypeSpecification { ElementType: { } inner })
+        {
+            element = inner;
+        }
+        return element is FunctionPointerType pointer
+            ? pointer.Parameters.Select(p => p.ParameterType).Prepend(pointer.ReturnType).SelectMany(Signature)
+            : [type];
     }
 
     /// <summary>The server folder of a type ("Storage" for Timely.Server.Storage.Sqlite.X), or null outside them.</summary>

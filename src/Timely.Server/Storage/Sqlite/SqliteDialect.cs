@@ -10,7 +10,8 @@ namespace Timely.Server.Storage.Sqlite;
 /// single writer. Every connection keeps the statements it runs prepared (<see cref="PreparedStatementConnection"/>).</summary>
 public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 {
-    private readonly string connectionString;
+    private readonly string readerConnectionString;
+    private readonly string writerConnectionString;
     private readonly SqliteGroupCommit writer;
     private readonly SqliteReadConnections readers;
     private readonly long memoryMapBytes;
@@ -20,15 +21,17 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
         var sqlite = options.Value.Sqlite;
         var path = Path.GetFullPath(sqlite.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        connectionString = new SqliteConnectionStringBuilder
+        readerConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,   // the read pool and the writer keep their connections open (SqliteReadConnections)
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
+        // The writer's WAL frames go to the file in one write per commit (BufferedWalVfs).
+        writerConnectionString = new SqliteConnectionStringBuilder(readerConnectionString) { DataSource = BufferedWalVfs.DataSource(path) }.ToString();
         memoryMapBytes = sqlite.MemoryMapBytes;
-        readers = new SqliteReadConnections(path, OpenConnectionAsync);
+        readers = new SqliteReadConnections(path, (release, ct) => OpenConnectionAsync(readerConnectionString, release, ct));
         writer = new SqliteGroupCommit(ct => OpenWriterAsync(sqlite.Synchronous, ct), metrics, beforeCommit: SqliteSearchSql.IndexNewMessages);
     }
 
@@ -91,7 +94,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override async Task MigrateAsync(CancellationToken ct)
     {
-        await using var connection = await OpenConnectionAsync(release: null, ct);
+        await using var connection = await OpenConnectionAsync(readerConnectionString, release: null, ct);
         await using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode = WAL;";
@@ -108,7 +111,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     /// <summary>Opens a connection with the settings every connection gets. Disposing it calls <paramref name="release"/>
     /// (the read pool's) when there is one, and closes it otherwise.</summary>
-    private async Task<PreparedStatementConnection> OpenConnectionAsync(Action<PreparedStatementConnection>? release, CancellationToken ct)
+    private async Task<PreparedStatementConnection> OpenConnectionAsync(string connectionString, Action<PreparedStatementConnection>? release, CancellationToken ct)
     {
         var connection = new PreparedStatementConnection(connectionString, release);
         try
@@ -141,7 +144,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     private async Task<SqliteConnection> OpenWriterAsync(SqliteSynchronous synchronous, CancellationToken ct)
     {
-        var connection = await OpenConnectionAsync(release: null, ct);
+        var connection = await OpenConnectionAsync(writerConnectionString, release: null, ct);
         await using var pragma = connection.CreateCommand();
         // NORMAL is durable in WAL mode except for the last commits on power loss; FULL syncs every commit
         // (one sync per group of writes, see SqliteGroupCommit). secure_delete: deleted and overwritten content
