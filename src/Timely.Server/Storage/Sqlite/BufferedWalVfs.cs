@@ -192,45 +192,26 @@ internal static unsafe class BufferedWalVfs
         return flushed != SqliteOk ? flushed : rc;
     }
 
+    // Every other call on the WAL writes the buffer out first.
     [UnmanagedCallersOnly]
-    private static int Read(SqliteFile* file, byte* data, int bytes, long offset)
-    {
-        var wal = (WalFile*)file;
-        var flushed = Flush(wal);
-        return flushed != SqliteOk ? flushed : wal->Real->Methods->Read(wal->Real, data, bytes, offset);
-    }
+    private static int Read(SqliteFile* file, byte* data, int bytes, long offset) =>
+        Flush((WalFile*)file) is var flushed and not SqliteOk ? flushed : Real(file)->Methods->Read(Real(file), data, bytes, offset);
 
     [UnmanagedCallersOnly]
-    private static int Truncate(SqliteFile* file, long size)
-    {
-        var wal = (WalFile*)file;
-        var flushed = Flush(wal);
-        return flushed != SqliteOk ? flushed : wal->Real->Methods->Truncate(wal->Real, size);
-    }
+    private static int Truncate(SqliteFile* file, long size) =>
+        Flush((WalFile*)file) is var flushed and not SqliteOk ? flushed : Real(file)->Methods->Truncate(Real(file), size);
 
     [UnmanagedCallersOnly]
-    private static int Sync(SqliteFile* file, int flags)
-    {
-        var wal = (WalFile*)file;
-        var flushed = Flush(wal);
-        return flushed != SqliteOk ? flushed : wal->Real->Methods->Sync(wal->Real, flags);
-    }
+    private static int Sync(SqliteFile* file, int flags) =>
+        Flush((WalFile*)file) is var flushed and not SqliteOk ? flushed : Real(file)->Methods->Sync(Real(file), flags);
 
     [UnmanagedCallersOnly]
-    private static int FileSize(SqliteFile* file, long* size)
-    {
-        var wal = (WalFile*)file;
-        var flushed = Flush(wal);
-        return flushed != SqliteOk ? flushed : wal->Real->Methods->FileSize(wal->Real, size);
-    }
+    private static int FileSize(SqliteFile* file, long* size) =>
+        Flush((WalFile*)file) is var flushed and not SqliteOk ? flushed : Real(file)->Methods->FileSize(Real(file), size);
 
     [UnmanagedCallersOnly]
-    private static int FileControl(SqliteFile* file, int op, void* arg)
-    {
-        var wal = (WalFile*)file;
-        var flushed = Flush(wal);
-        return flushed != SqliteOk ? flushed : wal->Real->Methods->FileControl(wal->Real, op, arg);
-    }
+    private static int FileControl(SqliteFile* file, int op, void* arg) =>
+        Flush((WalFile*)file) is var flushed and not SqliteOk ? flushed : Real(file)->Methods->FileControl(Real(file), op, arg);
 
     [UnmanagedCallersOnly]
     private static int LockFile(SqliteFile* file, int level) => Real(file)->Methods->Lock(Real(file), level);

@@ -28,7 +28,7 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
             Pooling = false,   // the read pool and the writer keep their connections open (SqliteReadConnections)
             DefaultTimeout = 30,   // also how long a statement waits for a lock held by another process
         }.ToString();
-        // The writer's WAL frames go to the file in one write per commit (BufferedWalVfs).
+        // The writer's WAL frames go to the file in a few write calls per commit, not two per frame (BufferedWalVfs).
         writerConnectionString = new SqliteConnectionStringBuilder(readerConnectionString) { DataSource = BufferedWalVfs.DataSource(path) }.ToString();
         memoryMapBytes = sqlite.MemoryMapBytes;
         readers = new SqliteReadConnections(path, (release, ct) => OpenConnectionAsync(readerConnectionString, release, ct));
