@@ -26,7 +26,8 @@ public sealed record WebhookEndpoint(
 /// only during its rotation window), and how far into the event log it has read.</summary>
 public sealed record DeliveryTarget(WebhookEndpoint Endpoint, IReadOnlyList<string> Secrets, EventPosition Position);
 
-/// <summary>One event's delivery to one endpoint.</summary>
+/// <summary>One event's delivery to one endpoint. A redelivery records the event again, with a later
+/// <paramref name="CreatedAt"/>: the event and that time name the record.</summary>
 public sealed record WebhookDelivery(
     EventPosition Event,
     ConversationEventType EventType,
@@ -35,7 +36,8 @@ public sealed record WebhookDelivery(
     int LastStatus,
     string LastError,
     DateTimeOffset? NextAttemptAt,
-    DateTimeOffset? DeliveredAt);
+    DateTimeOffset? DeliveredAt,
+    DateTimeOffset CreatedAt);
 
 /// <summary>What one request to an endpoint came to.</summary>
 public sealed record SendOutcome(int StatusCode, string Error)

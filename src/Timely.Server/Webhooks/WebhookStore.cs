@@ -15,7 +15,7 @@ public sealed class WebhookStore(Database db)
         "previous_secret_until, version, created_at, updated_at";
 
     private const string DeliveryColumns =
-        "event_tx, event_id, event_type, conversation_id, attempts, last_status, last_error, next_attempt_at, delivered_at";
+        "event_tx, event_id, event_type, conversation_id, attempts, last_status, last_error, next_attempt_at, delivered_at, created_at";
 
     /// <summary>How much earlier than a round's start a redaction may be stamped and still race with its read
     /// of the log (replicas' clocks agree to well within it: they all take the database's time).</summary>
@@ -224,13 +224,20 @@ public sealed class WebhookStore(Database db)
             "SELECT body FROM webhook_deliveries WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId",
             new { Workspace = workspace, Id = id.ToString(), e.Tx, EventId = e.Id }, cancellationToken: ct)), ct);
 
-    /// <summary>Records an acknowledged delivery; the endpoint is no longer failing.</summary>
+    /// <summary>Records an acknowledged delivery; the endpoint is no longer failing. Like <see cref="FailedAsync"/>
+    /// it updates the record that was sent (its created_at), not one a redelivery recorded for the same event
+    /// while the request was in flight: that one still goes.</summary>
     public Task AcknowledgedAsync(string workspace, Guid id, WebhookDelivery d, int status, DateTimeOffset now, CancellationToken ct) =>
         db.WriteAsync(w => w.Connection.ExecuteAsync(new CommandDefinition(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = @Status, last_error = '', next_attempt_at = NULL, " +
-            "delivered_at = @Now WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId; " +
+            "delivered_at = @Now WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId " +
+            "AND created_at = @CreatedAt; " +
             "UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace = @Workspace AND id = @Id",
-            new { Status = (long)status, Now = Micros.From(now), Workspace = workspace, Id = id.ToString(), d.Event.Tx, EventId = d.Event.Id },
+            new
+            {
+                Status = (long)status, Now = Micros.From(now), Workspace = workspace, Id = id.ToString(), d.Event.Tx, EventId = d.Event.Id,
+                CreatedAt = Micros.From(d.CreatedAt),
+            },
             w.Transaction, cancellationToken: ct)), ct);
 
     /// <summary>Records a failed attempt and when to retry. The endpoint is disabled with
@@ -243,12 +250,12 @@ public sealed class WebhookStore(Database db)
             var p = new
             {
                 Status = (long)outcome.StatusCode, Error = outcome.Error, Now = Micros.From(now), RetryAt = Micros.From(retryAt),
-                Workspace = workspace, Id = id.ToString(), d.Event.Tx, EventId = d.Event.Id,
+                Workspace = workspace, Id = id.ToString(), d.Event.Tx, EventId = d.Event.Id, CreatedAt = Micros.From(d.CreatedAt),
                 Reason = disableReason ?? failingReason, Force = disableReason is null ? 0L : 1L, Since = Micros.From(disableIfFailingSince),
             };
             await w.Connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = @Status, last_error = @Error, next_attempt_at = @RetryAt " +
-                "WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId; " +
+                "WHERE workspace = @Workspace AND endpoint_id = @Id AND event_tx = @Tx AND event_id = @EventId AND created_at = @CreatedAt; " +
                 "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, @Now) WHERE workspace = @Workspace AND id = @Id",
                 p, w.Transaction, cancellationToken: ct));
             return await w.Connection.ExecuteAsync(new CommandDefinition(
@@ -317,10 +324,11 @@ public sealed class WebhookStore(Database db)
         public string LastError { get; init; } = "";
         public long? NextAttemptAt { get; init; }
         public long? DeliveredAt { get; init; }
+        public long CreatedAt { get; init; }
 
         public WebhookDelivery ToDomain() => new(
             new EventPosition(EventTx, EventId), (ConversationEventType)EventType, Guid.Parse(ConversationId), (int)Attempts,
             (int)LastStatus, LastError, NextAttemptAt is { } next ? Micros.ToTime(next) : null,
-            DeliveredAt is { } at ? Micros.ToTime(at) : null);
+            DeliveredAt is { } at ? Micros.ToTime(at) : null, Micros.ToTime(CreatedAt));
     }
 }

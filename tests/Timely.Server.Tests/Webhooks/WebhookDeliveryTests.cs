@@ -215,6 +215,29 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARedeliveryAskedWhileAnEventIsInFlightSendsItAgainAfterThatAnswer()
+    {
+        var (endpoint, _) = await server.CreateEndpointAsync(receiver.Url);
+        var conversation = await server.Client.CreateAsync();
+        await server.Client.SendAsync(conversation.Id, SenderType.Customer, "one");
+        await Eventually(() => Task.FromResult(receiver.Acknowledged.Count == 2), "two deliveries");
+        var first = receiver.Acknowledged.Select(r => r.Id).ToList();
+        // The first request for "two" is slow: the redelivery is asked while it is in flight, and the dispatcher
+        // reads the log again (every 50 ms) before it is answered.
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Respond = (_, body) => body.Contains("\"two\"") && arrived.TrySetResult() ? (200, TimeSpan.FromMilliseconds(600)) : (200, TimeSpan.Zero);
+        await server.Client.SendAsync(conversation.Id, SenderType.Customer, "two");
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await server.Webhooks.RedeliverWebhookEventsAsync(new RedeliverWebhookEventsRequest { EndpointId = endpoint.Id, AfterCursor = first[0] });
+
+        // That answer acknowledges the request that was sent, not the redelivery recorded meanwhile.
+        await Eventually(() => Task.FromResult(receiver.Acknowledged.Count == 5), "the in-flight answer and two redeliveries");
+        var two = receiver.Acknowledged[2].Id;
+        Assert.Equal([.. first, two, first[1], two], receiver.Acknowledged.Select(r => r.Id));
+    }
+
+    [Fact]
     public async Task DuringARotationBothSecretsSign()
     {
         var (endpoint, old) = await server.CreateEndpointAsync(receiver.Url);
