@@ -29,7 +29,8 @@ public sealed class ServerUnderTest : IAsyncDisposable
             ? new ProcessStartInfo("dotnet", serverDll) { RedirectStandardOutput = true, RedirectStandardError = true }
             : new ProcessStartInfo("/bin/sh", ["-c", "exec dotnet \"$0\" >\"$1\" 2>&1", serverDll, LogFile]);
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{Port}";
-        start.Environment["Kestrel__Endpoints__Web__Url"] = $"http://127.0.0.1:{FreePort()}";
+        WebPort = FreePort();
+        start.Environment["Kestrel__Endpoints__Web__Url"] = $"http://127.0.0.1:{WebPort}";
         start.Environment["Storage__Sqlite__Path"] = DatabasePath;
         start.Environment["Auth__BootstrapAdminKey"] = Key;
         start.Environment["Limits__RequestsPerSecond"] = "1000000";
@@ -54,6 +55,9 @@ public sealed class ServerUnderTest : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The web port: /metrics (no key), /healthz.</summary>
+    public int WebPort { get; }
 
     /// <summary>The server's SQLite file (when it runs on SQLite).</summary>
     public string DatabasePath => Path.Combine(dataFolder, "timely.db");

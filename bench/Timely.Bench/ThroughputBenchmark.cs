@@ -50,7 +50,8 @@ public static class ThroughputBenchmark
 
     /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
     /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
-    private sealed record Measured(double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Usage, double WarmUpSeconds);
+    private sealed record Measured(
+        double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Usage, double? WriterPercent, double WarmUpSeconds);
 
     private sealed record Options(
         string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores, int Rounds);
@@ -128,7 +129,7 @@ public static class ThroughputBenchmark
             {
                 // The ceiling next to the rows it is compared with: this machine's load changes by the minute.
                 // The first warm-up JIT-warms the bare server with a few hundred thousand calls.
-                var ceiling = await MeasureAsync(bareJobs, bareMeter, groups.Count == 0 ? First(options) : (WarmUpStep, options.MaxWarmUp), options, bareCheck);
+                var ceiling = await MeasureAsync(bareJobs, bareMeter, null, groups.Count == 0 ? First(options) : (WarmUpStep, options.MaxWarmUp), options, bareCheck);
                 Progress("bare grpc-dotnet", "Health/Check (the ceiling)", ceiling);
                 var rows = Rows.Select(r => (r, new Measured?[builds.Count])).ToList();
                 var order = Enumerable.Range(0, builds.Count).ToList();
@@ -248,6 +249,7 @@ public static class ThroughputBenchmark
             };
 
             var meter = new UsageMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
+            var writer = new WriterMeter(servers.Select(s => s.WebPort).ToList());
             var logs = servers.Select(s => new CallLog(s.LogFile!)).ToList();
             // GetConversation reads a conversation nothing changes meanwhile: every response is the same.
             var conversationBytes = 5 + (await client.GetConversationAsync(new GetConversationRequest { Id = conversations[0] })).CalculateSize();
@@ -267,7 +269,7 @@ public static class ThroughputBenchmark
                     await AddConversationsAsync(SpreadConversations);
                 }
                 // The first row's warm-up is the server's first load: its JIT has the most to do.
-                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
+                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, writer, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
             }
             return measured;
         }
@@ -300,7 +302,8 @@ public static class ThroughputBenchmark
     /// tiering the code up (under 5 % of the server's CPU in the last step), at most <paramref name="warmUp"/>.Max:
     /// on two busy cores it keeps recompiling for half a minute or more, and its work would be counted per call. A measured run much shorter
     /// than asked (the warm-up's rate was an underestimate) is run again, longer.</remarks>
-    private static async Task<Measured> MeasureAsync(IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, (double Min, double Max) warmUp, Options options, Check check)
+    private static async Task<Measured> MeasureAsync(
+        IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, WriterMeter? writer, (double Min, double Max) warmUp, Options options, Check check)
     {
         double rate, warmedUp = 0;
         while (true)
@@ -315,15 +318,16 @@ public static class ThroughputBenchmark
                 break;
             }
         }
-        var measured = await MeasureOnceAsync(jobs, meter, check, Math.Max(256, (long)(rate * options.Seconds)), warmedUp);
+        var measured = await MeasureOnceAsync(jobs, meter, writer, check, Math.Max(256, (long)(rate * options.Seconds)), warmedUp);
         if (measured.Seconds < 0.6 * options.Seconds)
         {
-            measured = await MeasureOnceAsync(jobs, meter, check, (long)(measured.Calls * options.Seconds / measured.Seconds), warmedUp + measured.Seconds);
+            measured = await MeasureOnceAsync(jobs, meter, writer, check, (long)(measured.Calls * options.Seconds / measured.Seconds), warmedUp + measured.Seconds);
         }
         return measured;
     }
 
-    private static async Task<Measured> MeasureOnceAsync(IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, Check check, long requests, double warmedUp)
+    private static async Task<Measured> MeasureOnceAsync(
+        IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, WriterMeter? writer, Check check, long requests, double warmedUp)
     {
         // Calls a timed warm-up left in flight finish (or fail) before anything is counted.
         var conversations = jobs.SelectMany(j => j.Tags ?? []).Distinct().ToList();
@@ -332,14 +336,17 @@ public static class ThroughputBenchmark
         check.Logs.ToList().ForEach(l => l.Skip());
 
         var before = meter.Take();
+        var writerBefore = writer?.Take();
         var results = await H2Load.RunAsync(jobs, requests: requests);
+        var writerAfter = writer?.Take();
         await CallLog.SettleAsync(check.Logs);   // the log lines of the last calls are part of their cost
         var after = meter.Take();
 
         var done = results.Sum(r => r.Done);
         var elapsed = results.Max(r => r.Seconds);
         var (grpcFailures, how) = await CheckAsync(check, results, conversations, sequencesBefore);
-        return new Measured(done / elapsed, elapsed, done, results.Sum(r => r.HttpFailures) + grpcFailures, how, meter.Between(before, after, done), warmedUp);
+        return new Measured(done / elapsed, elapsed, done, results.Sum(r => r.HttpFailures) + grpcFailures, how, meter.Between(before, after, done),
+            writer?.PercentBetween(writerBefore!, writerAfter!), warmedUp);
     }
 
     /// <summary>Calls that came back HTTP 2xx without being OK, by every check the row allows (the most any
@@ -434,31 +441,33 @@ public static class ThroughputBenchmark
 
     private static void Progress(string store, string row, Measured m) =>
         Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
-            + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Usage.TieringPercent:0}% of the server's CPU, others {m.Usage.OthersPercent:0}%");
+            + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Usage.TieringPercent:0}% of the server's CPU, others {m.Usage.OthersPercent:0}%"
+            + (m.WriterPercent is { } writer ? $", SQLite writer busy {writer:0}%" : ""));
 
     private static void PrintTable(IReadOnlyList<string> builds, List<Group> groups)
     {
-        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,8} {6,8} {7,8} {8,6}";
+        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,6} {6,8} {7,8} {8,8} {9,6}";
         string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
         string Figures(Measured? m, double ceiling) => m is null
-            ? Cells("error", "", "", "", "", "", "", "", "")
+            ? Cells("error", "", "", "", "", "", "", "", "", "")
             : Cells(
                 m.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 (100 * m.RequestsPerSecond / ceiling).ToString("0.0", CultureInfo.InvariantCulture) + "%",
                 m.Failed.ToString(CultureInfo.InvariantCulture) + (m.Checked == "http" ? "*" : ""),
                 m.Usage.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Usage.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
+                m.WriterPercent is { } writer ? writer.ToString("0", CultureInfo.InvariantCulture) + "%" : "-",
                 m.Usage.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
                 m.Usage.WrittenKb.ToString("0.0", CultureInfo.InvariantCulture),
                 m.Usage.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Usage.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
-        var width = Cells("", "", "", "", "", "", "", "", "").Length;
+        var width = Cells("", "", "", "", "", "", "", "", "", "").Length;
         const int label = 64;
 
         Console.WriteLine();
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
-        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "postgres", "written", "client", "others"))));
-        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "ms/call", "KB/call", "ms/call", "CPU"))));
+        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "writer", "postgres", "written", "client", "others"))));
+        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "busy", "ms/call", "KB/call", "ms/call", "CPU"))));
         foreach (var (_, store, ceiling, rows) in groups)
         {
             Console.WriteLine(store);
@@ -478,6 +487,8 @@ public static class ThroughputBenchmark
         Console.WriteLine("  others: the share of the machine's CPU that other processes used meanwhile.");
         Console.WriteLine("written: what the server process(es) and the PostgreSQL cluster wrote to storage per call (write_bytes of /proc/PID/io):");
         Console.WriteLine("  on SQLite its write-ahead log, checkpoints and log file; CPU-independent, so steadier than req/s on a busy machine.");
+        Console.WriteLine("writer: SQLite's single writer, the share of the measured run it spent running and committing groups of writes");
+        Console.WriteLine("  (timely_store_writer_busy_seconds_total); near 100 %, it is what bounds the row. - : PostgreSQL, or an older build.");
     }
 
     /// <summary>Each row's req/s of this build over the baseline's, round by round, and their geometric mean: the

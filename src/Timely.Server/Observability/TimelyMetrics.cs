@@ -25,6 +25,7 @@ public sealed class TimelyMetrics
     private readonly Counter<long> rateLimitRejections;
     private readonly Histogram<double> storeTransactions;
     private readonly Histogram<int> groupCommitSize;
+    private readonly Counter<double> writerBusy;
     private readonly Histogram<int> appendBatchSize;
     private readonly Histogram<double> webhookRequests;
     private readonly Counter<long> webhookEndpointsDisabled;
@@ -56,6 +57,9 @@ public sealed class TimelyMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         groupCommitSize = meter.CreateHistogram("timely.store.group_commit.size", "{write}", "Writes committed together by one SQLite group commit.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        writerBusy = meter.CreateCounter<double>("timely.store.writer.busy", "s",
+            "SQLite: time its single writer spent running groups of writes and committing them. Its rate is the writer's " +
+            "utilization: near 1, writes queue for it, and more load adds latency, not throughput.");
         appendBatchSize = meter.CreateHistogram("timely.store.append_batch.size", "{append}",
             "PostgreSQL: concurrent appends written in one transaction by one append batch, by outcome: committed, or failed " +
             "(a statement failed, and each append was written on its own).",
@@ -105,6 +109,8 @@ public sealed class TimelyMetrics
         storeTransactions.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("timely.store.transaction", write ? "write" : "read"));
 
     public void GroupCommitted(int writes) => groupCommitSize.Record(writes);
+
+    public void WriterBusy(TimeSpan elapsed) => writerBusy.Add(elapsed.TotalSeconds);
 
     public void AppendBatchWritten(int appends, bool committed) =>
         appendBatchSize.Record(appends, new KeyValuePair<string, object?>("timely.append_batch.outcome", committed ? "committed" : "failed"));

@@ -58,12 +58,15 @@ public sealed class MetricsTests(MetricsTests.Workload workload) : IClassFixture
         if (workload.Server.OnPostgres)
         {
             Assert.Null(m.Sum("timely_store_group_commit_size_count"));
+            Assert.Null(m.Sum("timely_store_writer_busy_seconds_total"));
         }
         else
         {
             // Every write went through a group commit: the batches add up to the writes.
             Assert.Equal(writes, m.Sum("timely_store_group_commit_size_sum"));
             Assert.InRange(m.Sum("timely_store_group_commit_size_count") ?? 0, 1, writes ?? 0);
+            // One writer, which ran them one group at a time: busy for some of the server's life, never more than all of it.
+            Assert.InRange(m.Sum("timely_store_writer_busy_seconds_total") ?? 0, 1e-6, workload.Elapsed.TotalSeconds);
         }
 
         // The standard server metrics are there too.

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -77,6 +78,7 @@ internal sealed class SqliteGroupCommit(
 
     private async Task CommitAsync(List<PendingWrite> batch)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             if (connection is null)
@@ -106,6 +108,10 @@ internal sealed class SqliteGroupCommit(
                 await connection.DisposeAsync();
                 connection = null;
             }
+        }
+        finally
+        {
+            metrics.WriterBusy(Stopwatch.GetElapsedTime(started));
         }
     }
 
