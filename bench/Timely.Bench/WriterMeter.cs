@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
+using Timely.Testing;
 
 namespace Timely.Bench;
 
@@ -19,12 +19,10 @@ public sealed class WriterMeter(IReadOnlyList<int> webPorts)
         double? busy = null;
         foreach (var port in webPorts)
         {
-            var text = Http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
-            // Prometheus text: "name{labels} value" (the exporter adds otel_scope_name), or "name value".
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(Counter + "{", StringComparison.Ordinal) || l.StartsWith(Counter + " ", StringComparison.Ordinal));
-            if (line is not null)
+            var scrape = new PrometheusText(Http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult());
+            if (scrape.Sum(Counter) is { } seconds)
             {
-                busy = (busy ?? 0) + double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1], CultureInfo.InvariantCulture);
+                busy = (busy ?? 0) + seconds;
             }
         }
         return new Sample(busy, Stopwatch.GetTimestamp());

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Timely.Server.Tests.Observability;
+namespace Timely.Testing;
 
 /// <summary>A scrape in Prometheus' text format, read into samples: name, labels, value.</summary>
 public sealed partial class PrometheusText(string text)
