@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Timely.Conversations.V1;
+using Timely.Testing;
 
 namespace Timely.Bench;
 
@@ -28,6 +29,11 @@ public sealed class ServerUnderTest : IAsyncDisposable
         var start = LogFile is null
             ? new ProcessStartInfo("dotnet", serverDll) { RedirectStandardOutput = true, RedirectStandardError = true }
             : new ProcessStartInfo("/bin/sh", ["-c", "exec dotnet \"$0\" >\"$1\" 2>&1", serverDll, LogFile]);
+        // The server as the image runs it: its garbage collector's settings (see deploy/Dockerfile).
+        foreach (var (key, value) in ContainerImage.GcSettings)
+        {
+            start.Environment[key] = value;
+        }
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{Port}";
         WebPort = FreePort();
         start.Environment["Kestrel__Endpoints__Web__Url"] = $"http://127.0.0.1:{WebPort}";

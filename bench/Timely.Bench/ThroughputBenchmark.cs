@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using Google.Protobuf;
 using Timely.Conversations.V1;
+using Timely.Testing;
 
 namespace Timely.Bench;
 
@@ -51,7 +52,7 @@ public static class ThroughputBenchmark
     /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
     /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
     private sealed record Measured(
-        double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Usage, double? WriterPercent, double WarmUpSeconds);
+        double RequestsPerSecond, double Seconds, long Calls, long Failed, string Checked, UsageMeter.Usage Usage, ServerMeter.Figures Server, double WarmUpSeconds);
 
     private sealed record Options(
         string Server, string? Baseline, string Bare, int? PostgresPort, double Seconds, double WarmUp, double MaxWarmUp, string[] Stores, int Rounds);
@@ -249,7 +250,7 @@ public static class ThroughputBenchmark
             };
 
             var meter = new UsageMeter(servers.Select(s => s.ProcessId).ToList(), postmaster);
-            var writer = new WriterMeter(servers.Select(s => s.WebPort).ToList());
+            var serverMeter = new ServerMeter(servers.Select(s => s.WebPort).ToList());
             var logs = servers.Select(s => new CallLog(s.LogFile!)).ToList();
             // GetConversation reads a conversation nothing changes meanwhile: every response is the same.
             var conversationBytes = 5 + (await client.GetConversationAsync(new GetConversationRequest { Id = conversations[0] })).CalculateSize();
@@ -269,7 +270,7 @@ public static class ThroughputBenchmark
                     await AddConversationsAsync(SpreadConversations);
                 }
                 // The first row's warm-up is the server's first load: its JIT has the most to do.
-                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, writer, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
+                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, serverMeter, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
             }
             return measured;
         }
@@ -303,7 +304,7 @@ public static class ThroughputBenchmark
     /// on two busy cores it keeps recompiling for half a minute or more, and its work would be counted per call. A measured run much shorter
     /// than asked (the warm-up's rate was an underestimate) is run again, longer.</remarks>
     private static async Task<Measured> MeasureAsync(
-        IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, WriterMeter? writer, (double Min, double Max) warmUp, Options options, Check check)
+        IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, ServerMeter? serverMeter, (double Min, double Max) warmUp, Options options, Check check)
     {
         double rate, warmedUp = 0;
         while (true)
@@ -318,16 +319,16 @@ public static class ThroughputBenchmark
                 break;
             }
         }
-        var measured = await MeasureOnceAsync(jobs, meter, writer, check, Math.Max(256, (long)(rate * options.Seconds)), warmedUp);
+        var measured = await MeasureOnceAsync(jobs, meter, serverMeter, check, Math.Max(256, (long)(rate * options.Seconds)), warmedUp);
         if (measured.Seconds < 0.6 * options.Seconds)
         {
-            measured = await MeasureOnceAsync(jobs, meter, writer, check, (long)(measured.Calls * options.Seconds / measured.Seconds), warmedUp + measured.Seconds);
+            measured = await MeasureOnceAsync(jobs, meter, serverMeter, check, (long)(measured.Calls * options.Seconds / measured.Seconds), warmedUp + measured.Seconds);
         }
         return measured;
     }
 
     private static async Task<Measured> MeasureOnceAsync(
-        IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, WriterMeter? writer, Check check, long requests, double warmedUp)
+        IReadOnlyList<H2LoadJob> jobs, UsageMeter meter, ServerMeter? serverMeter, Check check, long requests, double warmedUp)
     {
         // Calls a timed warm-up left in flight finish (or fail) before anything is counted.
         var conversations = jobs.SelectMany(j => j.Tags ?? []).Distinct().ToList();
@@ -336,9 +337,9 @@ public static class ThroughputBenchmark
         check.Logs.ToList().ForEach(l => l.Skip());
 
         var before = meter.Take();
-        var writerBefore = writer?.Take();
+        var serverBefore = serverMeter?.Take();
         var results = await H2Load.RunAsync(jobs, requests: requests);
-        var writerAfter = writer?.Take();
+        var serverAfter = serverMeter?.Take();
         await CallLog.SettleAsync(check.Logs);   // the log lines of the last calls are part of their cost
         var after = meter.Take();
 
@@ -346,7 +347,7 @@ public static class ThroughputBenchmark
         var elapsed = results.Max(r => r.Seconds);
         var (grpcFailures, how) = await CheckAsync(check, results, conversations, sequencesBefore);
         return new Measured(done / elapsed, elapsed, done, results.Sum(r => r.HttpFailures) + grpcFailures, how, meter.Between(before, after, done),
-            writer?.PercentBetween(writerBefore!, writerAfter!), warmedUp);
+            serverMeter?.Between(serverBefore!, serverAfter!, done) ?? new ServerMeter.Figures(null, null, null), warmedUp);
     }
 
     /// <summary>Calls that came back HTTP 2xx without being OK, by every check the row allows (the most any
@@ -442,32 +443,36 @@ public static class ThroughputBenchmark
     private static void Progress(string store, string row, Measured m) =>
         Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
             + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Usage.TieringPercent:0}% of the server's CPU, others {m.Usage.OthersPercent:0}%"
-            + (m.WriterPercent is { } writer ? $", SQLite writer busy {writer:0}%" : ""));
+            + (m.Server.WriterPercent is { } writer ? $", SQLite writer busy {writer:0}%" : "")
+            + (m.Server.GcPausePercent is { } pause ? $", GC pauses {pause:0}%" : ""));
 
     private static void PrintTable(IReadOnlyList<string> builds, List<Group> groups)
     {
-        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,6} {6,8} {7,8} {8,8} {9,6}";
+        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,6} {6,5} {7,7} {8,8} {9,8} {10,8} {11,6}";
         string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
+        string Percent(double? share) => share is { } p ? p.ToString("0", CultureInfo.InvariantCulture) + "%" : "-";
         string Figures(Measured? m, double ceiling) => m is null
-            ? Cells("error", "", "", "", "", "", "", "", "", "")
+            ? Cells("error", "", "", "", "", "", "", "", "", "", "", "")
             : Cells(
                 m.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 (100 * m.RequestsPerSecond / ceiling).ToString("0.0", CultureInfo.InvariantCulture) + "%",
                 m.Failed.ToString(CultureInfo.InvariantCulture) + (m.Checked == "http" ? "*" : ""),
                 m.Usage.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Usage.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
-                m.WriterPercent is { } writer ? writer.ToString("0", CultureInfo.InvariantCulture) + "%" : "-",
+                Percent(m.Server.WriterPercent),
+                Percent(m.Server.GcPausePercent),
+                m.Server.AllocatedKbPerCall?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-",
                 m.Usage.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
                 m.Usage.WrittenKb.ToString("0.0", CultureInfo.InvariantCulture),
                 m.Usage.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Usage.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
-        var width = Cells("", "", "", "", "", "", "", "", "", "").Length;
+        var width = Cells("", "", "", "", "", "", "", "", "", "", "", "").Length;
         const int label = 64;
 
         Console.WriteLine();
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
-        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "writer", "postgres", "written", "client", "others"))));
-        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "busy", "ms/call", "KB/call", "ms/call", "CPU"))));
+        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "writer", "gc", "alloc", "postgres", "written", "client", "others"))));
+        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "busy", "pause", "KB/call", "ms/call", "KB/call", "ms/call", "CPU"))));
         foreach (var (_, store, ceiling, rows) in groups)
         {
             Console.WriteLine(store);
@@ -489,6 +494,9 @@ public static class ThroughputBenchmark
         Console.WriteLine("  on SQLite its write-ahead log, checkpoints and log file; CPU-independent, so steadier than req/s on a busy machine.");
         Console.WriteLine("writer: SQLite's single writer, the share of the measured run it spent running and committing groups of writes");
         Console.WriteLine("  (timely_store_writer_busy_seconds_total); near 100 %, it is what bounds the row. - : PostgreSQL, or an older build.");
+        Console.WriteLine("gc pause / alloc: the share of the measured run the garbage collector paused the server(s), and what they");
+        Console.WriteLine("  allocated per call (dotnet_gc_pause_time_seconds_total, dotnet_gc_heap_total_allocated_bytes_total). Every server,");
+        Console.WriteLine("  the bare one included, runs with the GC settings of the container image (deploy/Dockerfile's DOTNET_GC*).");
     }
 
     /// <summary>Each row's req/s of this build over the baseline's, round by round, and their geometric mean: the
@@ -552,6 +560,11 @@ public static class ThroughputBenchmark
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(dll);
             start.ArgumentList.Add($"http://127.0.0.1:{Port}");
+            // The ceiling under the same runtime settings as the servers it is compared with.
+            foreach (var (key, value) in ContainerImage.GcSettings)
+            {
+                start.Environment[key] = value;
+            }
             process = Process.Start(start)!;
             process.OutputDataReceived += (_, e) => Keep(e.Data);
             process.ErrorDataReceived += (_, e) => Keep(e.Data);

@@ -9,9 +9,9 @@ namespace Timely.Server.Tests.Deployment;
 /// test script's: the image runs scripts/publish.sh, and here the test script's published server
 /// (TIMELY_PUBLISHED_SERVER) runs with the image's ENV and answers the image's HEALTHCHECK, writing
 /// nothing beside itself (a read-only root filesystem is enough).</summary>
-public sealed partial class ContainerImageTests : IDisposable
+public sealed class ContainerImageTests : IDisposable
 {
-    private static readonly string Dockerfile = Repository.ReadFile("deploy/Dockerfile");
+    private static readonly string Dockerfile = ContainerImage.Dockerfile;
     private readonly string data = Directory.CreateTempSubdirectory("timely-image-data-").FullName;
 
     [Fact]
@@ -21,8 +21,8 @@ public sealed partial class ContainerImageTests : IDisposable
         Assert.Contains("bash scripts/publish.sh", Repository.ReadFile("scripts/test.sh"));
         Assert.Matches(@"(?m)^USER \$APP_UID$", Dockerfile);
         Assert.Equal(["dotnet", "timely-server.dll"], JsonSerializer.Deserialize<string[]>(Instruction("ENTRYPOINT"))!);
-        Assert.Equal("http://+:50051", ImageEnvironment()["Kestrel__Endpoints__Grpc__Url"]);
-        Assert.Equal("http://+:50052", ImageEnvironment()["Kestrel__Endpoints__Web__Url"]);
+        Assert.Equal("http://+:50051", ContainerImage.Environment["Kestrel__Endpoints__Grpc__Url"]);
+        Assert.Equal("http://+:50052", ContainerImage.Environment["Kestrel__Endpoints__Web__Url"]);
         Assert.Contains("EXPOSE 50051 50052", Dockerfile);
     }
 
@@ -33,7 +33,7 @@ public sealed partial class ContainerImageTests : IDisposable
         Skip.If(string.IsNullOrEmpty(published), "needs the test script's published server (TIMELY_PUBLISHED_SERVER)");
         var before = Snapshot(published!);
         // The image's settings, its /data volume here; the ports are the test's own (see the first test).
-        var settings = ImageEnvironment()
+        var settings = ContainerImage.Environment
             .Where(e => !e.Key.StartsWith("Kestrel__", StringComparison.Ordinal))
             .ToDictionary(e => e.Key, e => e.Value.Replace("/data/", data + "/"));
         using var server = new ServerProcess(Path.Combine(published!, "timely-server.dll"), settings);
@@ -69,19 +69,7 @@ public sealed partial class ContainerImageTests : IDisposable
 
     private static string HealthCheckCommand() => Regex.Match(Instruction("HEALTHCHECK"), @"CMD (\[.+\])$").Groups[1].Value;
 
-    /// <summary>The ENV instructions of the image's last stage: KEY=VALUE pairs over continued lines.</summary>
-    private static Dictionary<string, string> ImageEnvironment() =>
-        EnvInstruction().Matches(Dockerfile.Replace("\\\n", " "))
-            .SelectMany(m => Pair().Matches(m.Groups[1].Value))
-            .ToDictionary(p => p.Groups[1].Value, p => p.Groups[2].Value);
-
     private static Dictionary<string, (long, DateTime)> Snapshot(string folder) =>
         Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .ToDictionary(f => f, f => (new FileInfo(f).Length, File.GetLastWriteTimeUtc(f)));
-
-    [GeneratedRegex(@"(?m)^ENV (.+)$")]
-    private static partial Regex EnvInstruction();
-
-    [GeneratedRegex(@"(\w+)=(\S+)")]
-    private static partial Regex Pair();
 }
