@@ -253,7 +253,8 @@ for (const transport of ["grpc", "grpc-web"] as const) {
     test(`${scenario.name} (${runner})`, async () => {
       // Each scenario on sockets of its own (HTTP/2 gets a session per client; HTTP/1.1 would reuse Node's global
       // agent's): a socket an earlier scenario read megabytes through can have grown buffers that hold all of what
-      // "a stalled stream resumes" sends, and the server's writes to a paused reader would never block.
+      // "a stalled stream resumes" sends, and the server's writes to a paused reader would never block (its size is
+      // explained in tests/sdk-scenarios/README.md).
       const agent = new Agent({ keepAlive: true });
       const options = { baseUrl: transport === "grpc" ? server.grpcUrl : server.webUrl, apiKey: server.apiKey, maxReconnectDelayMs: 500 };
       const timely = createTimelyClient({
