@@ -444,15 +444,16 @@ public static class ThroughputBenchmark
         Console.WriteLine($"  {store,-40} {row,-30} {m.RequestsPerSecond,9:N0} req/s in {m.Seconds,4:0.0} s after {m.WarmUpSeconds,2:0} s warm-up, "
             + $"{m.Calls,9:N0} calls, {m.Failed:N0} failed ({m.Checked}), JIT tiering {m.Usage.TieringPercent:0}% of the server's CPU, others {m.Usage.OthersPercent:0}%"
             + (m.Server.WriterPercent is { } writer ? $", SQLite writer busy {writer:0}%" : "")
+            + (m.Usage.WriterUs is { } writerUs and > 0 ? $" ({writerUs:0.0} µs of its CPU per call)" : "")
             + (m.Server.GcPausePercent is { } pause ? $", GC pauses {pause:0}%" : ""));
 
     private static void PrintTable(IReadOnlyList<string> builds, List<Group> groups)
     {
-        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,6} {6,5} {7,7} {8,8} {9,8} {10,8} {11,6}";
+        const string cells = "{0,9} {1,7} {2,6} {3,8} {4,5} {5,6} {6,7} {7,5} {8,7} {9,8} {10,8} {11,8} {12,6}";
         string Cells(params object[] values) => string.Format(CultureInfo.InvariantCulture, cells, values);
         string Percent(double? share) => share is { } p ? p.ToString("0", CultureInfo.InvariantCulture) + "%" : "-";
         string Figures(Measured? m, double ceiling) => m is null
-            ? Cells("error", "", "", "", "", "", "", "", "", "", "", "")
+            ? Cells("error", "", "", "", "", "", "", "", "", "", "", "", "")
             : Cells(
                 m.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 (100 * m.RequestsPerSecond / ceiling).ToString("0.0", CultureInfo.InvariantCulture) + "%",
@@ -460,19 +461,20 @@ public static class ThroughputBenchmark
                 m.Usage.ServerMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Usage.TieringPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
                 Percent(m.Server.WriterPercent),
+                m.Usage.WriterUs?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-",
                 Percent(m.Server.GcPausePercent),
                 m.Server.AllocatedKbPerCall?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-",
                 m.Usage.PostgresMs?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
                 m.Usage.WrittenKb.ToString("0.0", CultureInfo.InvariantCulture),
                 m.Usage.ClientMs.ToString("0.000", CultureInfo.InvariantCulture),
                 m.Usage.OthersPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
-        var width = Cells("", "", "", "", "", "", "", "", "", "", "", "").Length;
+        var width = Cells("", "", "", "", "", "", "", "", "", "", "", "", "").Length;
         const int label = 64;
 
         Console.WriteLine();
         Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(b => b.PadRight(width))));
-        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "writer", "gc", "alloc", "postgres", "written", "client", "others"))));
-        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "busy", "pause", "KB/call", "ms/call", "KB/call", "ms/call", "CPU"))));
+        Console.WriteLine($"{"store / row",-label}" + string.Join(" | ", builds.Select(_ => Cells("req/s", "% ceil", "failed", "server", "jit", "writer", "writer", "gc", "alloc", "postgres", "written", "client", "others"))));
+        Console.WriteLine(new string(' ', label) + string.Join(" | ", builds.Select(_ => Cells("", "", "", "ms/call", "", "busy", "µs/call", "pause", "KB/call", "ms/call", "KB/call", "ms/call", "CPU"))));
         foreach (var (_, store, ceiling, rows) in groups)
         {
             Console.WriteLine(store);
@@ -493,7 +495,8 @@ public static class ThroughputBenchmark
         Console.WriteLine("written: what the server process(es) and the PostgreSQL cluster wrote to storage per call (write_bytes of /proc/PID/io):");
         Console.WriteLine("  on SQLite its write-ahead log, checkpoints and log file; CPU-independent, so steadier than req/s on a busy machine.");
         Console.WriteLine("writer: SQLite's single writer, the share of the measured run it spent running and committing groups of writes");
-        Console.WriteLine("  (timely_store_writer_busy_seconds_total); near 100 %, it is what bounds the row. - : PostgreSQL, or an older build.");
+        Console.WriteLine("  (timely_store_writer_busy_seconds_total); near 100 %, it is what bounds the row. µs/call: the writer thread's CPU");
+        Console.WriteLine("  per call (its schedstat), which other processes' load moves far less than req/s. - : PostgreSQL, or an older build.");
         Console.WriteLine("gc pause / alloc: the share of the measured run the garbage collector paused the server(s), and what they");
         Console.WriteLine("  allocated per call (dotnet_gc_pause_time_seconds_total, dotnet_gc_heap_total_allocated_bytes_total). Every server,");
         Console.WriteLine("  the bare one included, runs with the GC settings of the container image (deploy/Dockerfile's DOTNET_GC*).");

@@ -16,6 +16,11 @@ public sealed record NewMessage(
     IReadOnlyDictionary<string, string> Metadata)
 {
     public MessageVisibility Visibility { get; init; } = MessageVisibility.Public;
+
+    /// <summary>The message's id (UUIDv7, time-ordered), minted with the request: not in the write, where on SQLite the
+    /// random bytes would be a system call per message on the single writer's thread (bench/README.md, 2026-12-04
+    /// (afternoon)). Its time is the request's, a few milliseconds before the message's <c>created_at</c>.</summary>
+    public Guid Id { get; init; } = Guid.CreateVersion7();
 }
 
 public sealed record InboundMessage(string Workspace, Guid ChannelId, Guid ContactId, Guid AgentId, string? ExternalId, NewMessage Message);

@@ -93,7 +93,7 @@ public static class Lifecycle
     public static (Message Message, ConversationChange Change) Append(Conversation current, NewMessage n, DateTimeOffset now)
     {
         var senderId = Senders.Resolve(n.SenderType, n.SenderId, current);
-        var message = new Message(Guid.CreateVersion7(now), current.Id, current.LastSequence + 1, n.SenderType, senderId,
+        var message = new Message(n.Id, current.Id, current.LastSequence + 1, n.SenderType, senderId,
             n.Content, n.MessageType, n.MediaUrl, n.MediaType, n.Metadata, now) { Visibility = n.Visibility };
         if (n.Visibility == MessageVisibility.Internal)
         {
