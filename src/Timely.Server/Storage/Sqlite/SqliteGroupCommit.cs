@@ -14,10 +14,10 @@ namespace Timely.Server.Storage.Sqlite;
 /// group is committed, never before. <c>beforeCommit</c> runs in every group's transaction after its writes
 /// (the dialect's: the full-text index of the group's new messages, <see cref="SqliteSearchSql.IndexNewMessages"/>).
 ///
-/// The loop has a thread of its own, not the thread pool's: under load the pool's queue holds the calls each group
-/// just answered, and a loop that awaited its next write queued behind them, while the writer is what bounds every
-/// write (bench/README.md, 2026-12-04 (afternoon): SendMessage over 64 conversations 1.25x). Writes run on it as they
-/// are: SQLite's calls complete at once, and a write that awaits something else holds the thread until it is done.</summary>
+/// The loop has a thread of its own ("sqlite writer"), not the thread pool's: the writer bounds every write on SQLite,
+/// and as one operating-system thread its CPU, waits and profile can be measured alone (bench/README.md, 2026-12-04
+/// (afternoon); no slower than the pool). Writes run on it as they are: SQLite's calls complete at once, and a write
+/// that awaits something else holds the thread until it is done.</summary>
 internal sealed class SqliteGroupCommit(
     Func<CancellationToken, Task<SqliteConnection>> openConnection, TimelyMetrics metrics, string? beforeCommit = null) : IAsyncDisposable
 {
