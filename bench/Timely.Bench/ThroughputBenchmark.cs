@@ -496,7 +496,8 @@ public static class ThroughputBenchmark
         Console.WriteLine("  on SQLite its write-ahead log, checkpoints and log file; CPU-independent, so steadier than req/s on a busy machine.");
         Console.WriteLine("writer: SQLite's single writer, the share of the measured run it spent running and committing groups of writes");
         Console.WriteLine("  (timely_store_writer_busy_seconds_total); near 100 %, it is what bounds the row. µs/call: the writer thread's CPU");
-        Console.WriteLine("  per call (its schedstat), which other processes' load moves far less than req/s. - : PostgreSQL, or an older build.");
+        Console.WriteLine("  per call (its schedstat): the writer's own work, whatever other processes take; compare builds within a round.");
+        Console.WriteLine("  - : PostgreSQL, or an older build.");
         Console.WriteLine("gc pause / alloc: the share of the measured run the garbage collector paused the server(s), and what they");
         Console.WriteLine("  allocated per call (dotnet_gc_pause_time_seconds_total, dotnet_gc_heap_total_allocated_bytes_total). Every server,");
         Console.WriteLine("  the bare one included, runs with the GC settings of the container image (deploy/Dockerfile's DOTNET_GC*).");
