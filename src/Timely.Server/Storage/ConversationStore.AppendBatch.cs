@@ -135,6 +135,7 @@ public sealed partial class ConversationStore
             }
         }
 
+        var loaded = new Dictionary<(string, Guid), Conversation?>(current);
         var outcomes = new object?[batch.Count];
         var requestIds = new HashSet<(string, string)>();
         var writes = new StatementBatch();
@@ -164,7 +165,7 @@ public sealed partial class ConversationStore
         // Each conversation's row once, as its last append left it: not a new row version (and index entries) per message.
         foreach (var conversation in conversations.Where(changed.Contains))
         {
-            SaveRow(writes, current[conversation]!);
+            SaveRow(writes, loaded[conversation]!, current[conversation]!);
         }
         await writes.ExecuteAsync(w, db, ct);
         return outcomes;

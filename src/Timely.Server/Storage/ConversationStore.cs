@@ -318,7 +318,7 @@ public sealed partial class ConversationStore(
         var after = change.After with { Version = before.Version + 1 };
         if (saveRow)
         {
-            SaveRow(batch, after);
+            SaveRow(batch, before, after);
         }
         if (!before.Tags.SequenceEqual(after.Tags))
         {
@@ -330,14 +330,36 @@ public sealed partial class ConversationStore(
         return after;
     }
 
-    /// <summary>The conversation's row as <paramref name="after"/> has it.</summary>
-    private static void SaveRow(StatementBatch batch, Conversation after) =>
-        // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
-        batch.Add("UPDATE conversations SET status = @Status, assigned_to = @AssignedTo, subject = @Subject, tags = @Tags, " +
-                  "closed_at = @ClosedAt, last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
-                  "last_sequence = @LastSequence, version = @Version, handoff_reason = @HandoffReason, handoff_priority = @HandoffPriority, " +
-                  "handoff_summary = @HandoffSummary, handoff_at = @HandoffAt WHERE workspace = @Workspace AND id = @Id",
-            ConversationRow.From(after));
+    /// <summary>The conversation's row as <paramref name="after"/> has it. SQLite rewrites the entry of every index
+    /// holding a column an UPDATE sets, changed or not, so a message's usual change (its sequence, its time, its sender,
+    /// the version) sets only those columns: it moves the entries of the indexes ordered by activity, not those by
+    /// status and closing time or by channel and contact, and an internal note (its sequence alone) moves none.</summary>
+    internal static void SaveRow(StatementBatch batch, Conversation before, Conversation after)
+    {
+        if (before with { LastSequence = after.LastSequence, Version = after.Version } == after)
+        {
+            batch.Add("UPDATE conversations SET last_sequence = @LastSequence, version = @Version WHERE workspace = @Workspace AND id = @Id",
+                new { after.Workspace, Id = after.Id.ToString(), after.LastSequence, after.Version });
+        }
+        else if (before with
+                 {
+                     LastMessageAt = after.LastMessageAt, LastSenderType = after.LastSenderType, LastSequence = after.LastSequence, Version = after.Version,
+                 } == after)
+        {
+            batch.Add("UPDATE conversations SET last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
+                      "last_sequence = @LastSequence, version = @Version WHERE workspace = @Workspace AND id = @Id",
+                ConversationActivityRow.From(after));
+        }
+        else
+        {
+            // The id is unique across workspaces; the row was loaded in this transaction by workspace and id.
+            batch.Add("UPDATE conversations SET status = @Status, assigned_to = @AssignedTo, subject = @Subject, tags = @Tags, " +
+                      "closed_at = @ClosedAt, last_message_at = @LastMessageAt, activity_at = @ActivityAt, last_sender_type = @LastSenderType, " +
+                      "last_sequence = @LastSequence, version = @Version, handoff_reason = @HandoffReason, handoff_priority = @HandoffPriority, " +
+                      "handoff_summary = @HandoffSummary, handoff_at = @HandoffAt WHERE workspace = @Workspace AND id = @Id",
+                ConversationRow.From(after));
+        }
+    }
 
     private static void InsertTags(StatementBatch batch, Conversation conversation)
     {

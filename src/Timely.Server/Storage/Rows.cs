@@ -8,6 +8,14 @@ namespace Timely.Server.Storage;
 // The shape of each table's rows as Dapper reads and writes them, and the one mapping between
 // rows and domain records. Times are microseconds since the Unix epoch; ids are UUID strings.
 
+/// <summary>The columns of a conversation that a message's usual change sets (ConversationStore.SaveRow).</summary>
+internal sealed record ConversationActivityRow(
+    string Workspace, string Id, long? LastMessageAt, long ActivityAt, long? LastSenderType, long LastSequence, long Version)
+{
+    public static ConversationActivityRow From(Conversation c) => new(
+        c.Workspace, c.Id.ToString(), Micros.From(c.LastMessageAt), ConversationRow.ActivityOf(c), (long?)c.LastSenderType, c.LastSequence, c.Version);
+}
+
 internal sealed class ConversationRow
 {
     public string Id { get; set; } = "";
@@ -47,7 +55,7 @@ internal sealed class ConversationRow
         CreatedAt = Micros.From(c.CreatedAt),
         ClosedAt = Micros.From(c.ClosedAt),
         LastMessageAt = Micros.From(c.LastMessageAt),
-        ActivityAt = Micros.From(c.LastMessageAt ?? c.CreatedAt),
+        ActivityAt = ActivityOf(c),
         LastSenderType = (long?)c.LastSenderType,
         LastSequence = c.LastSequence,
         Version = c.Version,
@@ -57,6 +65,9 @@ internal sealed class ConversationRow
         HandoffAt = Micros.From(c.Handoff?.HandedOffAt),
         ReadHorizons = HorizonRow.Serialize(c.Horizons),
     };
+
+    /// <summary>The time lists order a conversation by: its last message's, or its creation's before any.</summary>
+    public static long ActivityOf(Conversation c) => Micros.From(c.LastMessageAt ?? c.CreatedAt);
 
     /// <summary>The row at the reader's position, its columns in the order of <see cref="StoreSql.ConversationColumns"/>,
     /// read by position: the hot reads (a conversation by id, before each write; see <see cref="PositionalReader"/>)
