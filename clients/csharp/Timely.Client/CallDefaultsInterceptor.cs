@@ -66,7 +66,7 @@ internal sealed class CallDefaultsInterceptor(TimelyClientOptions options) : Int
     {
         if (request is IMessage message && RequestIdField(message) is { } field && (string)field.Accessor.GetValue(message) == "")
         {
-            field.Accessor.SetValue(message, Guid.NewGuid().ToString());
+            field.Accessor.SetValue(message, RequestIds.New());
         }
     }
 

@@ -104,7 +104,7 @@ public sealed class TimelyClient : ConversationService.ConversationServiceClient
         start.ConversationId = conversationId;
         if (start.RequestId.Length == 0)
         {
-            start.RequestId = Guid.NewGuid().ToString();
+            start.RequestId = RequestIds.New();
         }
         using var call = StreamReplyDraft(cancellationToken: ct);
         try

@@ -12,6 +12,7 @@ import {
 } from "./gen/timely/conversations/v1/conversation_ai_live_pb.js";
 import type { ConversationEvent } from "./gen/timely/conversations/v1/conversation_event_pb.js";
 import { ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
+import { newRequestId } from "./requestIds.js";
 
 export interface TimelyClientOptions {
   /** The service's address: the gRPC port for Node (http://localhost:50051), the web port for browsers. */
@@ -135,7 +136,7 @@ export function traceContextInterceptor(traceContext: () => TraceContext | undef
 export const requestIdInterceptor: Interceptor = (next) => async (req) => {
   const message = req.message as { requestId?: string };
   if (!req.stream && typeof message.requestId === "string" && message.requestId === "") {
-    message.requestId = crypto.randomUUID();
+    message.requestId = newRequestId();
   }
   return next(req);
 };
@@ -258,7 +259,7 @@ export function createTimelyClientWith(transport: Transport, options: TimelyClie
     conversationId: string, chunks: AsyncIterable<string> | Iterable<string>, start: ReplyDraftStart = {}, options: { signal?: AbortSignal } = {},
   ): Promise<StreamReplyDraftResponse> {
     if (!start.requestId) {
-      start.requestId = crypto.randomUUID();
+      start.requestId = newRequestId();
     }
     const first = { ...start, conversationId };
     async function* items(): AsyncGenerator<MessageInitShape<typeof StreamReplyDraftRequestSchema>> {
@@ -285,7 +286,7 @@ function withRequestIds(client: Client<typeof ConversationService>): Client<type
       const call = (client as unknown as Record<string, (input: { requestId?: string }, options?: unknown) => unknown>)[method.localName];
       wrapped[method.localName] = (input: { requestId?: string }, callOptions?: unknown) => {
         if (!input.requestId && Object.isExtensible(input)) {
-          input.requestId = crypto.randomUUID();
+          input.requestId = newRequestId();
         }
         return call(input, callOptions);
       };

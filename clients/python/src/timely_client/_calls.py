@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ import grpc
 from timely.conversations.v1 import conversation_ai_live_pb2 as live
 from timely.conversations.v1 import conversation_service_pb2_grpc as stubs
 
+from ._request_ids import new_request_id
 from .errors import TimelyError
 
 # Stream errors after which a stream reconnects and resumes (with backoff); a stall resumes too (at once, see
@@ -93,7 +93,7 @@ def build_request(request_type: type, request: Any | None, fields: dict[str, Any
     same message) is stored once."""
     message = request if request is not None else request_type(**fields)
     if takes_request_id(message) and not message.request_id:
-        message.request_id = str(uuid.uuid4())
+        message.request_id = new_request_id()
     return message
 
 
@@ -130,7 +130,7 @@ def draft_start(conversation_id: str, request_id: str, sender_id: str, metadata:
     """The first item of a reply draft; a request id is made when none is given."""
     return live.StreamReplyDraftRequest(
         start=live.ReplyDraftStart(
-            conversation_id=conversation_id, request_id=request_id or str(uuid.uuid4()), sender_id=sender_id, metadata=dict(metadata or {})
+            conversation_id=conversation_id, request_id=request_id or new_request_id(), sender_id=sender_id, metadata=dict(metadata or {})
         )
     )
 
