@@ -15,8 +15,22 @@ namespace Timely.Server.DataLifecycle;
 public sealed class ErasureStore(Database db)
 {
     /// <summary>A table with rows of one conversation (columns workspace and conversation_id), and the
-    /// columns that name one row; <paramref name="Counter"/> is the erasures column that counts its rows.</summary>
-    public sealed record ConversationScopedTable(string Name, string Key, string Counter = "records_erased");
+    /// columns that name one row; <paramref name="Counter"/> is the erasures column that counts its rows.
+    /// <paramref name="Rows"/>: the query of the keys of the conversation's rows (@Workspace, @ConversationId) in a
+    /// dialect, when they are not found by the table's own conversation_id.</summary>
+    public sealed record ConversationScopedTable(string Name, string Key, string Counter = "records_erased", Func<StoreDialect, string>? Rows = null)
+    {
+        public string RowsOfConversation(StoreDialect dialect) =>
+            Rows?.Invoke(dialect) ?? $"SELECT {Key} FROM {Name} WHERE workspace = @Workspace AND conversation_id = @ConversationId";
+    }
+
+    /// <summary>A conversation's request ids: a created conversation's own by conversation, its messages' through the
+    /// messages, as the event log finds its message events (EventLog.ConversationEventIds). An index of every id by
+    /// conversation cost a page per conversation per commit on SQLite (migration 0014).</summary>
+    internal static string ConversationRequestIds(StoreDialect dialect) =>
+        "SELECT workspace, request_id FROM request_ids WHERE workspace = @Workspace AND conversation_id = @ConversationId AND message_id IS NULL " +
+        "UNION ALL SELECT workspace, request_id FROM request_ids WHERE workspace = @Workspace AND " +
+        dialect.AnyOf("message_id", EventLog.ConversationMessageIds);
 
     public const string MessagesCounter = "messages_erased";
 
@@ -26,7 +40,7 @@ public sealed class ErasureStore(Database db)
     /// A table added to the schema that holds a conversation's data belongs here.</summary>
     public static readonly IReadOnlyList<ConversationScopedTable> ConversationScopedTables =
     [
-        new("request_ids", "workspace, request_id"),
+        new("request_ids", "workspace, request_id", Rows: ConversationRequestIds),
         new("inbound_messages", "workspace, channel_id, external_id"),
         new("message_revisions", "message_id, revision"),
         new("read_horizons", "conversation_id, participant_type, participant_id"),
@@ -166,7 +180,7 @@ public sealed class ErasureStore(Database db)
                 // found by id alone (unique), so that the batch drives the update, not the conversation's every event.
                 "UPDATE events SET type = @Erased, old_status = NULL, message_id = NULL, conversation = @Tombstone " +
                 "WHERE workspace = @Workspace AND (type <> @Erased OR message_id IS NOT NULL) AND " +
-                Dialect.AnyOf("id", $"SELECT id FROM events WHERE workspace = @Workspace AND id IN ({EventLog.ConversationEventIds}) " +
+                Dialect.AnyOf("id", $"SELECT id FROM events WHERE workspace = @Workspace AND id IN ({EventLog.ConversationEventIds(Dialect)}) " +
                 "AND (type <> @Erased OR message_id IS NOT NULL) LIMIT @Batch"),
                 new { e.Workspace, ConversationId = conversationId.ToString(), Erased = (long)ConversationEventType.Erased, Tombstone = tombstone, Batch = batchSize },
                 w.Transaction, cancellationToken: ct));
@@ -180,8 +194,7 @@ public sealed class ErasureStore(Database db)
         db.WriteAsync(async w =>
         {
             var erased = await w.Connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM {table.Name} WHERE ({table.Key}) IN " +
-                $"(SELECT {table.Key} FROM {table.Name} WHERE workspace = @Workspace AND conversation_id = @ConversationId LIMIT @Batch)",
+                $"DELETE FROM {table.Name} WHERE ({table.Key}) IN (SELECT {table.Key} FROM ({table.RowsOfConversation(Dialect)}) conversation_rows LIMIT @Batch)",
                 new { e.Workspace, ConversationId = conversationId.ToString(), Batch = batchSize }, w.Transaction, cancellationToken: ct));
             await CountAsync(w, e, table.Counter, erased, ct);
             return erased;

@@ -14,11 +14,15 @@ public sealed class EventLog(Database db)
     /// through its messages, the others through the index of the events without a message. No index keeps a
     /// message's event next to its conversation's other events: on SQLite's physical log that index cost a page
     /// per conversation per commit (0012_events_found_by_message.sql). Needs the conversation's messages, so an
-    /// erasure scrubs the events before it deletes them (ErasureRunner).</summary>
-    public const string ConversationEventIds =
+    /// erasure scrubs the events before it deletes them (ErasureRunner). The messages' ids are one list, read once, each
+    /// looked up in the index of message events: as a join, SQLite's planner (no statistics) walked every message
+    /// event of the workspace instead.</summary>
+    public static string ConversationEventIds(StoreDialect dialect) =>
         "SELECT id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId AND message_id IS NULL " +
-        "UNION ALL SELECT e.id FROM messages m JOIN events e ON e.workspace = m.workspace AND e.message_id = m.id " +
-        "WHERE m.workspace = @Workspace AND m.conversation_id = @ConversationId AND e.message_id IS NOT NULL";
+        "UNION ALL SELECT id FROM events WHERE workspace = @Workspace AND " + dialect.AnyOf("message_id", ConversationMessageIds);
+
+    /// <summary>The ids of a conversation's messages (parameters @Workspace, @ConversationId).</summary>
+    public const string ConversationMessageIds = "SELECT id FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId";
 
     private const string PrunedThrough =
         "SELECT (SELECT value FROM counters WHERE name = 'events_pruned_through_tx') AS tx, " +
@@ -129,7 +133,7 @@ public sealed class EventLog(Database db)
     /// Receipts.SubjectFrom), that subject is cut out of the conversation snapshots of the conversation's
     /// events (even if the subject was changed since), and every webhook body of the conversation is emptied. (A webhook round that read the log before this write
     /// commits stores its bodies after it: WebhookStore.EnqueueAsync empties those.)</summary>
-    public static void ScrubMessage(StatementBatch batch, string workspace, Guid conversationId, Guid messageId, string? erasedSubject)
+    public static void ScrubMessage(StoreDialect dialect, StatementBatch batch, string workspace, Guid conversationId, Guid messageId, string? erasedSubject)
     {
         var p = new { Workspace = workspace, ConversationId = conversationId.ToString(), Pattern = $"%{messageId}%" };
         if (erasedSubject is null)
@@ -140,7 +144,7 @@ public sealed class EventLog(Database db)
         }
         batch.Add("UPDATE webhook_deliveries SET body = '' WHERE workspace = @Workspace AND conversation_id = @ConversationId", p);
         // The snapshots are ConversationRow as JSON (Rows.cs), so the subject is the property "Subject".
-        batch.Add($"UPDATE events SET conversation = REPLACE(conversation, @Subject, @Empty) WHERE workspace = @Workspace AND id IN ({ConversationEventIds})",
+        batch.Add($"UPDATE events SET conversation = REPLACE(conversation, @Subject, @Empty) WHERE workspace = @Workspace AND id IN ({ConversationEventIds(dialect)})",
             new
             {
                 Workspace = workspace,

@@ -185,7 +185,7 @@ public sealed class ReceiptStore(Database db, TimeProvider clock)
             {
                 ConversationStore.AppendEvents(w, batch, conversation, [redacted], now);
             }
-            EventLog.ScrubMessage(batch, workspace, conversationId, messageId, subject);
+            EventLog.ScrubMessage(db.Dialect, batch, workspace, conversationId, messageId, subject);
             await batch.ExecuteAsync(w, db, ct);
             return after;
         }, ct);
