@@ -9,9 +9,10 @@ namespace Timely.Bench;
 /// <summary>One h2load process: unary gRPC calls of one method over <see cref="Connections"/> connections with
 /// <see cref="Streams"/> concurrent streams each, with one request body (h2load sends the same body on every
 /// request), or with each of <see cref="BodyFiles"/> in turn (bench/h2load-rotate, bodies of one length).
-/// <see cref="Tags"/> say what the bodies write to (conversation ids), if anything.</summary>
+/// <see cref="Tags"/> say what the bodies write to (conversation ids), if anything. <see cref="RequestIdPlaceholder"/>:
+/// a request id every body carries, replaced in each request by a new time-ordered one (bench/h2load-rotate).</summary>
 public sealed record H2LoadJob(int Port, string Method, IReadOnlyList<string> BodyFiles, int Connections, int Streams, string? ApiKey,
-    IReadOnlyList<string>? Tags = null)
+    IReadOnlyList<string>? Tags = null, string? RequestIdPlaceholder = null)
 {
     public H2LoadJob(int port, string method, string bodyFile, int connections, int streams, string? apiKey, string? tag = null)
         : this(port, method, [bodyFile], connections, streams, apiKey, tag is null ? null : [tag])
@@ -59,11 +60,15 @@ public static partial class H2Load
             {
                 var job = jobs[i];
                 var environment = "";
-                if (job.BodyFiles.Count > 1)
+                if (job.BodyFiles.Count > 1 || job.RequestIdPlaceholder is not null)
                 {
                     var bodies = Path.Combine(folder, $"bodies-{i}.bin");
                     File.WriteAllBytes(bodies, job.BodyFiles.SelectMany(File.ReadAllBytes).ToArray());
                     environment = $"LD_PRELOAD={Quote(Rotate)} TIMELY_H2LOAD_BODIES={Quote(bodies)} ";
+                    if (job.RequestIdPlaceholder is not null)
+                    {
+                        environment += $"TIMELY_H2LOAD_REQUEST_ID={Quote(job.RequestIdPlaceholder)} ";
+                    }
                 }
                 var perJob = Math.Max(job.Connections * job.Streams * 2L, (requests + jobs.Count - 1) / jobs.Count);
                 var args = new List<string>(seconds is { } s ? ["-D", s.ToString(CultureInfo.InvariantCulture)] : ["-n", $"{perJob}"]);

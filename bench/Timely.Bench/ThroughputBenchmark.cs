@@ -29,6 +29,7 @@ public static class ThroughputBenchmark
     private const string HealthCheck = "grpc.health.v1.Health/Check";
     private const string GetConversation = "timely.conversations.v1.ConversationService/GetConversation";
     private const string SendMessage = "timely.conversations.v1.ConversationService/SendMessage";
+    private const string IngestCustomerMessage = "timely.conversations.v1.ConversationService/IngestCustomerMessage";
 
     /// <summary>Every row offers the same load: 8 connections with 16 concurrent streams each (on many conversations,
     /// h2load sends their bodies in turn).</summary>
@@ -46,8 +47,15 @@ public static class ThroughputBenchmark
         "GetConversation",
         "SendMessage, 1 conversation",
         $"SendMessage, {ManyConversations} conversations",
+        $"SendMessage, {ManyConversations} conversations, request ids",
+        $"IngestCustomerMessage, {ManyConversations} contacts",
         $"SendMessage, {SpreadConversations} conversations",
     ];
+
+    /// <summary>The request id (and an inbound message's external id) of the bodies of the rows with request ids:
+    /// h2load-rotate replaces it in each request by a new time-ordered id, as every SDK gives each write and as a
+    /// channel's message ids are new (see TIMELY_H2LOAD_REQUEST_ID in rotate.c).</summary>
+    private const string RequestIdPlaceholder = "00000000-0000-7000-8000-000000000000";
 
     /// <summary>One measured run. <see cref="Failed"/>: calls that did not end OK (HTTP or gRPC level);
     /// <see cref="Checked"/>: how the gRPC status was checked.</summary>
@@ -204,25 +212,38 @@ public static class ThroughputBenchmark
             var client = servers[0].NewClient();
             var conversations = new List<string>();
             var sendFrames = new List<string>();
+            var keyedSendFrames = new List<string>();
+            var ingestFrames = new List<string>();
             async Task AddConversationsAsync(int count)
             {
                 for (var n = 0; n < count; n++)
                 {
                     var i = conversations.Count;
-                    conversations.Add((await client.CreateConversationAsync(new CreateConversationRequest
+                    var created = (await client.CreateConversationAsync(new CreateConversationRequest
                     {
                         AgentId = Guid.NewGuid().ToString(), ChannelId = Guid.NewGuid().ToString(), ContactId = Guid.NewGuid().ToString(),
                         Subject = $"Throughput benchmark {i}",
-                    })).Conversation.Id);
-                    var path = Path.Combine(folder, $"send-{i}.bin");
+                    })).Conversation;
+                    conversations.Add(created.Id);
+                    const string content = "Hello! My order #1234 has not arrived yet, could you check where it is?";
+                    var send = new SendMessageRequest { ConversationId = created.Id, SenderType = SenderType.Customer, Content = content };
                     // No request_id: h2load repeats the body, and a repeated request_id would write once.
-                    H2Load.WriteFrame(path, new SendMessageRequest
+                    sendFrames.Add(Frame($"send-{i}.bin", send));
+                    // With one, replaced in every request (TIMELY_H2LOAD_REQUEST_ID).
+                    keyedSendFrames.Add(Frame($"send-keyed-{i}.bin", new SendMessageRequest(send) { RequestId = RequestIdPlaceholder }));
+                    // The contact's conversation on the channel is this one, open: each inbound message appends to it.
+                    ingestFrames.Add(Frame($"ingest-{i}.bin", new IngestCustomerMessageRequest
                     {
-                        ConversationId = conversations[i], SenderType = SenderType.Customer,
-                        Content = "Hello! My order #1234 has not arrived yet, could you check where it is?",
-                    }.ToByteArray());
-                    sendFrames.Add(path);
+                        ChannelId = created.ChannelId, ContactId = created.ContactId, AgentId = created.AgentId, Content = content,
+                        ExternalId = RequestIdPlaceholder, RequestId = RequestIdPlaceholder,
+                    }));
                 }
+            }
+            string Frame(string name, IMessage request)
+            {
+                var path = Path.Combine(folder, name);
+                H2Load.WriteFrame(path, request.ToByteArray());
+                return path;
             }
             // The 2,048 only before their row: until then the database holds 65 conversations, as the rows before
             // it always measured.
@@ -234,18 +255,22 @@ public static class ThroughputBenchmark
             // (conversationsOf its index): its h2load sends their bodies in turn.
             IEnumerable<H2LoadJob> Spread(string method, string frame) => servers.Select(s =>
                 new H2LoadJob(s.Port, method, frame, Connections / servers.Count, Streams, method == HealthCheck ? null : s.Key));
-            IEnumerable<H2LoadJob> SendTo(Func<int, IEnumerable<int>> conversationsOf) => servers.Select((s, k) =>
-            {
-                var mine = conversationsOf(k).ToList();
-                return new H2LoadJob(s.Port, SendMessage, mine.Select(c => sendFrames[c]).ToList(), Connections / servers.Count, Streams, s.Key,
-                    mine.Select(c => conversations[c]).ToList());
-            });
+            IEnumerable<H2LoadJob> SendTo(Func<int, IEnumerable<int>> conversationsOf, List<string>? frames = null, string method = SendMessage) =>
+                servers.Select((s, k) =>
+                {
+                    var mine = conversationsOf(k).ToList();
+                    return new H2LoadJob(s.Port, method, mine.Select(c => (frames ?? sendFrames)[c]).ToList(), Connections / servers.Count, Streams, s.Key,
+                        mine.Select(c => conversations[c]).ToList(), frames is null ? null : RequestIdPlaceholder);
+                });
+            IEnumerable<int> Many(int k) => Enumerable.Range(1, ManyConversations).Where(i => i % servers.Count == k);
             var jobs = new[]
             {
                 Spread(HealthCheck, emptyFrame),
                 Spread(GetConversation, getFrame),
                 SendTo(_ => [0]),
-                SendTo(k => Enumerable.Range(1, ManyConversations).Where(i => i % servers.Count == k)),
+                SendTo(Many),
+                SendTo(Many, keyedSendFrames),
+                SendTo(Many, ingestFrames, IngestCustomerMessage),
                 SendTo(k => Enumerable.Range(1 + ManyConversations, SpreadConversations).Where(i => i % servers.Count == k)),
             };
 
@@ -260,6 +285,8 @@ public static class ThroughputBenchmark
                 new Check(GetConversation, conversationBytes, logs, client),
                 new Check(SendMessage, null, logs, client),
                 new Check(SendMessage, null, logs, client),
+                new Check(SendMessage, null, logs, client),
+                new Check(IngestCustomerMessage, null, logs, client),
                 new Check(SendMessage, null, logs, client),
             };
             var measured = new Measured[Rows.Length];
@@ -517,7 +544,7 @@ public static class ThroughputBenchmark
                 var ratios = store.Select(g => g.Rows[r].Builds is [{ } mine, { } baseline] ? mine.RequestsPerSecond / baseline.RequestsPerSecond : (double?)null).ToList();
                 var measured = ratios.OfType<double>().ToList();
                 var mean = measured.Count == 0 ? "-" : Math.Exp(measured.Average(Math.Log)).ToString("0.00", CultureInfo.InvariantCulture);
-                Console.WriteLine($"  {Rows[r],-40} gmean {mean,5}   " +
+                Console.WriteLine($"  {Rows[r],-44} gmean {mean,5}   " +
                     string.Join("  ", ratios.Select(x => x?.ToString("0.00", CultureInfo.InvariantCulture) ?? "error")));
             }
         }

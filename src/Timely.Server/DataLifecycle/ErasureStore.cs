@@ -32,6 +32,11 @@ public sealed class ErasureStore(Database db)
         "UNION ALL SELECT workspace, request_id FROM request_ids WHERE workspace = @Workspace AND " +
         dialect.AnyOf("message_id", EventLog.ConversationMessageIds);
 
+    /// <summary>A conversation's inbound messages' dedupe records, through its messages (migration 0015), as its request ids.</summary>
+    internal static string ConversationInboundMessages(StoreDialect dialect) =>
+        "SELECT workspace, channel_id, external_id FROM inbound_messages WHERE workspace = @Workspace AND " +
+        dialect.AnyOf("message_id", EventLog.ConversationMessageIds);
+
     public const string MessagesCounter = "messages_erased";
 
     /// <summary>THE list of the tables an erasure deletes a conversation's rows from, in this order: a table
@@ -41,7 +46,7 @@ public sealed class ErasureStore(Database db)
     public static readonly IReadOnlyList<ConversationScopedTable> ConversationScopedTables =
     [
         new("request_ids", "workspace, request_id", Rows: ConversationRequestIds),
-        new("inbound_messages", "workspace, channel_id, external_id"),
+        new("inbound_messages", "workspace, channel_id, external_id", Rows: ConversationInboundMessages),
         new("message_revisions", "message_id, revision"),
         new("read_horizons", "conversation_id, participant_type, participant_id"),
         new("messages", "id", MessagesCounter),

@@ -263,23 +263,28 @@ public sealed class ErasureTests(TimelyServer server) : IClassFixture<TimelyServ
     }
 
     [SkippableFact]
-    public async Task AConversationsEventsAndRequestIdsAreFoundMessageByMessageNotByScanningTheLog()
+    public async Task AConversationsEventsRequestIdsAndInboundRecordsAreFoundMessageByMessageNotByScanningTheLog()
     {
-        // No index keeps a message's event or request id next to its conversation's others (migrations 0012, 0014):
+        // No index keeps a message's event, request id or inbound record next to its conversation's others (migrations
+        // 0012, 0014, 0015):
         // the erasure finds them by looking up each of the conversation's messages, whatever the size of the workspace.
         // As a join, SQLite's planner (no statistics) walked every message event of the workspace (message_id>?).
         Skip.If(server.Postgres is not null, "SQLite's plans (PostgreSQL plans by the tables' statistics)");
         var db = server.GetService<Database>();
         await using var c = await db.Dialect.OpenAsync(CancellationToken.None);
-        foreach (var (lookup, byConversation, byMessage) in new[]
+        foreach (var (lookup, byConversation, byMessage) in new (string, string?, string)[]
                  {
                      (Storage.EventLog.ConversationEventIds(db.Dialect), "ix_events_conversation", "ix_events_message"),
                      (Timely.Server.DataLifecycle.ErasureStore.ConversationRequestIds(db.Dialect), "ix_request_ids_conversation", "ix_request_ids_message"),
+                     (Timely.Server.DataLifecycle.ErasureStore.ConversationInboundMessages(db.Dialect), null, "ix_inbound_messages_message"),
                  })
         {
             var plan = (await c.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
                 "EXPLAIN QUERY PLAN " + lookup, new { Workspace = "w", ConversationId = "c" })).Select(row => row.Detail).ToList();
-            Assert.Contains(plan, line => line.Contains(byConversation) && line.Contains("conversation_id=?"));
+            if (byConversation is not null)
+            {
+                Assert.Contains(plan, line => line.Contains(byConversation) && line.Contains("conversation_id=?"));
+            }
             Assert.Contains(plan, line => line.Contains(byMessage) && line.Contains("message_id=?"));
             Assert.DoesNotContain(plan, line => line.Contains(byMessage) && !line.Contains("message_id=?"));
             Assert.Contains(plan, line => line.StartsWith("SEARCH messages", StringComparison.Ordinal) && line.Contains("conversation_id=?"));
