@@ -130,6 +130,75 @@ public sealed class MessagingTests(TimelyServer server) : IClassFixture<TimelySe
         Assert.Equal(24, list.Conversations[0].LastSequence);
     }
 
+    /// <summary>Concurrent inbound messages from contacts with an open conversation: each new channel message is
+    /// written once, in order; a message the channel delivers several times at the same moment (same external id) is
+    /// written once and every delivery answered with it; and a contact whose conversation closes meanwhile loses none
+    /// (those that arrive after the close open one new conversation).</summary>
+    [Fact]
+    public async Task ConcurrentInboundMessagesAreWrittenOnceEachAndNoneIsLostToAClose()
+    {
+        var (channel, agent) = (NewId(), NewId());
+        var contacts = new[] { NewId(), NewId() };
+        var open = new List<string>();
+        foreach (var contact in contacts)
+        {
+            open.Add((await Ingest(channel, contact, agent, "first")).Conversation.Id);
+        }
+        const int rounds = 3, perContact = 16;
+
+        for (var round = 0; round < rounds; round++)
+        {
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task<IngestCustomerMessageResponse> Deliver(string contact, string content, string externalId) => Task.Run(async () =>
+            {
+                await start.Task;
+                return await client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+                {
+                    ChannelId = channel, ContactId = contact, AgentId = agent, Content = content, ExternalId = externalId,
+                });
+            });
+            var fresh = contacts.SelectMany(c => Enumerable.Range(0, perContact).Select(i => Deliver(c, $"round {round} message {i}", NewId()))).ToList();
+            var redelivered = Enumerable.Range(0, perContact).Select(_ => Deliver(contacts[0], $"round {round} redelivered", $"wamid-{round}")).ToList();
+            start.SetResult();
+
+            Assert.All(await Task.WhenAll(fresh), r => Assert.False(r.Duplicate || r.ConversationCreated));
+            var deliveries = await Task.WhenAll(redelivered);
+            Assert.Single(deliveries.Select(d => d.Message.Id).Distinct());
+            Assert.Single(deliveries, d => !d.Duplicate);
+        }
+        for (var c = 0; c < contacts.Length; c++)
+        {
+            var messages = await client.AllMessagesAsync(open[c]);
+            var expected = 1 + rounds * (perContact + (c == 0 ? 1 : 0));
+            Assert.Equal(Enumerable.Range(1, expected).Select(i => (long)i), messages.Select(m => m.Sequence));
+            Assert.Equal(expected, messages.Select(m => m.Content).Distinct().Count());
+        }
+        // A close at the same moment: every message is written once, in the conversation or in one new one.
+        var closing = contacts[1];
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var late = Enumerable.Range(0, perContact).Select(i => Task.Run(async () =>
+        {
+            await gate.Task;
+            return await Ingest(channel, closing, agent, $"around the close {i}");
+        })).ToList();
+        var close = Task.Run(async () =>
+        {
+            await gate.Task;
+            await client.CloseConversationAsync(new CloseConversationRequest { Id = open[1] });
+        });
+        gate.SetResult();
+        var answers = await Task.WhenAll(late);
+        await close;
+        var written = new List<string>();
+        foreach (var id in answers.Select(a => a.Conversation.Id).Append(open[1]).Distinct())
+        {
+            written.AddRange((await client.AllMessagesAsync(id)).Select(m => m.Content).Where(m => m.StartsWith("around the close", StringComparison.Ordinal)));
+        }
+        Assert.Equal(Enumerable.Range(0, perContact).Select(i => $"around the close {i}").Order(), written.Order());
+        Assert.True(answers.Count(a => a.ConversationCreated) <= 1);
+        Assert.True(answers.Select(a => a.Conversation.Id).Distinct().Count() <= 2);
+    }
+
     [Fact]
     public async Task IngestAppendsToOpenConversationAndOpensANewOneAfterClose()
     {
