@@ -4,19 +4,27 @@ using Timely.Server.Domain;
 
 namespace Timely.Server.Storage;
 
-/// <summary>An append waiting in <see cref="AppendBatcher"/>'s queue, and its caller's answer.</summary>
-internal sealed class PendingAppend(string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct)
+/// <summary>An append waiting in <see cref="AppendBatcher"/>'s queue, and its caller's answer. With
+/// <paramref name="inbound"/>, a channel's inbound message to the conversation its contact had open when the caller
+/// looked: written only if it still is, and the answer is null when it is not written (the caller then ingests it on
+/// its own; see ConversationStore.IngestCustomerMessageAsync).</summary>
+internal sealed class PendingAppend(
+    string workspace, Guid conversationId, NewMessage message, IdempotencyKey? key, CancellationToken ct, InboundAppend? inbound = null)
 {
     public string Workspace => workspace;
     public Guid ConversationId => conversationId;
     public NewMessage Message => message;
     public IdempotencyKey? Key => key;
     public CancellationToken Ct => ct;
-    public TaskCompletionSource<AppendResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public InboundAppend? Inbound => inbound;
+    public TaskCompletionSource<AppendResult?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The caller's span, where the transaction that writes the append belongs.</summary>
     public Activity? Caller { get; } = Activity.Current;
 }
+
+/// <summary>What makes an append an inbound message: its channel and contact, and the channel's id of the message.</summary>
+internal sealed record InboundAppend(Guid ChannelId, Guid ContactId, string? ExternalId);
 
 /// <summary>The appends of this process that arrive while a batch is being written wait and are written
 /// together, as the next batch: one transaction, each conversation locked and read once, all rows in one
@@ -38,7 +46,7 @@ internal sealed class AppendBatcher(Func<IReadOnlyList<PendingAppend>, Task> wri
 
     /// <summary>The append's result once its batch has committed. A caller that gives up (<paramref name="append"/>'s
     /// token) stops waiting; its append may still be written, as when a call is cancelled during its commit.</summary>
-    public Task<AppendResult> AppendAsync(PendingAppend append)
+    public Task<AppendResult?> AppendAsync(PendingAppend append)
     {
         EnsureStarted();
         if (!queue.Writer.TryWrite(append))

@@ -26,7 +26,7 @@ public sealed partial class ConversationStore
     /// another replica, say): then only the append at fault fails.</summary>
     private async Task AppendBatchAsync(IReadOnlyList<PendingAppend> batch)
     {
-        if (batch.Count == 1)
+        if (batch.Count == 1 && batch[0].Inbound is null)
         {
             metrics.AppendBatchWritten(1, committed: true);
             await AnswerAloneAsync(batch[0]);
@@ -67,6 +67,9 @@ public sealed partial class ConversationStore
                 case Exception e:
                     batch[i].Result.TrySetException(e);
                     break;
+                case null when batch[i].Inbound is not null:
+                    batch[i].Result.TrySetResult(null);   // its caller ingests it on its own
+                    break;
                 default:
                     _ = AnswerAloneAsync(batch[i]);
                     break;
@@ -93,10 +96,11 @@ public sealed partial class ConversationStore
 
     /// <summary>The batch in one transaction of two round trips before the commit. First each conversation's
     /// lock, taken in one order by every batch of every replica (so two batches never wait for each other in
-    /// a cycle), its row, and each request id's earlier result; then every append in arrival order, each on
-    /// the conversation as the appends before it left it, and each conversation's row once, all in one
-    /// command. The outcome of each append: its <see cref="AppendResult"/>, its exception, or null for one
-    /// answered on its own afterwards.</summary>
+    /// a cycle), its row, each request id's earlier result and each inbound message's earlier record; then every
+    /// append in arrival order, each on the conversation as the appends before it left it, and each conversation's
+    /// row once, all in one command. The outcome of each append: its <see cref="AppendResult"/>, its exception, or
+    /// null for one answered on its own afterwards (an inbound message: by its caller, also when its conversation is
+    /// no longer its contact's open one).</summary>
     private async Task<object?[]> AppendTogetherAsync(WriteTransaction w, IReadOnlyList<PendingAppend> batch)
     {
         var ct = CancellationToken.None;
@@ -117,6 +121,11 @@ public sealed partial class ConversationStore
         {
             reads.Add(FindRequest, new { a.Workspace, a.Key!.RequestId });
         }
+        var fromChannels = batch.Where(a => a.Inbound?.ExternalId is not null).ToList();
+        foreach (var a in fromChannels)
+        {
+            reads.Add(FindInbound, new { a.Workspace, ChannelId = a.Inbound!.ChannelId.ToString(), a.Inbound.ExternalId });
+        }
         var current = new Dictionary<(string, Guid), Conversation?>();
         var changed = new HashSet<(string, Guid)>();
         var retried = new HashSet<PendingAppend>();
@@ -126,7 +135,7 @@ public sealed partial class ConversationStore
             {
                 current[conversation] = await ReadLockedAsync(read, ct);
             }
-            foreach (var a in keyed)
+            foreach (var a in keyed.Concat(fromChannels))
             {
                 if (await read.SingleOrDefaultAsync(RequestRow.Read, ct) is not null)
                 {
@@ -138,20 +147,30 @@ public sealed partial class ConversationStore
         var loaded = new Dictionary<(string, Guid), Conversation?>(current);
         var outcomes = new object?[batch.Count];
         var requestIds = new HashSet<(string, string)>();
+        var channelIds = new HashSet<(string, Guid, string)>();
         var writes = new StatementBatch();
         for (var i = 0; i < batch.Count; i++)
         {
             var a = batch[i];
-            if (retried.Contains(a) || (a.Key is { } key && !requestIds.Add((a.Workspace, key.RequestId))))
+            if (retried.Contains(a) || (a.Key is { } key && !requestIds.Add((a.Workspace, key.RequestId)))
+                || (a.Inbound is { ExternalId: { } externalId } inbound && !channelIds.Add((a.Workspace, inbound.ChannelId, externalId))))
             {
-                // Its request id was written before, or earlier in this batch: answered from that record afterwards.
+                // Its request id (or channel id) was written before, or earlier in this batch: answered from that record afterwards.
                 continue;
+            }
+            if (a.Inbound is { } from && !IsOpenFor(current[(a.Workspace, a.ConversationId)], from))
+            {
+                continue;   // no longer its contact's open conversation: ingested on its own
             }
             try
             {
                 var conversation = current[(a.Workspace, a.ConversationId)] ?? throw NotFoundException.Conversation(a.ConversationId);
                 var now = Now();
                 var (appended, after) = Append(w, writes, conversation, a.Message, now, saveRow: false);
+                if (a.Inbound is { } received)
+                {
+                    RecordInbound(writes, a.Workspace, received.ChannelId, received.ExternalId, after.Id, appended.Id, now);
+                }
                 RecordRequest(writes, a.Workspace, a.Key, after.Id, appended.Id, now);
                 current[(a.Workspace, a.ConversationId)] = after;
                 changed.Add((a.Workspace, a.ConversationId));
@@ -170,6 +189,10 @@ public sealed partial class ConversationStore
         await writes.ExecuteAsync(w, db, ct);
         return outcomes;
     }
+
+    /// <summary>True if <paramref name="conversation"/> is still one the inbound message's contact has open on its channel.</summary>
+    private static bool IsOpenFor(Conversation? conversation, InboundAppend inbound) =>
+        conversation is { Status: not ConversationStatus.Closed } open && open.ChannelId == inbound.ChannelId && open.ContactId == inbound.ContactId;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} appends failed; each is written on its own")]
     private partial void LogBatchFailed(Exception exception, int count);

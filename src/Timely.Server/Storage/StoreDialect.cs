@@ -22,6 +22,11 @@ public abstract class StoreDialect
     /// writers take turns already.</summary>
     public abstract string? LockSql { get; }
 
+    /// <summary>True where each write transaction commits on its own (PostgreSQL: a commit, and a transaction's
+    /// fixed cost, per write), false where concurrent writes commit together already (SQLite's group commit). Where
+    /// true, inbound messages to an open conversation join the append batches (ConversationStore.IngestCustomerMessageAsync).</summary>
+    public abstract bool CommitsEachWriteAlone { get; }
+
     /// <summary>One row (tx, id): the position below which the event log is final in this snapshot (no
     /// event can still appear there), see <see cref="Domain.EventPosition"/>.</summary>
     public abstract string EventLogHeadSql { get; }

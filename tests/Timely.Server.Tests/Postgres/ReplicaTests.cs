@@ -59,6 +59,32 @@ public sealed class ReplicaTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task ConcurrentInboundMessagesOnTwoReplicasToAnOpenConversationAreEachWrittenOnce()
+    {
+        // Both replicas write them in append batches: each new channel message once, a redelivery sent to both
+        // replicas at the same moment once (the other's batch sees its record, or fails on its key and is written again).
+        var (a, b) = await TwoReplicas();
+        var (channel, contact, agent) = (NewId(), NewId(), NewId());
+        Task<IngestCustomerMessageResponse> Deliver(int i, string externalId) => Task.Run(async () =>
+            await (i % 2 == 0 ? a : b).Client.IngestCustomerMessageAsync(new IngestCustomerMessageRequest
+            {
+                ChannelId = channel, ContactId = contact, AgentId = agent, Content = $"message {externalId}", ExternalId = externalId,
+            }).ResponseAsync);
+        var first = await Deliver(0, "first");
+
+        var fresh = Enumerable.Range(0, 24).Select(i => Deliver(i, $"new-{i}")).ToList();
+        var redelivered = Enumerable.Range(0, 8).Select(i => Deliver(i, "again")).ToList();
+        var answers = await Task.WhenAll(fresh.Concat(redelivered));
+
+        Assert.Single(answers.Select(r => r.Conversation.Id).Append(first.Conversation.Id).Distinct());
+        Assert.Single((await Task.WhenAll(redelivered)).Select(r => r.Message.Id).Distinct());
+        Assert.Equal(1, (await Task.WhenAll(redelivered)).Count(r => !r.Duplicate));
+        var messages = await a.Client.AllMessagesAsync(first.Conversation.Id);
+        Assert.Equal(Enumerable.Range(1, 26).Select(i => (long)i), messages.Select(m => m.Sequence));
+        Assert.Equal(26, messages.Select(m => m.Content).Distinct().Count());
+    }
+
+    [SkippableFact]
     public async Task KillingTheListeningConnectionMidStreamLosesNothing()
     {
         // A long safety poll: recovery has to come from the listener reconnecting.

@@ -50,6 +50,7 @@ public sealed class UnreachableStore : IConversationStore
 public sealed class UnreachableDialect : StoreDialect
 {
     public override string? LockSql => throw Refused();
+    public override bool CommitsEachWriteAlone => throw Refused();
     public override string EventLogHeadSql => throw Refused();
     public override string FinalEventsCondition => throw Refused();
     public override string? PendingEventsSql => throw Refused();

@@ -86,6 +86,8 @@ public sealed class PostgresDialect(NpgsqlDataSource dataSource) : StoreDialect
 
     public override string? LockSql => "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(@LockKey, 0))) AS locked";
 
+    public override bool CommitsEachWriteAlone => true;
+
     public override string EventLogHeadSql => $"SELECT {OldestRunningTransaction} AS tx, 0::bigint AS id";
 
     public override string FinalEventsCondition => $" AND c.tx < {OldestRunningTransaction}";

@@ -72,6 +72,8 @@ public sealed class SqliteDialect : StoreDialect, IAsyncDisposable
 
     public override string? LockSql => null;
 
+    public override bool CommitsEachWriteAlone => false;
+
     // One writer: events commit in id order, so every committed event is final.
     public override string EventLogHeadSql => "SELECT 0 AS tx, COALESCE(MAX(id), 0) AS id FROM events";
 
