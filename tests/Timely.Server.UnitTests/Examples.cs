@@ -10,8 +10,10 @@ namespace Timely.Server.UnitTests;
 public static class Examples
 {
     /// <summary>The service's instruments on a meter factory of their own.</summary>
-    public static TimelyMetrics Metrics() =>
-        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+    public static TimelyMetrics Metrics() => new(MeterFactory());
+
+    /// <summary>A meter factory of its own: its meters' Scope tells its instruments from other tests'.</summary>
+    public static IMeterFactory MeterFactory() => new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
     /// <summary>A well-formed id for requests.</summary>
     public const string Uuid = "0190a6e4-5d3c-7c2a-9b1e-3f2d4c5b6a79";

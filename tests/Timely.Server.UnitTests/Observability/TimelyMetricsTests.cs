@@ -12,13 +12,15 @@ public sealed class TimelyMetricsTests
     [Fact]
     public void RecordingOnTheHotPathAllocatesNothing()
     {
-        var metrics = Examples.Metrics();
+        // Only this instance's instruments (its meter factory's): other tests running meanwhile record their own.
+        var factory = Examples.MeterFactory();
+        var metrics = new TimelyMetrics(factory);
         var measurements = 0L;
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == TimelyMetrics.MeterName)
+                if (instrument.Meter.Scope == factory && instrument.Meter.Name == TimelyMetrics.MeterName)
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
