@@ -255,6 +255,7 @@ public static class ThroughputBenchmark
             // (conversationsOf its index): its h2load sends their bodies in turn.
             IEnumerable<H2LoadJob> Spread(string method, string frame) => servers.Select(s =>
                 new H2LoadJob(s.Port, method, frame, Connections / servers.Count, Streams, method == HealthCheck ? null : s.Key));
+            // frames: the bodies to send, by conversation; every list but sendFrames carries RequestIdPlaceholder.
             IEnumerable<H2LoadJob> SendTo(Func<int, IEnumerable<int>> conversationsOf, List<string>? frames = null, string method = SendMessage) =>
                 servers.Select((s, k) =>
                 {

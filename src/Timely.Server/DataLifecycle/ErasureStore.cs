@@ -29,13 +29,11 @@ public sealed class ErasureStore(Database db)
     /// conversation cost a page per conversation per commit on SQLite (migration 0014).</summary>
     internal static string ConversationRequestIds(StoreDialect dialect) =>
         "SELECT workspace, request_id FROM request_ids WHERE workspace = @Workspace AND conversation_id = @ConversationId AND message_id IS NULL " +
-        "UNION ALL SELECT workspace, request_id FROM request_ids WHERE workspace = @Workspace AND " +
-        dialect.AnyOf("message_id", EventLog.ConversationMessageIds);
+        "UNION ALL SELECT workspace, request_id FROM request_ids WHERE " + EventLog.OfConversationMessages(dialect);
 
     /// <summary>A conversation's inbound messages' dedupe records, through its messages (migration 0015), as its request ids.</summary>
     internal static string ConversationInboundMessages(StoreDialect dialect) =>
-        "SELECT workspace, channel_id, external_id FROM inbound_messages WHERE workspace = @Workspace AND " +
-        dialect.AnyOf("message_id", EventLog.ConversationMessageIds);
+        "SELECT workspace, channel_id, external_id FROM inbound_messages WHERE " + EventLog.OfConversationMessages(dialect);
 
     public const string MessagesCounter = "messages_erased";
 

@@ -19,10 +19,15 @@ public sealed class EventLog(Database db)
     /// event of the workspace instead.</summary>
     public static string ConversationEventIds(StoreDialect dialect) =>
         "SELECT id FROM events WHERE workspace = @Workspace AND conversation_id = @ConversationId AND message_id IS NULL " +
-        "UNION ALL SELECT id FROM events WHERE workspace = @Workspace AND " + dialect.AnyOf("message_id", ConversationMessageIds);
+        "UNION ALL SELECT id FROM events WHERE " + OfConversationMessages(dialect);
+
+    /// <summary>The condition on a table's message_id that finds the rows of a conversation's messages (parameters
+    /// @Workspace, @ConversationId): the messages' ids read once, each looked up by (workspace, message_id).</summary>
+    public static string OfConversationMessages(StoreDialect dialect) =>
+        "workspace = @Workspace AND " + dialect.AnyOf("message_id", ConversationMessageIds);
 
     /// <summary>The ids of a conversation's messages (parameters @Workspace, @ConversationId).</summary>
-    public const string ConversationMessageIds = "SELECT id FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId";
+    private const string ConversationMessageIds = "SELECT id FROM messages WHERE workspace = @Workspace AND conversation_id = @ConversationId";
 
     private const string PrunedThrough =
         "SELECT (SELECT value FROM counters WHERE name = 'events_pruned_through_tx') AS tx, " +
