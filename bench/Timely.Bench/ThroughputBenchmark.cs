@@ -18,7 +18,8 @@ namespace Timely.Bench;
 ///   --seconds S           about how long each measured run lasts (default 5)
 ///   --warm-up S           the least warm-up before each measured run (default 4; a new server's first row: 8)
 ///   --max-warm-up S       the most, while the server's JIT is still busy tiering code up (default 12; a new
-///                         server's first row: 30)
+///                         server's first row: 30), times the number of replicas: each server's JIT gets about
+///                         half the CPU while the other's compiles the same code on the same cores
 ///   --stores LIST         some of sqlite-normal,sqlite-full,postgres-1,postgres-2 (default: all)
 ///   --rounds N            measure each store N times (default 1); with a baseline, every second round runs the
 ///                         builds in the other order (the build measured second did better in most rows of a run on
@@ -118,8 +119,8 @@ public static class ThroughputBenchmark
         }
         Console.WriteLine($"Load: h2load -c {Connections} -m {Streams} per row (split over the replicas; for {ManyConversations} conversations h2load sends "
             + $"their bodies in turn). Each row warms up for {options.WarmUp:0.#} s or more, until the");
-        Console.WriteLine($"server's JIT has done tiering the code up, at most {options.MaxWarmUp:0.#} s (a new server's first row: {First(options).Min:0.#}-{First(options).Max:0.#} s), "
-            + $"then is measured for about {options.Seconds:0.#} s.");
+        Console.WriteLine($"server's JIT has done tiering the code up, at most {options.MaxWarmUp:0.#} s (a new server's first row: {First(options).Min:0.#}-{First(options).Max:0.#} s; "
+            + $"twice as long at most with two replicas), then is measured for about {options.Seconds:0.#} s.");
         Console.WriteLine();
 
         using var work = new TempFolder();
@@ -298,7 +299,8 @@ public static class ThroughputBenchmark
                     await AddConversationsAsync(SpreadConversations);
                 }
                 // The first row's warm-up is the server's first load: its JIT has the most to do.
-                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, serverMeter, r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp), options, checks[r]);
+                var (least, most) = r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp);
+                measured[r] = await MeasureAsync(jobs[r].ToList(), meter, serverMeter, (least, most * store.Replicas), options, checks[r]);
             }
             return measured;
         }
