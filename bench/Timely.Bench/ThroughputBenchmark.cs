@@ -298,7 +298,8 @@ public static class ThroughputBenchmark
                 {
                     await AddConversationsAsync(SpreadConversations);
                 }
-                // The first row's warm-up is the server's first load: its JIT has the most to do.
+                // The first row's warm-up is the server's first load: its JIT has the most to do. Replicas compile the
+                // same code at once on the same cores, so each gets as many times as long at most.
                 var (least, most) = r == 0 ? First(options) : (options.WarmUp, options.MaxWarmUp);
                 measured[r] = await MeasureAsync(jobs[r].ToList(), meter, serverMeter, (least, most * store.Replicas), options, checks[r]);
             }
