@@ -65,6 +65,31 @@ public sealed class ServerUnderTest : IAsyncDisposable
     /// <summary>The web port: /metrics (no key), /healthz.</summary>
     public int WebPort { get; }
 
+    /// <summary>The server's process, ports and, with its call log, its first lines (its start) and its last: to
+    /// explain a failed run.</summary>
+    public string Describe()
+    {
+        var state = process.HasExited ? $"exited with {process.ExitCode}" : "running";
+        var head = new List<string>();
+        var tail = new Queue<string>();
+        var lines = 0;
+        foreach (var line in LogFile is not null && File.Exists(LogFile) ? File.ReadLines(LogFile) : [])
+        {
+            if (lines++ < 15)
+            {
+                head.Add(line);
+                continue;
+            }
+            tail.Enqueue(line);
+            if (tail.Count > 15)
+            {
+                tail.Dequeue();
+            }
+        }
+        var skipped = lines > 30 ? ["..."] : Array.Empty<string>();
+        return $"\nserver {process.Id} on gRPC port {Port}, web port {WebPort}, {state}:\n" + string.Join('\n', [.. head, .. skipped, .. tail]);
+    }
+
     /// <summary>The server's SQLite file (when it runs on SQLite).</summary>
     public string DatabasePath => Path.Combine(dataFolder, "timely.db");
 

@@ -305,6 +305,11 @@ public static class ThroughputBenchmark
             }
             return measured;
         }
+        catch (Exception e) when (servers.Count > 0)
+        {
+            // The servers' folders go with them: what they logged last goes with the error.
+            throw new InvalidOperationException(e.Message + string.Concat(servers.Select(s => s.Describe())), e);
+        }
         finally
         {
             foreach (var server in servers)
