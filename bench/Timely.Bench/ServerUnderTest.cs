@@ -86,7 +86,7 @@ public sealed class ServerUnderTest : IAsyncDisposable
                 tail.Dequeue();
             }
         }
-        var skipped = lines > 30 ? ["..."] : Array.Empty<string>();
+        string[] skipped = lines > 30 ? ["..."] : [];
         return $"\nserver {process.Id} on gRPC port {Port}, web port {WebPort}, {state}:\n" + string.Join('\n', [.. head, .. skipped, .. tail]);
     }
 
@@ -122,9 +122,9 @@ public sealed class ServerUnderTest : IAsyncDisposable
             }
             catch (RpcException) when (server.LogFile is not null)
             {
-                var output = string.Join('\n', File.ReadLines(server.LogFile).TakeLast(30));
+                var described = server.Describe();
                 await server.DisposeAsync();
-                throw new InvalidOperationException($"the server did not start:\n{output}");
+                throw new InvalidOperationException($"the server did not start:{described}");
             }
         }
     }
