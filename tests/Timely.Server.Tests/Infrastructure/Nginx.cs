@@ -25,8 +25,7 @@ public sealed partial class Nginx : IDisposable
             values[$"TIMELY_REPLICA_{i + 1}_GRPC"] = $"127.0.0.1:{replicas[i].GrpcPort}";
             values[$"TIMELY_REPLICA_{i + 1}_WEB"] = $"127.0.0.1:{replicas[i].WebPort}";
         }
-        var template = Repository.ReadFile("deploy/nginx/timely.conf.template");
-        var rendered = Variable().Replace(template, m => values.TryGetValue(m.Groups[1].Value, out var value)
+        var rendered = Variable().Replace(Template, m => values.TryGetValue(m.Groups[1].Value, out var value)
             ? value
             : throw new InvalidOperationException($"the nginx template needs {m.Groups[1].Value}"));
         File.WriteAllText(Path.Combine(folder, "timely.conf"), rendered);
@@ -53,6 +52,13 @@ public sealed partial class Nginx : IDisposable
             File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_111);
         }
     }
+
+    private static readonly string Template = Repository.ReadFile("deploy/nginx/timely.conf.template");
+
+    /// <summary>How long nginx skips a replica after a failed call (the template's longest fail_timeout): a replica
+    /// back on its ports gets calls again only after it.</summary>
+    public static TimeSpan FailTimeout { get; } =
+        FailTimeoutSetting().Matches(Template).Select(m => TimeSpan.FromSeconds(int.Parse(m.Groups[1].Value))).Max();
 
     public int GrpcPort { get; } = ServerProcess.FreePort();
 
@@ -105,4 +111,7 @@ public sealed partial class Nginx : IDisposable
 
     [GeneratedRegex(@"\$\{([A-Z0-9_]+)\}")]
     private static partial Regex Variable();
+
+    [GeneratedRegex(@"fail_timeout=(\d+)s")]
+    private static partial Regex FailTimeoutSetting();
 }
